@@ -1,0 +1,160 @@
+"""Pool, server and guest descriptions the steps hand to a driver, and what a driver observes.
+
+Plain data, shared by every environment, so a feature reads the same whether
+the pool is simulated, made of processes, containers, or real hosts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from ovmref.release import Release
+
+StorageKind = Literal["nfs", "ocfs2-iscsi", "ocfs2-san"]
+FaultKind = Literal["crash", "hang", "partition", "storage", "master"]
+ServerStateName = Literal[
+    "running",  # up, agent running, in the cluster
+    "crashed",  # powered off by a fault, not coming back by itself
+    "hung",  # frozen; neither heartbeats nor runs guests
+    "fenced",  # fenced itself, rebooting; rejoins after the reboot delay
+    "shutdown",  # cleanly shut down (Manager or command line)
+    "deleted",  # removed from the pool
+    "maintenance",  # up, in maintenance mode (3.x)
+]
+GuestStateName = Literal[
+    "running",
+    "stopped",  # not running, nothing pending
+    "powered_off",  # HA guest waiting for a server to become available
+    "migrating",
+    "starting",
+]
+
+
+@dataclass(frozen=True)
+class ServerSpec:
+    """One Oracle VM Server. `version` defaults to the release family's own."""
+
+    name: str
+    domain: str = "example.com"
+    ip: str = ""
+    memory_mb: int = 16384
+    vcpus: int = 8
+    version: str = ""
+    roles: tuple[str, ...] = ("vm",)  # any of "master", "utility", "vm"
+
+    @property
+    def fqdn(self) -> str:
+        return f"{self.name}.{self.domain}"
+
+
+@dataclass(frozen=True)
+class GuestSpec:
+    """A virtual machine. Empty `preferred` means the Auto preferred-server policy."""
+
+    name: str
+    memory_mb: int = 1024
+    vcpus: int = 1
+    ha: bool = True
+    preferred: tuple[str, ...] = ()
+
+    @property
+    def policy(self) -> Literal["auto", "manual"]:
+        return "manual" if self.preferred else "auto"
+
+
+@dataclass(frozen=True)
+class PoolSpec:
+    """A server pool. `cluster_root` is the shared source: 'host:/path' (NFS) or a device."""
+
+    name: str = "pool1"
+    storage: StorageKind = "nfs"
+    cluster_root: str = "example.com:/OVS"
+    servers: tuple[ServerSpec, ...] = ()
+    ha_enabled: bool = True
+    clustered: bool = True  # 3.x: created with clustering enabled
+    virtual_ip: str = "192.168.100.250"
+
+
+@dataclass(frozen=True)
+class OpResult:
+    """Outcome of a Manager or host operation: ok, and if not, why, with rule ids if known."""
+
+    ok: bool
+    message: str = ""
+    errors: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    """A command run on a host: argv, exit status and output (testinfra's shape)."""
+
+    argv: tuple[str, ...]
+    rc: int
+    stdout: str = ""
+    stderr: str = ""
+
+    @property
+    def succeeded(self) -> bool:
+        return self.rc == 0
+
+
+@dataclass(frozen=True)
+class GuestState:
+    name: str
+    state: GuestStateName
+    server: str | None
+    ha: bool
+    restarts: int = 0
+    memory_mb: int = 0
+    preferred: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ServerState:
+    name: str
+    state: ServerStateName
+    node: int
+    roles: tuple[str, ...]
+    guests: tuple[str, ...]
+    free_memory_mb: int
+    inbound_lock: bool = False
+    live_view: tuple[str, ...] = ()  # servers this one sees heartbeating (incl. itself)
+
+
+@dataclass(frozen=True)
+class PoolState:
+    """A snapshot of the pool as the driver observes it, at `time_ms` of its clock."""
+
+    time_ms: int
+    release: Release
+    ha_enabled: bool
+    master: str | None
+    servers: dict[str, ServerState] = field(default_factory=dict)
+    guests: dict[str, GuestState] = field(default_factory=dict)
+
+    def running_on(self, server: str) -> list[str]:
+        return [g.name for g in self.guests.values() if g.state == "running" and g.server == server]
+
+
+@dataclass(frozen=True)
+class TimelineEvent:
+    """One mark on a scenario's timeline (report evidence, drawn as SVG)."""
+
+    t_ms: int
+    kind: str  # heartbeat, fault, node_down, node_up, fence, guest_stop, guest_start, guest_running, ...
+    server: str | None = None
+    guest: str | None = None
+    detail: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "t_ms": self.t_ms,
+            "kind": self.kind,
+            "server": self.server,
+            "guest": self.guest,
+            "detail": self.detail,
+        }

@@ -1,0 +1,130 @@
+"""What ovmref logic asks its driver to do.
+
+The logic never performs I/O; it returns these effects and the driver (the
+simulator, asyncio on real files and sockets, a container) carries them out
+and feeds the results back as events (ovmref.events).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class SetTimer:
+    """(Re)arm the named timer to fire TimerFired(name) at absolute time `at_ms`."""
+
+    name: str
+    at_ms: int
+
+
+@dataclass(frozen=True)
+class CancelTimer:
+    name: str
+
+
+@dataclass(frozen=True)
+class WriteSlot:
+    """Write this node's o2hb slot; the driver answers SlotWritten(ok)."""
+
+    node: int
+    data: bytes
+
+
+@dataclass(frozen=True)
+class ReadRegion:
+    """Read every configured slot of the heartbeat region; answered by RegionRead."""
+
+
+@dataclass(frozen=True)
+class Send:
+    """Send a message to a peer node over the cluster network (o2net / agent RPC)."""
+
+    peer: int
+    message: Any
+
+
+@dataclass(frozen=True)
+class Fence:
+    """Self-fence: stop heartbeat, kill every guest, reboot ("... sorry to be fencing ...")."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class BootGuest:
+    """Start a guest domain on this server; answered by GuestBooted (or GuestExited)."""
+
+    guest: str
+    memory_mb: int
+    vcpus: int
+
+
+@dataclass(frozen=True)
+class KillGuest:
+    """Destroy a guest domain on this server at once (fence, lease loss, stop, migrate-out)."""
+
+    guest: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class AcquireLease:
+    """Compare-and-set a lease on shared storage (DLM-like lock with fencing token).
+
+    Granted when the lease is free, already ours, or held exactly by `expect`
+    (a holder the requester judged dead). Answered by LeaseResult.
+    """
+
+    name: str
+    node: int
+    generation: int
+    expect: tuple[int, int] | None = None
+    context: str = ""
+
+
+@dataclass(frozen=True)
+class ReleaseLease:
+    name: str
+    node: int
+    generation: int
+
+
+@dataclass(frozen=True)
+class LoadPoolDB:
+    """Read the pool database kept on the cluster root; answered by PoolDBLoaded."""
+
+
+@dataclass(frozen=True)
+class StorePoolDB:
+    """Persist the pool database on the cluster root (the master's local persistence)."""
+
+    db: Any
+
+
+@dataclass(frozen=True)
+class Record:
+    """Evidence for the report timeline: something the logic decided or saw."""
+
+    kind: str
+    detail: str = ""
+    guest: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+Effect = (
+    SetTimer
+    | CancelTimer
+    | WriteSlot
+    | ReadRegion
+    | Send
+    | Fence
+    | BootGuest
+    | KillGuest
+    | AcquireLease
+    | ReleaseLease
+    | LoadPoolDB
+    | StorePoolDB
+    | Record
+)
