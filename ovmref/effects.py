@@ -59,6 +59,7 @@ class BootGuest:
     guest: str
     memory_mb: int
     vcpus: int
+    migrated: bool = False  # arriving by live migration: resumes instead of booting
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,12 @@ class LoadPoolDB:
 
 @dataclass(frozen=True)
 class StorePoolDB:
-    """Persist the pool database on the cluster root (the master's local persistence)."""
+    """Persist the pool database on the cluster root (the master's local persistence).
+
+    `db` is the master's live object: the driver serialises or copies it now,
+    or keeps the reference and copies on load (valid because the master
+    persists after every change and a dead master changes nothing more).
+    """
 
     db: Any
 
@@ -111,6 +117,23 @@ class Record:
     detail: str = ""
     guest: str | None = None
     data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Reply:
+    """Answer to a ManagerRequest (the Manager shows `message` when not ok)."""
+
+    request_id: int
+    ok: bool
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class Halt:
+    """Power this server off after a clean leave; `restart` boots it again (reboot)."""
+
+    restart: bool
+    reason: str = ""
 
 
 Effect = (
@@ -127,4 +150,6 @@ Effect = (
     | LoadPoolDB
     | StorePoolDB
     | Record
+    | Reply
+    | Halt
 )

@@ -74,6 +74,7 @@ class Resumed:
 class ManagerRequest:
     """An Oracle VM Manager operation delivered to the server pool master's agent."""
 
+    request_id: int
     request: Any
 
 

@@ -1,0 +1,27 @@
+"""The step library: Oracle VM's own words ("server2 fails") translated into PoolDriver calls.
+
+Loaded as a pytest plugin (`pytest_plugins = ["conformance.plugin", "steps"]`).
+pytest-bdd registers each step as a fixture of the module that defines it,
+so every step module is a plugin too. `python -m steps.glossary` documents them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+
+import pytest
+
+from environments.base import EnvironmentLimitation
+from steps import faults, guests, host, observe, pool, time
+
+STEP_MODULES = (pool, guests, faults, time, host, observe)
+pytest_plugins = [m.__name__ for m in STEP_MODULES]
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Generator[None, object, object]:
+    """A driver that cannot do what a step asks makes the scenario skip with its reason, never pass."""
+    try:
+        return (yield)
+    except EnvironmentLimitation as exc:
+        pytest.skip(f"environment limitation: {exc}")

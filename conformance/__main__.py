@@ -1,0 +1,7 @@
+"""`python -m conformance ...` is `ovm-conformance ...`."""
+
+import sys
+
+from conformance.cli import main
+
+sys.exit(main())

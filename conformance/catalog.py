@@ -1,0 +1,282 @@
+"""The rule catalog (features/rules.yaml): every documented HA rule with its sources.
+
+Reports are organised by rule, not by test, so the catalog is the spine of a
+run. It is parsed from YAML nodes (not plain `safe_load`) so every complaint
+can name the file and line a maintainer has to fix.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from ovmref.release import Release, UnknownReleaseError
+
+RULE_KINDS = ("prerequisite", "procedure", "scenario", "placement", "role", "consideration")
+CHECK_KINDS = ("read-only", "configuration", "destructive")
+RULE_ID = re.compile(r"[A-Z0-9]+(?:-[A-Z0-9]+)*")
+
+_DOCUMENT_FIELDS = ("title", "seed")
+_RULE_FIELDS = ("id", "statement", "releases", "kind", "checks", "sources")
+_SOURCE_FIELDS = ("doc", "section", "quote")
+
+
+def default_catalog_path() -> Path:
+    """`<repo>/features/rules.yaml`, found relative to this package so any cwd works."""
+    return Path(__file__).resolve().parent.parent / "features" / "rules.yaml"
+
+
+class CatalogError(ValueError):
+    """The catalog is malformed; the message reads `FILE:LINE: problem` (`FILE: problem` if unreadable)."""
+
+    def __init__(self, path: Path | str, line: int, problem: str) -> None:
+        super().__init__(f"{path}:{line}: {problem}" if line else f"{path}: {problem}")
+        self.path = str(path)
+        self.line = line
+        self.problem = problem
+
+
+@dataclass(frozen=True)
+class Document:
+    """One Oracle document the rules quote; `seed` is its text file in the seeds directory."""
+
+    key: str
+    title: str
+    seed: str
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a rule is written down: document, section and the exact words."""
+
+    doc: Document
+    section: str
+    quote: str
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    statement: str
+    releases: tuple[Release, ...]
+    kind: str
+    checks: str
+    sources: tuple[Source, ...]
+
+    def applies_to(self, release: Release) -> bool:
+        return release in self.releases
+
+    @property
+    def source_text(self) -> str:
+        """'<title>, <section>; ...' for reports."""
+        return "; ".join(f"{s.doc.title}, {s.section}" for s in self.sources)
+
+
+@dataclass(frozen=True)
+class Catalog:
+    documents: dict[str, Document]
+    rules: tuple[Rule, ...]
+    path: Path | None = None
+
+    def __getitem__(self, rule_id: str) -> Rule:
+        for rule in self.rules:
+            if rule.id == rule_id:
+                return rule
+        raise KeyError(rule_id)
+
+    def __contains__(self, rule_id: object) -> bool:
+        return any(rule.id == rule_id for rule in self.rules)
+
+    def __iter__(self) -> Iterator[Rule]:
+        return iter(self.rules)
+
+    def __len__(self) -> int:
+        return len(self.rules)
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        return tuple(rule.id for rule in self.rules)
+
+    def for_release(self, release: Release) -> tuple[Rule, ...]:
+        return tuple(rule for rule in self.rules if rule.applies_to(release))
+
+
+def load_catalog(path: Path | None = None) -> Catalog:
+    """Parse and validate the catalog; any problem raises CatalogError naming file and line."""
+    path = Path(path) if path is not None else default_catalog_path()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise CatalogError(path, 0, f"cannot read the rule catalog: {exc.strerror or exc}") from None
+    return parse_catalog(text, path)
+
+
+def parse_catalog(text: str, path: Path | str = "<catalog>") -> Catalog:
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        line = exc.problem_mark.line + 1 if exc.problem_mark else 0
+        raise CatalogError(path, line, f"not valid YAML: {exc.problem}") from None
+    return _CatalogParser(path).parse(root)
+
+
+class _CatalogParser:
+    """Walks the YAML node tree, keeping marks so errors carry line numbers."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = path
+
+    def fail(self, node: yaml.Node | None, problem: str) -> CatalogError:
+        line = node.start_mark.line + 1 if node is not None else 1
+        return CatalogError(self.path, line, problem)
+
+    def parse(self, root: yaml.Node | None) -> Catalog:
+        if root is None:
+            raise self.fail(None, "the catalog is empty: expected 'documents' and 'rules'")
+        top = self.mapping(
+            root, "the catalog", required=("documents", "rules"), allowed=("documents", "rules")
+        )
+        documents = self.documents(top["documents"])
+        rules: list[Rule] = []
+        seen: dict[str, int] = {}
+        for node in self.sequence(top["rules"], "rules"):
+            rule = self.rule(node, documents)
+            if rule.id in seen:
+                raise self.fail(node, f"duplicate rule id {rule.id} (first defined on line {seen[rule.id]})")
+            seen[rule.id] = node.start_mark.line + 1
+            rules.append(rule)
+        return Catalog(documents=documents, rules=tuple(rules), path=Path(self.path))
+
+    # ---- node helpers ----------------------------------------------------------------
+    def mapping(
+        self, node: yaml.Node, what: str, required: tuple[str, ...], allowed: tuple[str, ...]
+    ) -> dict[str, yaml.Node]:
+        if not isinstance(node, yaml.MappingNode):
+            raise self.fail(node, f"{what} must be a mapping")
+        out: dict[str, yaml.Node] = {}
+        for key_node, value_node in node.value:
+            key = self.scalar(key_node, f"a key of {what}")
+            if key not in allowed:
+                raise self.fail(key_node, f"unknown key {key!r} in {what} (allowed: {', '.join(allowed)})")
+            if key in out:
+                raise self.fail(key_node, f"duplicate key {key!r} in {what}")
+            out[key] = value_node
+        for key in required:
+            if key not in out:
+                raise self.fail(node, f"missing field {key!r} in {what}")
+        return out
+
+    def sequence(self, node: yaml.Node, what: str) -> list[yaml.Node]:
+        if not isinstance(node, yaml.SequenceNode):
+            raise self.fail(node, f"{what} must be a list")
+        return list(node.value)
+
+    def scalar(self, node: yaml.Node, what: str) -> str:
+        if not isinstance(node, yaml.ScalarNode):
+            raise self.fail(node, f"{what} must be a single value")
+        value = str(node.value).strip()
+        if not value:
+            raise self.fail(node, f"{what} is empty")
+        return value
+
+    # ---- catalog parts ---------------------------------------------------------------
+    def documents(self, node: yaml.Node) -> dict[str, Document]:
+        if not isinstance(node, yaml.MappingNode):
+            raise self.fail(node, "documents must be a mapping of key -> {title, seed}")
+        docs: dict[str, Document] = {}
+        for key_node, value_node in node.value:
+            key = self.scalar(key_node, "a document key")
+            if key in docs:
+                raise self.fail(key_node, f"duplicate document key {key!r}")
+            fields = self.mapping(value_node, f"document {key!r}", _DOCUMENT_FIELDS, _DOCUMENT_FIELDS)
+            docs[key] = Document(
+                key=key,
+                title=self.scalar(fields["title"], f"title of document {key!r}"),
+                seed=self.scalar(fields["seed"], f"seed of document {key!r}"),
+            )
+        return docs
+
+    def rule(self, node: yaml.Node, documents: dict[str, Document]) -> Rule:
+        fields = self.mapping(node, "a rule", _RULE_FIELDS, _RULE_FIELDS)
+        rule_id = self.scalar(fields["id"], "rule id")
+        if not RULE_ID.fullmatch(rule_id):
+            raise self.fail(
+                fields["id"], f"rule id {rule_id!r} must be upper-case letters, digits and dashes"
+            )
+        what = f"rule {rule_id}"
+        kind = self.choice(fields["kind"], f"kind of {what}", RULE_KINDS)
+        checks = self.choice(fields["checks"], f"checks of {what}", CHECK_KINDS)
+        return Rule(
+            id=rule_id,
+            statement=self.scalar(fields["statement"], f"statement of {what}"),
+            releases=self.releases(fields["releases"], what),
+            kind=kind,
+            checks=checks,
+            sources=self.sources(fields["sources"], what, documents),
+        )
+
+    def choice(self, node: yaml.Node, what: str, choices: tuple[str, ...]) -> str:
+        value = self.scalar(node, what)
+        if value not in choices:
+            raise self.fail(node, f"{what} is {value!r}: expected one of {', '.join(choices)}")
+        return value
+
+    def releases(self, node: yaml.Node, what: str) -> tuple[Release, ...]:
+        items = self.sequence(node, f"releases of {what}")
+        if not items:
+            raise self.fail(node, f"releases of {what} is empty")
+        releases: list[Release] = []
+        for item in items:
+            text = self.scalar(item, f"a release of {what}")
+            try:
+                release = Release.parse(text)
+            except UnknownReleaseError as exc:
+                raise self.fail(item, f"bad release in {what}: {exc}") from None
+            if release not in releases:
+                releases.append(release)
+        return tuple(releases)
+
+    def sources(self, node: yaml.Node, what: str, documents: dict[str, Document]) -> tuple[Source, ...]:
+        items = self.sequence(node, f"sources of {what}")
+        if not items:
+            raise self.fail(node, f"{what} has no sources: every rule must quote a document")
+        sources: list[Source] = []
+        for item in items:
+            fields = self.mapping(item, f"a source of {what}", _SOURCE_FIELDS, _SOURCE_FIELDS)
+            doc_key = self.scalar(fields["doc"], f"doc of a source of {what}")
+            if doc_key not in documents:
+                known = ", ".join(sorted(documents)) or "none"
+                raise self.fail(fields["doc"], f"unknown doc {doc_key!r} in {what} (documents: {known})")
+            sources.append(
+                Source(
+                    doc=documents[doc_key],
+                    section=self.scalar(fields["section"], f"section of a source of {what}"),
+                    quote=self.scalar(fields["quote"], f"quote of a source of {what}"),
+                )
+            )
+        return tuple(sources)
+
+
+# ---- quotes against the documents -----------------------------------------------------
+def normalise_whitespace(text: str) -> str:
+    return " ".join(text.split())
+
+
+def quote_in_seed(source: Source, seeds_dir: Path) -> bool:
+    """True when the quote appears (whitespace-normalised) in its document's seed text."""
+    seed_path = Path(seeds_dir) / source.doc.seed
+    text = seed_path.read_text(encoding="utf-8")
+    return normalise_whitespace(source.quote) in normalise_whitespace(text)
+
+
+def find_seeds_dir() -> Path | None:
+    """/work/shared/seeds, or ../shared/seeds next to the repository, when present."""
+    repo = Path(__file__).resolve().parent.parent
+    for candidate in (Path("/work/shared/seeds"), repo.parent / "shared" / "seeds"):
+        if candidate.is_dir():
+            return candidate
+    return None

@@ -1,0 +1,99 @@
+"""Command-line options of a conformance run, parsed once and validated up front.
+
+A typo in a release or environment name must stop the run with one clear
+line before anything is collected, not surface later as skipped scenarios.
+"""
+
+from __future__ import annotations
+
+import secrets
+import shlex
+import zlib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+import environments
+from conformance.catalog import Catalog, load_catalog
+from ovmref.release import ALL_RELEASES, Release, UnknownReleaseError
+
+
+class OptionError(ValueError):
+    """A bad option value; the message is meant for the user as it is."""
+
+
+@dataclass(frozen=True)
+class OvmOptions:
+    environment: str
+    releases: tuple[Release, ...]
+    seed: int
+    report_dir: Path
+    write_report: bool
+    run_id: str
+    catalog_path: Path | None = None
+    allow_destructive: str | None = None  # pool name a destructive run was explicitly allowed on
+    inventory: Path | None = None  # real hosts, for later environments
+
+
+def parse_releases(text: str) -> tuple[Release, ...]:
+    """'all', one release or a comma list; returned in the canonical order 2.1, 2.2, 3.x."""
+    if text.strip().lower() == "all":
+        return ALL_RELEASES
+    chosen: set[Release] = set()
+    for part in text.split(","):
+        if not part.strip():
+            continue
+        try:
+            chosen.add(Release.parse(part))
+        except UnknownReleaseError as exc:
+            raise OptionError(f"{exc} (or 'all')") from None
+    if not chosen:
+        raise OptionError(f"no release given in {text!r}: use 2.1, 2.2, 3.x, a comma list or 'all'")
+    return tuple(r for r in ALL_RELEASES if r in chosen)
+
+
+def check_environment(name: str) -> str:
+    known = environments.available()
+    if name not in known:
+        raise OptionError(f"unknown environment {name!r}: choose one of {', '.join(known)}")
+    return name
+
+
+def new_run_id() -> str:
+    """UTC timestamp plus a little randomness, so parallel runs never share a directory."""
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
+
+
+def derive_seed(base_seed: int, nodeid: str) -> int:
+    """A scenario's own seed: stable across processes (unlike hash()), so -n N equals a serial run."""
+    return zlib.crc32(f"{base_seed}:{nodeid}".encode())
+
+
+def replay_command(environment: str, release: str, base_seed: int, nodeid: str) -> str:
+    return (
+        f"python -m conformance run --env {shlex.quote(environment)} --release {shlex.quote(release)} "
+        f"--seed {base_seed} --scenario {shlex.quote(nodeid)}"
+    )
+
+
+# ---- access from pytest hooks ------------------------------------------------------------
+OPTIONS_KEY = pytest.StashKey[OvmOptions]()
+CATALOG_KEY = pytest.StashKey[Catalog]()
+
+
+def ovm_options_of(config: pytest.Config) -> OvmOptions:
+    return config.stash[OPTIONS_KEY]
+
+
+def catalog_of(config: pytest.Config) -> Catalog:
+    """The catalog, loaded on first use so runs without scenarios (unit tests) never need one."""
+    if CATALOG_KEY not in config.stash:
+        config.stash[CATALOG_KEY] = load_catalog(ovm_options_of(config).catalog_path)
+    return config.stash[CATALOG_KEY]
+
+
+def is_controller(config: pytest.Config) -> bool:
+    """False inside pytest-xdist workers: only the controller collects results and writes reports."""
+    return not hasattr(config, "workerinput")

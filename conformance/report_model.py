@@ -1,0 +1,117 @@
+"""The rule matrix: catalog + scenario results -> one status per rule and release.
+
+Every renderer (JSON, HTML, JUnit) reads this one model, so the verdicts
+they show cannot disagree.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from typing import Literal
+
+from conformance.catalog import Catalog, Rule
+from conformance.results import SCENARIO_STATUSES, ScenarioResult
+from ovmref.release import Release
+
+RuleStatus = Literal["passed", "failed", "skipped", "not-applicable"]
+RULE_STATUSES: tuple[RuleStatus, ...] = ("passed", "failed", "skipped", "not-applicable")
+# overall status of a rule across releases: the first of these found wins
+_OVERALL_ORDER: tuple[RuleStatus, ...] = ("failed", "passed", "skipped", "not-applicable")
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    run_id: str
+    environment: str
+    releases: tuple[Release, ...]
+    seed: int
+    started: str  # ISO 8601, UTC
+    duration_s: float
+
+
+@dataclass(frozen=True)
+class ReleaseVerdict:
+    status: RuleStatus
+    reason: str  # why, for anything but passed
+
+
+@dataclass(frozen=True)
+class RuleRow:
+    rule: Rule
+    status: RuleStatus
+    by_release: dict[Release, ReleaseVerdict]
+    scenarios: tuple[ScenarioResult, ...]
+
+
+@dataclass(frozen=True)
+class Summary:
+    rules: Counter[str]
+    scenarios: Counter[str]
+
+    @property
+    def rule_count(self) -> int:
+        return sum(self.rules.values())
+
+
+@dataclass(frozen=True)
+class ConformanceReport:
+    run: RunInfo
+    rows: tuple[RuleRow, ...]
+    unmapped: tuple[ScenarioResult, ...]  # scenarios naming no catalog rule
+    scenarios: tuple[ScenarioResult, ...]
+    summary: Summary
+
+    @property
+    def verdict(self) -> str:
+        """One word for the header and the CLI: FAIL, INCOMPLETE or PASS."""
+        if self.summary.rules["failed"] or self.summary.scenarios["failed"]:
+            return "FAIL"
+        if self.summary.scenarios["error"] or not self.summary.scenarios["passed"]:
+            return "INCOMPLETE"
+        return "PASS"
+
+    @property
+    def failed(self) -> bool:
+        return self.verdict == "FAIL"
+
+
+def build_report(catalog: Catalog, results: list[ScenarioResult], run: RunInfo) -> ConformanceReport:
+    ordered = tuple(sorted(results, key=lambda r: (r.meta.nodeid, r.meta.release)))
+    rows = tuple(_row(rule, ordered, run.releases) for rule in catalog.rules)
+    unmapped = tuple(r for r in ordered if not any(rule_id in catalog for rule_id in r.meta.rules))
+    summary = Summary(
+        rules=Counter({s: 0 for s in RULE_STATUSES} | Counter(row.status for row in rows)),
+        scenarios=Counter({s: 0 for s in SCENARIO_STATUSES} | Counter(r.status for r in ordered)),
+    )
+    return ConformanceReport(run=run, rows=rows, unmapped=unmapped, scenarios=ordered, summary=summary)
+
+
+def _row(rule: Rule, results: tuple[ScenarioResult, ...], releases: tuple[Release, ...]) -> RuleRow:
+    mine = tuple(r for r in results if rule.id in r.meta.rules)
+    by_release = {
+        release: verdict_for(rule, release, [r for r in mine if r.meta.release == release.value])
+        for release in releases
+    }
+    statuses = {v.status for v in by_release.values()}
+    overall: RuleStatus = next((s for s in _OVERALL_ORDER if s in statuses), "not-applicable")
+    return RuleRow(rule=rule, status=overall, by_release=by_release, scenarios=mine)
+
+
+def verdict_for(rule: Rule, release: Release, scenarios: list[ScenarioResult]) -> ReleaseVerdict:
+    """failed if any scenario failed; passed if one passed; not-applicable; else skipped (why)."""
+    if not rule.applies_to(release):
+        return ReleaseVerdict("not-applicable", f"the documents do not state this rule for {release}")
+    statuses = Counter(r.status for r in scenarios)
+    if statuses["failed"]:
+        return ReleaseVerdict("failed", f"{statuses['failed']} scenario(s) failed")
+    if statuses["passed"]:
+        return ReleaseVerdict("passed", "")
+    if scenarios and statuses["not-applicable"] == len(scenarios):
+        return ReleaseVerdict("not-applicable", "every scenario is not applicable here")
+    if not scenarios:
+        return ReleaseVerdict("skipped", f"no scenario checking this rule ran for {release}")
+    reasons = sorted(
+        {f"{r.status}: {r.message}".strip().rstrip(":") for r in scenarios if r.status != "passed"}
+    )
+    return ReleaseVerdict("skipped", "no scenario passed (" + "; ".join(reasons) + ")")

@@ -1,0 +1,614 @@
+"""`sim`: a deterministic, seeded discrete-event simulation of a server pool.
+
+Runs the very same ovmref agents in-process against virtual time: each
+agent's effects are carried out on simulated shared storage, a simulated
+network with partitions and in-memory server filesystems; their results come
+back as events at the right virtual instants. A 60 s heartbeat threshold
+costs milliseconds, and the same seed gives the same run, event for event.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from environments.base import EnvironmentLimitation, PoolDriver
+from environments.model import (
+    CommandResult,
+    FaultKind,
+    GuestSpec,
+    GuestState,
+    GuestStateName,
+    OpResult,
+    PoolSpec,
+    PoolState,
+    ServerSpec,
+    ServerState,
+    TimelineEvent,
+)
+from environments.sim.host import SimHost
+from environments.sim.hostsetup import SimHostSetup
+from environments.sim.network import SimNetwork
+from environments.sim.scheduler import Scheduler
+from environments.sim.storage import SimSharedStorage
+from ovmref import effects as fx
+from ovmref import events as ev
+from ovmref.agent import Agent
+from ovmref.failover import requests as rq
+from ovmref.failover.pooldb import PoolDB, ServerRecord
+from ovmref.release import Release
+from ovmref.timing import O2CBTimings
+
+IO_MS = 1  # latency of a storage operation
+MIGRATION_MS = 200  # a live-migrated guest resumes on the target after this long
+
+
+class SimDriver(PoolDriver):
+    name = "sim"
+    capabilities = frozenset({"destructive", "faults", "host-commands", "manager"})
+
+    def __init__(
+        self,
+        release: Release,
+        seed: int,
+        timings: O2CBTimings | None = None,
+        record_heartbeats: bool = True,
+        **_options: Any,
+    ) -> None:
+        super().__init__(release, seed, timings)
+        self.rng = random.Random(seed)
+        self.clock = Scheduler()
+        self.net = SimNetwork()
+        self.storage = SimSharedStorage()
+        self.hosts: dict[str, SimHost] = {}
+        self.spec: PoolSpec | None = None
+        self.setup: SimHostSetup | None = None
+        self.record_heartbeats = record_heartbeats
+        self._timeline: list[TimelineEvent] = []
+        self._replies: dict[int, tuple[bool, str]] = {}
+        self._request_ids = 0
+
+    # =============================================================================== build
+    def build_pool(self, spec: PoolSpec) -> OpResult:
+        if self.spec is not None:
+            return OpResult(False, "this driver already holds a pool")
+        if not spec.servers:
+            return OpResult(False, f"pool {spec.name!r} has no servers")
+        names = [s.name for s in spec.servers]
+        if len(set(names)) != len(names):
+            return OpResult(False, f"pool {spec.name!r} names a server twice: {names}")
+        if len(spec.servers) > 255:
+            return OpResult(False, "an O2CB cluster holds at most 255 nodes")
+        self.spec = spec
+        self.setup = SimHostSetup(self.release, spec, self._hosts_fs, self.clock)
+        for node, server in enumerate(spec.servers):
+            self.hosts[server.name] = SimHost(server, node, self.setup.install(server, node))
+        result = self.setup.configure_cluster(self.run)
+        if not result.ok:
+            return result
+        db = PoolDB(spec.name, self.release)
+        for host in self.hosts.values():
+            db.servers[host.name] = ServerRecord(host.name, host.node, host.spec.memory_mb, host.spec.vcpus,
+                                                 set(host.spec.roles))
+        self.storage.store_pooldb(db)
+        for host in self.hosts.values():
+            self._boot(host)
+        formed = self.wait_until(self._pool_formed, 30 * self.timings.iteration_ms + 10_000)
+        if not formed:
+            return OpResult(False, "the cluster did not form: " + self._formation_problem())
+        if spec.ha_enabled:
+            return self.enable_pool_ha()
+        return OpResult(True, f"pool {spec.name} of {len(spec.servers)} servers formed")
+
+    def _hosts_fs(self) -> dict[str, Any]:
+        return {name: host.fs for name, host in self.hosts.items()}
+
+    def _pool_formed(self, state: PoolState) -> bool:
+        if state.master is None:
+            return False
+        db = self.storage.peek_pooldb()
+        if db is None:
+            return False
+        expected = {h.name for h in self.hosts.values() if h.agent is not None}
+        active = {r.name for r in db.servers.values() if r.state == "active"}
+        master = self.hosts[state.master].agent
+        live = set(master.live_servers()) if master else set()
+        return expected <= active and expected <= live
+
+    def _formation_problem(self) -> str:
+        missing = [h.name for h in self.hosts.values() if h.agent is None]
+        if missing:
+            return f"the agent is not running on {', '.join(missing)} (services or heartbeat region missing)"
+        return "no server pool master was elected"
+
+    def add_server(self, spec: ServerSpec) -> OpResult:
+        if self.spec is None or self.setup is None:
+            return OpResult(False, "build the pool first")
+        if spec.name in self.hosts:
+            return OpResult(False, f"{spec.name} is already in the pool")
+        node = max(h.node for h in self.hosts.values()) + 1
+        host = SimHost(spec, node, self.setup.install(spec, node))
+        self.hosts[spec.name] = host
+        result = self._manager(rq.AddServer(spec.name, node, spec.memory_mb, spec.vcpus, spec.roles))
+        if not result.ok:
+            del self.hosts[spec.name]
+            return result
+        joined = self.setup.join_server(spec.name, self.run)
+        if not joined.ok:
+            return joined
+        for other in self.hosts.values():
+            if other.agent is not None and other is not host:
+                other.agent.add_peer(node, spec.name)
+        self._boot(host)
+        ok = self.wait_until(lambda s: s.servers.get(spec.name) is not None
+                             and self._is_active(spec.name), 30 * self.timings.iteration_ms)
+        return OpResult(ok, f"{spec.name} {'joined' if ok else 'did not join'} the pool")
+
+    def _is_active(self, server: str) -> bool:
+        db = self.storage.peek_pooldb()
+        return bool(db and server in db.servers and db.servers[server].state == "active")
+
+    # ====================================================================== Manager operations
+    def enable_pool_ha(self) -> OpResult:
+        assert self.setup is not None
+        findings = self.setup.verify(self.hosts_running())
+        failed = tuple(sorted({f.rule for f in findings if f.status != "passed"}))
+        if failed:
+            detail = "; ".join(f"{f.rule} on {f.server or 'pool'}: {f.message}" for f in findings
+                               if f.status != "passed")
+            return OpResult(False, f"server pool setup check failed: {detail}", failed)
+        return self._manager(rq.SetPoolHA(True))
+
+    def hosts_running(self) -> list[str]:
+        return [h.name for h in self.hosts.values() if h.state in ("running", "maintenance")]
+
+    def disable_pool_ha(self) -> OpResult:
+        return self._manager(rq.SetPoolHA(False))
+
+    def create_guest(self, spec: GuestSpec) -> OpResult:
+        return self._manager(rq.CreateGuest(spec.name, spec.memory_mb, spec.vcpus, spec.ha, spec.preferred))
+
+    def set_guest_ha(self, guest: str, enabled: bool) -> OpResult:
+        return self._manager(rq.SetGuestHA(guest, enabled))
+
+    def start_guest(self, guest: str) -> OpResult:
+        result = self._manager(rq.StartGuest(guest))
+        if result.ok:
+            self.wait_until(lambda s: s.guests[guest].state == "running",
+                            self.timings.guest_boot_ms + 5 * self.timings.iteration_ms)
+        return result
+
+    def stop_guest(self, guest: str) -> OpResult:
+        result = self._manager(rq.StopGuest(guest))
+        if result.ok:
+            self.wait_until(lambda s: s.guests[guest].state != "running", 5 * self.timings.iteration_ms)
+        return result
+
+    def migrate_guest(self, guest: str, target: str) -> OpResult:
+        result = self._manager(rq.MigrateGuest(guest, target))
+        if result.ok:
+            self.wait_until(lambda s: s.guests[guest].state == "running" and s.guests[guest].server == target,
+                            5 * self.timings.iteration_ms)
+        return result
+
+    def shutdown_server(self, server: str, *, migrate: bool, restart: bool = False) -> OpResult:
+        return self._planned(rq.ShutdownServer(server, migrate, restart=restart))
+
+    def delete_server(self, server: str, *, migrate: bool) -> OpResult:
+        return self._planned(rq.ShutdownServer(server, migrate, delete=True))
+
+    def _planned(self, op: rq.ShutdownServer) -> OpResult:
+        if op.server not in self.hosts:
+            return OpResult(False, f"no server named {op.server}")
+        incarnation = self.hosts[op.server].incarnation
+        result = self._manager(op)
+        if result.ok:
+            host = self.hosts[op.server]
+            self.wait_until(lambda s: host.incarnation != incarnation,
+                            20 * self.timings.iteration_ms + 2 * self.timings.guest_boot_ms)
+        return result
+
+    def set_maintenance(self, server: str, on: bool) -> OpResult:
+        result = self._manager(rq.SetMaintenance(server, on))
+        if result.ok and on:
+            self.wait_until(lambda s: not s.running_on(server), 10 * self.timings.iteration_ms)
+        return result
+
+    def set_inbound_migration_lock(self, server: str, locked: bool) -> OpResult:
+        return self._manager(rq.SetInboundLock(server, locked))
+
+    def set_master(self, server: str) -> OpResult:
+        result = self._manager(rq.SetMaster(server))
+        if result.ok:
+            self.wait_until(lambda s: s.master == server, 5 * self.timings.iteration_ms)
+        return result
+
+    def _master_host(self) -> SimHost | None:
+        for host in self.hosts.values():
+            if host.agent is not None and host.agent.is_master and host.state in ("running", "maintenance"):
+                return host
+        return None
+
+    def _manager(self, op: rq.ManagerOp) -> OpResult:
+        """Oracle VM Manager talks to the server pool master's agent."""
+        host = self._master_host()
+        if host is None or host.agent is None:
+            return OpResult(False, "no server pool master is reachable: the pool cannot be managed")
+        self._request_ids += 1
+        rid = self._request_ids
+        self._deliver_now(host, ev.ManagerRequest(rid, op))
+        ok, message = self._replies.pop(rid, (False, "the server pool master did not answer"))
+        return OpResult(ok, message)
+
+    # ===================================================================== host-level operations
+    def shutdown_from_command_line(self, server: str, *, restart: bool = False) -> OpResult:
+        host = self._host(server)
+        if not host.executing or host.agent is None:
+            return OpResult(False, f"{server} is not running")
+        incarnation = host.incarnation
+        self._mark("command", server, detail=f"{'reboot' if restart else 'shutdown -h now'} on the command line")
+        self._deliver_now(host, ev.LocalShutdown(restart))
+        self.wait_until(lambda s: host.incarnation != incarnation,
+                        20 * self.timings.iteration_ms + 2 * self.timings.guest_boot_ms)
+        return OpResult(True, f"{server} {'rebooting' if restart else 'shut down'}")
+
+    def run(self, server: str, argv: Sequence[str]) -> CommandResult:
+        host = self._host(server)
+        assert self.setup is not None
+        if host.state not in ("running", "maintenance", "hung"):
+            raise EnvironmentLimitation(f"{server} is {host.state}: cannot run {' '.join(argv)}")
+        result = self.setup.run_tool(host, list(argv))
+        self._mark("command", server, detail=f"{' '.join(argv)} -> rc {result.rc}")
+        self._reconcile_services(host)
+        return result
+
+    def read_file(self, server: str, path: str) -> str | None:
+        return self._host(server).fs.read_text(path)
+
+    def write_file(self, server: str, path: str, text: str) -> None:
+        self._host(server).fs.write_text(path, text)
+
+    def _reconcile_services(self, host: SimHost) -> None:
+        """The agent and its heartbeat run only while the services and the heartbeat region are up."""
+        assert self.setup is not None
+        if host.state not in ("running", "maintenance") or self.spec is None:
+            return
+        if self.storage.peek_pooldb() is None:
+            return  # the pool is still being configured; agents start at the end of build_pool
+        should_run = self.setup.agent_can_run(host)
+        if host.agent is None and should_run:
+            self._start_agent(host)
+        elif host.agent is not None and not should_run:
+            self._mark("leave", host.name, detail="cluster services stopped: the server leaves the cluster")
+            agent = host.agent
+            self._execute(host, agent._halt(self.clock.now_ms, False, "cluster services stopped"))
+
+    # ================================================================================= faults
+    def inject(self, fault: FaultKind, servers: Sequence[str]) -> None:
+        for s in servers:
+            self._host(s)
+        if fault == "partition":
+            self.net.partition(servers, self.hosts)
+            self._mark("fault", None, detail=f"network partition: {', '.join(servers)} cut off from the rest")
+            for s in servers:
+                self._mark("fault", s, detail="partition")
+            return
+        for s in servers:
+            host = self._host(s)
+            self._mark("fault", s, detail=fault)
+            if fault in ("crash", "master"):
+                self._power_off(host, "crashed", "crashed")
+            elif fault == "hang":
+                self._freeze(host)
+            elif fault == "storage":
+                self.storage.lost.add(s)
+            else:
+                raise ValueError(f"unknown fault {fault!r}")
+
+    def recover(self, server: str) -> None:
+        host = self._host(server)
+        self._mark("recover", server)
+        if host.name in self.storage.lost:
+            self.storage.lost.discard(host.name)
+            if host.boot_when_storage_returns:
+                host.boot_when_storage_returns = False
+                self._boot(host)
+        if host.state == "hung":
+            self._thaw(host)
+        elif host.state == "crashed":
+            self._boot(host)
+
+    def heal_network(self) -> None:
+        self.net.heal()
+        self._mark("recover", None, detail="network healed")
+
+    def crash_guest(self, guest: str) -> None:
+        for host in self.hosts.values():
+            if host.guests.get(guest) == "running" and host.executing:
+                del host.guests[guest]
+                self._mark("guest_stop", host.name, guest, "guest crashed")
+                self._mark("fault", host.name, guest, "guest crash")
+                self._deliver_later(host, IO_MS, ev.GuestExited(guest, crashed=True))
+                return
+        raise EnvironmentLimitation(f"guest {guest} is not running anywhere")
+
+    def _host(self, server: str) -> SimHost:
+        try:
+            return self.hosts[server]
+        except KeyError:
+            raise EnvironmentLimitation(f"no server named {server!r} in the pool "
+                                        f"(servers: {', '.join(self.hosts)})") from None
+
+    def _power_off(self, host: SimHost, state: Any, why: str) -> None:
+        for guest in sorted(host.guests):
+            self._mark("guest_stop", host.name, guest, why)
+        host.guests.clear()
+        host.agent = None
+        host.state = state
+        host.incarnation += 1
+        host.timers.clear()
+        host.deferred.clear()
+
+    def _freeze(self, host: SimHost) -> None:
+        if host.state not in ("running", "maintenance"):
+            return
+        host.state = "hung"
+        for guest in host.running_guests():
+            self._mark("guest_stop", host.name, guest, "frozen with its hung server")
+
+    def _thaw(self, host: SimHost) -> None:
+        host.state = "running"
+        pending, host.deferred = host.deferred, []
+        for guest in host.running_guests():
+            self._mark("guest_running", host.name, guest, "resumed with its server")
+        self._deliver_now(host, ev.Resumed())
+        for event in pending:
+            self._deliver_now(host, event)
+
+    def _boot(self, host: SimHost) -> None:
+        """Power on: services start in the documented order, then the agent joins the cluster."""
+        assert self.setup is not None
+        if host.name in self.storage.lost:
+            host.boot_when_storage_returns = True
+            self._mark("reboot", host.name, detail="cannot mount the cluster root: waits for storage")
+            return
+        rejoin = host.state in ("fenced", "shutdown", "crashed")
+        host.state = "running"
+        host.incarnation += 1
+        host.timers.clear()
+        self.setup.boot_services(host)
+        if rejoin:
+            self._mark("rejoin", host.name)
+        if self.setup.agent_can_run(host):
+            self._start_agent(host)
+
+    def _start_agent(self, host: SimHost) -> None:
+        db = self.storage.peek_pooldb()
+        master = None
+        if db is not None:
+            if db.master is not None and db.master in self.hosts:
+                master = self.hosts[db.master].node
+            elif db.master is None and not any(h.agent and h.agent.is_master for h in self.hosts.values()):
+                roles = [h for h in self.hosts.values() if "master" in h.spec.roles] or list(self.hosts.values())
+                master = min(roles, key=lambda h: h.node).node
+        names = {h.node: h.name for h in self.hosts.values() if h.state != "deleted"}
+        host.agent = Agent(name=host.name, node=host.node, node_names=names, release=self.release,
+                           timings=self.timings, generation=self.rng.getrandbits(63) | 1, master_node=master)
+        self._execute(host, host.agent.start(self.clock.now_ms))
+
+    # ========================================================================== effect plumbing
+    def _deliver_now(self, host: SimHost, event: ev.Event) -> None:
+        if host.agent is None:
+            return
+        if host.state == "hung":
+            if not isinstance(event, ev.Received | ev.ManagerRequest):
+                host.deferred.append(event)
+            return
+        self._execute(host, host.agent.handle(self.clock.now_ms, event))
+
+    def _deliver_later(self, host: SimHost, delay_ms: int, event: ev.Event) -> None:
+        incarnation = host.incarnation
+
+        def deliver() -> None:
+            if host.incarnation == incarnation:
+                self._deliver_now(host, event)
+
+        self.clock.after(delay_ms, deliver)
+
+    def _execute(self, host: SimHost, effects: list[fx.Effect]) -> None:
+        for effect in effects:
+            handler = self._handlers.get(type(effect))
+            if handler is None:
+                raise TypeError(f"the simulator cannot carry out {effect!r}")
+            handler(self, host, effect)
+
+    def _fx_set_timer(self, host: SimHost, e: fx.SetTimer) -> None:
+        old = host.timers.pop(e.name, None)
+        if old is not None:
+            Scheduler.cancel(old)
+        incarnation = host.incarnation
+
+        def fire() -> None:
+            if host.incarnation == incarnation and host.timers.get(e.name) is entry:
+                del host.timers[e.name]
+                self._deliver_now(host, ev.TimerFired(e.name))
+
+        entry = self.clock.at(e.at_ms, fire)
+        host.timers[e.name] = entry
+
+    def _fx_cancel_timer(self, host: SimHost, e: fx.CancelTimer) -> None:
+        old = host.timers.pop(e.name, None)
+        if old is not None:
+            Scheduler.cancel(old)
+
+    def _fx_write_slot(self, host: SimHost, e: fx.WriteSlot) -> None:
+        if host.name in self.storage.lost:
+            self._deliver_later(host, IO_MS, ev.SlotWritten(False, "EIO: storage path lost"))
+            return
+        self.storage.write_slot(e.node, e.data)
+        if self.record_heartbeats:
+            self._mark("heartbeat", host.name)
+        self._deliver_later(host, IO_MS, ev.SlotWritten(True))
+
+    def _fx_read_region(self, host: SimHost, e: fx.ReadRegion) -> None:
+        if host.name in self.storage.lost:
+            self._deliver_later(host, IO_MS, ev.RegionReadFailed("EIO: storage path lost"))
+            return
+        nodes = sorted(h.node for h in self.hosts.values() if h.state != "deleted")
+        self._deliver_later(host, IO_MS, ev.RegionRead(self.storage.read_region(nodes)))
+
+    def _fx_send(self, host: SimHost, e: fx.Send) -> None:
+        peer = next((h for h in self.hosts.values() if h.node == e.peer), None)
+        if peer is None or not self.net.reachable(host.name, peer.name):
+            return
+        self._deliver_later(peer, self.net.latency_ms, ev.Received(host.node, e.message))
+
+    def _fx_fence(self, host: SimHost, e: fx.Fence) -> None:
+        self._mark("fence", host.name, detail=e.reason)
+        self._power_off(host, "fenced", "killed: its server fenced itself")
+        self._mark("reboot", host.name, detail=f"rebooting; rejoins in {self.timings.reboot_ms // 1000} s")
+        incarnation = host.incarnation
+
+        def reboot() -> None:
+            if host.incarnation == incarnation and host.state == "fenced":
+                self._boot(host)
+
+        self.clock.after(self.timings.reboot_ms, reboot)
+
+    def _fx_boot_guest(self, host: SimHost, e: fx.BootGuest) -> None:
+        host.guests[e.guest] = "booting"
+        self._mark("guest_start", host.name, e.guest, "live migration" if e.migrated else "boot")
+        incarnation = host.incarnation
+
+        def booted() -> None:
+            if host.incarnation != incarnation or host.guests.get(e.guest) != "booting":
+                return
+            if host.state == "hung":
+                self.clock.after(self.timings.iteration_ms, booted)
+                return
+            host.guests[e.guest] = "running"
+            self._mark("guest_running", host.name, e.guest)
+            self._deliver_now(host, ev.GuestBooted(e.guest))
+
+        self.clock.after(MIGRATION_MS if e.migrated else self.timings.guest_boot_ms, booted)
+
+    def _fx_kill_guest(self, host: SimHost, e: fx.KillGuest) -> None:
+        if host.guests.pop(e.guest, None) is not None:
+            self._mark("guest_stop", host.name, e.guest, e.reason)
+
+    def _fx_acquire_lease(self, host: SimHost, e: fx.AcquireLease) -> None:
+        if host.name in self.storage.lost:
+            result = ev.LeaseResult(e.name, False, None, 0, e.context)
+        else:
+            out = self.storage.leases.acquire(e.name, e.node, e.generation, e.expect)
+            result = ev.LeaseResult(e.name, out.granted, out.holder, out.token, e.context)
+        self._deliver_later(host, IO_MS, result)
+
+    def _fx_release_lease(self, host: SimHost, e: fx.ReleaseLease) -> None:
+        if host.name not in self.storage.lost:
+            self.storage.leases.release(e.name, e.node, e.generation)
+
+    def _fx_load_pooldb(self, host: SimHost, e: fx.LoadPoolDB) -> None:
+        self._deliver_later(host, IO_MS, ev.PoolDBLoaded(self.storage.load_pooldb()))
+
+    def _fx_store_pooldb(self, host: SimHost, e: fx.StorePoolDB) -> None:
+        if host.name not in self.storage.lost:
+            self.storage.store_pooldb(e.db)
+
+    def _fx_record(self, host: SimHost, e: fx.Record) -> None:
+        server = e.data.get("server", host.name) if e.data else host.name
+        self._mark(e.kind, server, e.guest, e.detail)
+
+    def _fx_reply(self, host: SimHost, e: fx.Reply) -> None:
+        self._replies[e.request_id] = (e.ok, e.message)
+
+    def _fx_halt(self, host: SimHost, e: fx.Halt) -> None:
+        db = self.storage.peek_pooldb()
+        deleted = bool(db and host.name in db.servers and db.servers[host.name].state == "deleted")
+        self._mark("halt", host.name, detail=e.reason)
+        self._power_off(host, "deleted" if deleted else "shutdown", "server shut down")
+        if e.restart and not deleted:
+            self._mark("reboot", host.name)
+            incarnation = host.incarnation
+
+            def reboot() -> None:
+                if host.incarnation == incarnation:
+                    self._boot(host)
+
+            self.clock.after(self.timings.reboot_ms, reboot)
+
+    _handlers: dict[type, Callable[[SimDriver, SimHost, Any], None]] = {
+        fx.SetTimer: _fx_set_timer,
+        fx.CancelTimer: _fx_cancel_timer,
+        fx.WriteSlot: _fx_write_slot,
+        fx.ReadRegion: _fx_read_region,
+        fx.Send: _fx_send,
+        fx.Fence: _fx_fence,
+        fx.BootGuest: _fx_boot_guest,
+        fx.KillGuest: _fx_kill_guest,
+        fx.AcquireLease: _fx_acquire_lease,
+        fx.ReleaseLease: _fx_release_lease,
+        fx.LoadPoolDB: _fx_load_pooldb,
+        fx.StorePoolDB: _fx_store_pooldb,
+        fx.Record: _fx_record,
+        fx.Reply: _fx_reply,
+        fx.Halt: _fx_halt,
+    }
+
+    # ===================================================================== time and observation
+    def now_ms(self) -> int:
+        return self.clock.now_ms
+
+    def advance(self, ms: int) -> None:
+        self.clock.run_until(self.clock.now_ms + max(0, ms))
+
+    def _mark(self, kind: str, server: str | None, guest: str | None = None, detail: str = "") -> None:
+        self._timeline.append(TimelineEvent(self.clock.now_ms, kind, server, guest, detail))
+
+    def timeline(self) -> list[TimelineEvent]:
+        return list(self._timeline)
+
+    def observe(self) -> PoolState:
+        db = self.storage.peek_pooldb()
+        master_host = self._master_host()
+        servers: dict[str, ServerState] = {}
+        used: dict[str, int] = {}
+        where: dict[str, tuple[str, str]] = {}
+        for host in self.hosts.values():
+            for guest, phase in host.guests.items():
+                if host.state != "hung" or phase != "running":
+                    where[guest] = (host.name, phase)
+        for guest, (server, _) in where.items():
+            rec = db.guests.get(guest) if db else None
+            used[server] = used.get(server, 0) + (rec.memory_mb if rec else 0)
+        for host in self.hosts.values():
+            rec = db.servers.get(host.name) if db else None
+            roles = set(rec.roles) if rec else set(host.spec.roles)
+            roles.discard("master")
+            if master_host is host:
+                roles.add("master")
+            state = host.state
+            if state == "running" and rec is not None and rec.maintenance:
+                state = "maintenance"
+            live = tuple(host.agent.live_servers()) if host.agent and host.state != "hung" else ()
+            servers[host.name] = ServerState(
+                name=host.name, state=state, node=host.node, roles=tuple(sorted(roles)),
+                guests=tuple(host.running_guests()) if host.state != "hung" else (),
+                free_memory_mb=host.spec.memory_mb - used.get(host.name, 0),
+                inbound_lock=bool(rec and rec.inbound_lock), live_view=live)
+        guests: dict[str, GuestState] = {}
+        for name, g in (db.guests.items() if db else ()):
+            server: str | None = None
+            if name in where:
+                server, phase = where[name]
+                gstate: GuestStateName = "running" if phase == "running" else "starting"
+            elif g.state == "powered_off":
+                gstate = "powered_off"
+            elif g.state == "starting" and master_host is not None:
+                gstate = "starting"
+            else:
+                gstate = "stopped"
+            guests[name] = GuestState(name, gstate, server, g.ha, g.restarts, g.memory_mb, g.preferred)
+        return PoolState(self.clock.now_ms, self.release, bool(db and db.ha_enabled),
+                         master_host.name if master_host else None, servers, guests)

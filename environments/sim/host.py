@@ -1,0 +1,43 @@
+"""One simulated Oracle VM Server: its files, power state, agent and guest domains."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from environments.model import ServerSpec, ServerStateName
+from ovmref import events as ev
+from ovmref.agent import Agent
+
+if TYPE_CHECKING:
+    from environments.sim.scheduler import _Entry
+    from ovmref.hostfs import MemoryHostFS
+
+
+@dataclass
+class SimHost:
+    spec: ServerSpec
+    node: int
+    fs: MemoryHostFS
+    state: ServerStateName = "running"
+    agent: Agent | None = None
+    #: guest domains really present on this server: guest -> "booting" | "running"
+    guests: dict[str, str] = field(default_factory=dict)
+    #: bumped on every boot, fence, halt: scheduled callbacks of an older incarnation are void
+    incarnation: int = 0
+    timers: dict[str, _Entry] = field(default_factory=dict)
+    #: events that arrived while the server was hung, delivered when it resumes
+    deferred: list[ev.Event] = field(default_factory=list)
+    boot_when_storage_returns: bool = False
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def executing(self) -> bool:
+        """Up and not frozen: it can run guests and act."""
+        return self.state in ("running", "maintenance") and self.agent is not None
+
+    def running_guests(self) -> list[str]:
+        return sorted(g for g, phase in self.guests.items() if phase == "running")

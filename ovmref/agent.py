@@ -1,0 +1,342 @@
+"""The Oracle VM Agent of one server, sans-IO: cluster stack + guests + (maybe) the master role.
+
+One step function: `handle(now_ms, event) -> effects`. It composes the O2CB
+stack (ovmref.cluster.node.ClusterNode: disk and network heartbeat, quorum,
+self-fencing), the guests this server runs (each under a lease on shared
+storage), and, on the server that holds the master lease, the pool master's
+HA coordinator. Every driver (simulator, processes, containers) runs this
+same code; only the clock and the I/O differ.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Mapping
+from typing import Literal
+
+from ovmref import effects as fx
+from ovmref import events as ev
+from ovmref.cluster.node import ClusterNode, NodeOutput
+from ovmref.failover import messages as msg
+from ovmref.failover import requests as rq
+from ovmref.failover.coordinator import Coordinator
+from ovmref.failover.pooldb import PoolDB
+from ovmref.heartbeat.membership import NodeDown, NodeUp
+from ovmref.lease import ANY_GENERATION
+from ovmref.release import Release
+from ovmref.timing import O2CBTimings
+
+MASTER_LEASE = "master"
+GuestPhase = Literal["booting", "running"]
+_COORDINATOR_MESSAGES = (msg.Hello, msg.GuestRunning, msg.GuestStopped, msg.GuestCrashed, msg.StartFailed,
+                         msg.Leaving)
+
+
+def guest_lease(guest: str) -> str:
+    return f"guest:{guest}"
+
+
+class Agent:
+    """ovs-agent on one Oracle VM Server."""
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        node: int,
+        node_names: Mapping[int, str],
+        release: Release,
+        timings: O2CBTimings,
+        generation: int,
+        master_node: int | None,
+    ) -> None:
+        if generation == 0:
+            raise ValueError("generation 0 means 'left the cluster'; use a random non-zero value")
+        self.name = name
+        self.node = node
+        self.node_names = dict(node_names)
+        self.release = release
+        self.timings = timings
+        self.generation = generation
+        self.master_node = master_node
+        self.cluster = ClusterNode(node, [n for n in node_names if n != node], timings, generation)
+        self.guests: dict[str, GuestPhase] = {}
+        self.coordinator: Coordinator | None = None
+        self.fenced = False
+        self.halted = False
+        self._leaving = False
+        self._pending: dict[str, tuple[int, int]] = {}  # guest -> (memory, vcpus) awaiting a lease
+
+    # ---- observation ---------------------------------------------------------------------
+    @property
+    def is_master(self) -> bool:
+        return self.coordinator is not None
+
+    @property
+    def db(self) -> PoolDB | None:
+        return self.coordinator.db if self.coordinator else None
+
+    def live_servers(self) -> list[str]:
+        return [self.node_names[n] for n in sorted(self.cluster.live_nodes) if n in self.node_names]
+
+    # ---- entry points --------------------------------------------------------------------
+    def start(self, now_ms: int) -> list[fx.Effect]:
+        """The agent (and the o2cb heartbeat under it) starts on a booted server."""
+        out = self._cluster(self.cluster.start(now_ms), now_ms)
+        if self.master_node == self.node:
+            out.append(fx.AcquireLease(MASTER_LEASE, self.node, self.generation, None, "master:initial"))
+        elif self.master_node is not None:
+            out.append(fx.Send(self.master_node, self._hello()))
+        return self._run(out, now_ms)
+
+    def handle(self, now_ms: int, event: ev.Event) -> list[fx.Effect]:
+        if self.fenced or self.halted:
+            return []
+        return self._run(self._handle(now_ms, event), now_ms)
+
+    def add_peer(self, node: int, name: str) -> None:
+        """A server added to the pool: cluster.conf gained a node (propagated by the master)."""
+        self.node_names[node] = name
+        self.cluster.add_peer(node)
+
+    # ---- dispatch ------------------------------------------------------------------------
+    def _handle(self, now: int, event: ev.Event) -> list[fx.Effect]:
+        if isinstance(event, ev.TimerFired):
+            if event.name.startswith("o2cb."):
+                return self._cluster(self.cluster.handle(now, event), now)
+            if event.name == "agent.leave-timeout" and self._leaving:
+                return self._halt(now, restart=self._leave_restart, reason="command-line shutdown")
+            return []
+        if isinstance(event, ev.RegionRead | ev.RegionReadFailed | ev.SlotWritten):
+            return self._cluster(self.cluster.handle(now, event), now)
+        if isinstance(event, ev.Received):
+            if type(event.message).__name__ == "Keepalive":
+                return self._cluster(self.cluster.handle(now, event), now)
+            return self._on_message(now, event.peer, event.message)
+        if isinstance(event, ev.LeaseResult):
+            return self._on_lease(now, event)
+        if isinstance(event, ev.PoolDBLoaded):
+            return self._become_master(event.db)
+        if isinstance(event, ev.GuestBooted):
+            if event.guest not in self.guests:
+                return []
+            self.guests[event.guest] = "running"
+            return self._to_master(msg.GuestRunning(event.guest, self.node))
+        if isinstance(event, ev.GuestExited):
+            if self.guests.pop(event.guest, None) is None:
+                return []
+            out: list[fx.Effect] = [fx.ReleaseLease(guest_lease(event.guest), self.node, self.generation)]
+            report = (msg.GuestCrashed(event.guest, self.node) if event.crashed
+                      else msg.GuestStopped(event.guest, self.node, "shut down by its operating system"))
+            return out + self._to_master(report)
+        if isinstance(event, ev.Resumed):
+            return self._on_resumed(now)
+        if isinstance(event, ev.ManagerRequest):
+            return self._on_request(event)
+        if isinstance(event, ev.LocalShutdown):
+            return self._on_local_shutdown(now, event.restart)
+        raise TypeError(f"unexpected event {event!r}")
+
+    def _run(self, effects: list[fx.Effect], now: int) -> list[fx.Effect]:
+        """Deliver messages addressed to this very server at once; hand the rest to the driver."""
+        out: list[fx.Effect] = []
+        queue = deque(effects)
+        while queue:
+            e = queue.popleft()
+            if isinstance(e, fx.Send) and e.peer == self.node:
+                if self.fenced or self.halted:
+                    continue
+                queue.extend(self._on_message(now, self.node, e.message))
+            else:
+                out.append(e)
+        return out
+
+    def _cluster(self, output: NodeOutput, now: int) -> list[fx.Effect]:
+        out = list(output.effects)
+        if any(isinstance(e, fx.Fence) for e in out):
+            self._fenced()
+            return out
+        for change in output.membership:
+            if change.node == self.node:
+                continue  # the quorum counts itself; the agent cares about peers
+            if isinstance(change, NodeDown):
+                out += self._node_down(change)
+            elif isinstance(change, NodeUp):
+                out += self._node_up(change)
+        return out
+
+    # ---- membership ----------------------------------------------------------------------
+    def _node_down(self, change: NodeDown) -> list[fx.Effect]:
+        name = self.node_names.get(change.node, f"node{change.node}")
+        out: list[fx.Effect] = []
+        if self.coordinator is not None:
+            out += self.coordinator.node_down(name)
+        elif change.node == self.master_node:
+            if self.release is Release.R2_1:
+                out.append(fx.Record("ha_failed", f"server pool master {name} failed: HA fails for the pool "
+                                     "(Oracle VM 2.1)"))
+            else:
+                out.append(fx.AcquireLease(MASTER_LEASE, self.node, self.generation,
+                                           (change.node, ANY_GENERATION), "master:takeover"))
+        return out
+
+    def _node_up(self, change: NodeUp) -> list[fx.Effect]:
+        if self.coordinator is None:
+            return []
+        name = self.node_names.get(change.node)
+        return self.coordinator.node_up(name) if name else []
+
+    def _fenced(self) -> None:
+        self.fenced = True
+        self.coordinator = None
+        self.guests.clear()
+        self._pending.clear()
+
+    # ---- master role ---------------------------------------------------------------------
+    def _become_master(self, db: PoolDB) -> list[fx.Effect]:
+        if self.coordinator is not None:
+            return []
+        self.master_node = self.node
+        self.coordinator = Coordinator(db, self.name)
+        out = self.coordinator.become_master(self.live_servers())
+        return out + self.coordinator.on_message(self._hello())
+
+    def _on_request(self, event: ev.ManagerRequest) -> list[fx.Effect]:
+        if self.coordinator is None:
+            return [fx.Reply(event.request_id, False, f"{self.name} is not the server pool master")]
+        op = event.request
+        if isinstance(op, rq.SetMaster):
+            return self._hand_over(event.request_id, op.server)
+        return self.coordinator.on_request(event.request_id, op)
+
+    def _hand_over(self, request_id: int, server: str) -> list[fx.Effect]:
+        """Change the master without stopping operations: persist, release the lock, pass it on."""
+        assert self.coordinator is not None
+        db = self.coordinator.db
+        rec = db.servers.get(server)
+        if rec is None or rec.state != "active" or server not in self.coordinator.live:
+            return [fx.Reply(request_id, False, f"{server} is not an available server of the pool")]
+        if server == self.name:
+            return [fx.Reply(request_id, True, f"{server} already is the server pool master")]
+        db.servers[self.name].roles.discard("master")
+        db.master = None
+        self.coordinator = None
+        self.master_node = rec.node
+        return [
+            fx.StorePoolDB(db),
+            fx.ReleaseLease(MASTER_LEASE, self.node, self.generation),
+            fx.Send(rec.node, msg.BecomeMaster(self.node)),
+            fx.Record("master", f"{self.name} hands the master role to {server}"),
+            fx.Reply(request_id, True, f"master role handed to {server}"),
+        ]
+
+    def _to_master(self, message: object) -> list[fx.Effect]:
+        if self.master_node is None:
+            return [fx.Record("lost_report", f"no server pool master to tell: {message!r}")]
+        return [fx.Send(self.master_node, message)]
+
+    def _hello(self) -> msg.Hello:
+        return msg.Hello(self.node, self.generation, tuple(sorted(g for g, p in self.guests.items()
+                                                                    if p == "running")))
+
+    # ---- messages ------------------------------------------------------------------------
+    def _on_message(self, now: int, peer: int, m: object) -> list[fx.Effect]:
+        if isinstance(m, _COORDINATOR_MESSAGES):
+            return self.coordinator.on_message(m) if self.coordinator else []
+        if isinstance(m, msg.StartGuestCmd):
+            return self._start_guest(m.guest, m.memory_mb, m.vcpus, m.expect, "start")
+        if isinstance(m, msg.MigrateIn):
+            return self._start_guest(m.guest, m.memory_mb, m.vcpus, m.source, "migrate")
+        if isinstance(m, msg.StopGuestCmd):
+            if self.guests.pop(m.guest, None) is None:
+                return self._to_master(msg.GuestStopped(m.guest, self.node, "was not running"))
+            return [fx.KillGuest(m.guest, m.reason),
+                    fx.ReleaseLease(guest_lease(m.guest), self.node, self.generation),
+                    *self._to_master(msg.GuestStopped(m.guest, self.node, m.reason))]
+        if isinstance(m, msg.MigrateGuestCmd):
+            if self.guests.get(m.guest) != "running":
+                return self._to_master(msg.StartFailed(m.guest, self.node, "not running here"))
+            del self.guests[m.guest]
+            target = self.node_names.get(m.target, str(m.target))
+            return [fx.KillGuest(m.guest, f"live-migrated to {target}"),
+                    fx.Send(m.target, msg.MigrateIn(m.guest, m.memory_mb, m.vcpus, (self.node, self.generation)))]
+        if isinstance(m, msg.ShutdownCmd):
+            return self._halt(now, m.restart, "shut down by the server pool master")
+        if isinstance(m, msg.MasterAnnounce):
+            self.master_node = m.master
+            if self.coordinator is not None and m.master != self.node:
+                self.coordinator = None  # someone else won the lock: step down
+            return self._to_master(self._hello())
+        if isinstance(m, msg.BecomeMaster):
+            return [fx.AcquireLease(MASTER_LEASE, self.node, self.generation, (m.from_node, ANY_GENERATION),
+                                    "master:handover")]
+        return [fx.Record("unknown_message", f"from node {peer}: {m!r}")]
+
+    def _start_guest(self, guest: str, memory: int, vcpus: int, expect: tuple[int, int] | None,
+                     how: str) -> list[fx.Effect]:
+        if guest in self.guests:
+            return self._to_master(msg.GuestRunning(guest, self.node)) if self.guests[guest] == "running" else []
+        if self._leaving:
+            return self._to_master(msg.StartFailed(guest, self.node, "server is shutting down"))
+        self._pending[guest] = (memory, vcpus)
+        return [fx.AcquireLease(guest_lease(guest), self.node, self.generation, expect, f"{how}:{guest}")]
+
+    def _on_lease(self, now: int, r: ev.LeaseResult) -> list[fx.Effect]:
+        kind, _, guest = r.context.partition(":")
+        if kind == "master":
+            if r.granted:
+                return [fx.LoadPoolDB()]
+            if r.holder is not None:
+                self.master_node = r.holder[0]
+            return []
+        if kind == "renew":
+            if r.granted or guest not in self.guests:
+                return []
+            del self.guests[guest]
+            return [fx.KillGuest(guest, f"lease lost to node {r.holder[0] if r.holder else '?'}")]
+        size = self._pending.pop(guest, None)
+        if size is None:
+            return []
+        if not r.granted:
+            holder = self.node_names.get(r.holder[0], "?") if r.holder else "?"
+            return self._to_master(msg.StartFailed(guest, self.node, f"lease held by {holder}"))
+        self.guests[guest] = "booting"
+        return [fx.BootGuest(guest, size[0], size[1], migrated=(kind == "migrate"))]
+
+    # ---- hang, shutdown ------------------------------------------------------------------
+    def _on_resumed(self, now: int) -> list[fx.Effect]:
+        """Back from a hang: the cluster stack fences first if its write deadline passed."""
+        out = self._cluster(self.cluster.resumed(now), now)
+        if self.fenced:
+            return out
+        for guest in sorted(self.guests):
+            out.append(fx.AcquireLease(guest_lease(guest), self.node, self.generation, None, f"renew:{guest}"))
+        return out
+
+    _leave_restart = False
+
+    def _on_local_shutdown(self, now: int, restart: bool) -> list[fx.Effect]:
+        """`shutdown`/`reboot` on the command line: the agent has its guests restarted elsewhere."""
+        self._leaving, self._leave_restart = True, restart
+        grace = now + 10 * self.timings.iteration_ms + self.timings.guest_boot_ms
+        out: list[fx.Effect] = [fx.SetTimer("agent.leave-timeout", grace)]
+        if self.coordinator is not None and len(self.coordinator.available()) <= 1:
+            return out + self._halt(now, restart, "command-line shutdown of the last server")
+        if self.coordinator is not None:
+            # the master itself is leaving: its guests first, then the role goes by lock
+            return out + self.coordinator.on_message(msg.Leaving(self.node, restart))
+        return out + self._to_master(msg.Leaving(self.node, restart))
+
+    def _halt(self, now: int, restart: bool, reason: str) -> list[fx.Effect]:
+        out: list[fx.Effect] = []
+        for guest in sorted(self.guests):
+            out += [fx.KillGuest(guest, reason), fx.ReleaseLease(guest_lease(guest), self.node, self.generation)]
+        self.guests.clear()
+        if self.coordinator is not None:
+            out.append(fx.ReleaseLease(MASTER_LEASE, self.node, self.generation))
+            self.coordinator = None
+        out += list(self.cluster.stop(now).effects)
+        out.append(fx.CancelTimer("agent.leave-timeout"))
+        out.append(fx.Halt(restart, reason))
+        self.halted = True
+        return out

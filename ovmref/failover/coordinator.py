@@ -1,0 +1,427 @@
+"""The server pool master's HA logic: restart, power-off queue, planned shutdown, migration.
+
+Runs inside the agent that holds the master role. It reacts to membership
+changes from the master's own heartbeat view, to agents' reports and to
+Manager requests, and answers with effects: commands to agents (Send),
+persistence of the pool database, Manager replies and timeline records.
+Restarts are issued only after the disk heartbeat declared a server dead,
+and the lease a restart takes over names that dead server, so a guest can
+never be started while its old host still holds it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from ovmref import effects as fx
+from ovmref.failover import messages as msg
+from ovmref.failover import requests as rq
+from ovmref.failover.placement import choose_server
+from ovmref.failover.pooldb import GuestRecord, PoolDB, ServerRecord
+from ovmref.lease import ANY_GENERATION
+from ovmref.release import Release
+
+_ACTIVE_GUEST = ("running", "starting", "migrating")
+
+
+class Coordinator:
+    """HA decisions of the server pool master over its pool database."""
+
+    def __init__(self, db: PoolDB, me: str) -> None:
+        self.db = db
+        self.me = me
+        self.live: set[str] = set()
+        self._out: list[fx.Effect] = []
+        self._dirty = False
+
+    # ---- entry points (each returns the effects to carry out) ---------------------------
+    def become_master(self, live: Iterable[str]) -> list[fx.Effect]:
+        """Take the role: announce it, treat servers missing from the heartbeat view as failed."""
+        self.live = set(live)
+        self.db.master = self.me
+        for rec in self.db.servers.values():
+            rec.roles.discard("master")
+        self.db.servers[self.me].roles.add("master")
+        self._record("master", f"{self.me} is the server pool master")
+        for rec in self._members():
+            if rec.name != self.me:
+                self._send(rec.name, msg.MasterAnnounce(self.db.servers[self.me].node))
+        me = self.db.servers[self.me]
+        me.state = "active"
+        for rec in list(self._members()):
+            if rec.name not in self.live and rec.state in ("active", "draining"):
+                self._server_failed(rec)
+        self._retry_powered_off()
+        self._dirty = True
+        return self._flush()
+
+    def node_up(self, server: str) -> list[fx.Effect]:
+        self.live.add(server)
+        rec = self.db.servers.get(server)
+        if rec is not None and rec.state not in ("deleted",):
+            self._send(server, msg.MasterAnnounce(self.db.servers[self.me].node))
+        return self._flush()
+
+    def node_down(self, server: str) -> list[fx.Effect]:
+        self.live.discard(server)
+        rec = self.db.servers.get(server)
+        if rec is not None:
+            self._server_failed(rec)
+        return self._flush()
+
+    def on_message(self, message: object) -> list[fx.Effect]:
+        handler = {
+            msg.Hello: self._on_hello,
+            msg.GuestRunning: self._on_running,
+            msg.GuestStopped: self._on_stopped,
+            msg.GuestCrashed: self._on_crashed,
+            msg.StartFailed: self._on_start_failed,
+            msg.Leaving: self._on_leaving,
+        }.get(type(message))
+        if handler is not None:
+            handler(message)  # type: ignore[operator]
+        return self._flush()
+
+    def on_request(self, request_id: int, op: rq.ManagerOp) -> list[fx.Effect]:
+        ok, text = self._request(op)
+        self._out.append(fx.Reply(request_id, ok, text))
+        if ok:
+            self._dirty = True
+        return self._flush()
+
+    # ---- availability -------------------------------------------------------------------
+    def available(self, *, incoming: bool = True) -> list[str]:
+        """Servers a guest may be started on or moved to now."""
+        out = []
+        for rec in self.db.servers.values():
+            if rec.state != "active" or rec.name not in self.live or rec.maintenance:
+                continue
+            if incoming and rec.inbound_lock:
+                continue  # 3.x: "HA cannot be used to create or migrate new virtual machines on that server"
+            out.append(rec.name)
+        return out
+
+    def _place(self, guest: GuestRecord, exclude: str | None = None) -> str | None:
+        free = self._free_memory()
+        avail = [s for s in self.available() if s != exclude]
+        return choose_server(guest, self.db.servers, avail, free)
+
+    def _free_memory(self) -> dict[str, int]:
+        used = self.db.used_memory()
+        return {n: r.memory_mb - used.get(n, 0) for n, r in self.db.servers.items()}
+
+    # ---- failures -----------------------------------------------------------------------
+    def _server_failed(self, rec: ServerRecord) -> None:
+        if rec.state in ("deleted", "shutdown", "down"):
+            if rec.state == "down" or rec.drain_delete:
+                return
+            # a server that was shut down cleanly: its guests were handled while draining
+            self._stranded_guests(rec)
+            return
+        rec.state = "down"
+        self._dirty = True
+        self._record("node_down", f"master {self.me} saw {rec.name} dead", server=rec.name)
+        self._stranded_guests(rec)
+
+    def _stranded_guests(self, rec: ServerRecord) -> None:
+        for g in self.db.guests_on(rec.name):
+            if g.state not in _ACTIVE_GUEST:
+                continue
+            if self.db.ha_protected(g):
+                self._restart(g, expect_node=rec.node)
+            else:
+                self._set_stopped(g, f"{rec.name} failed; HA not enabled on both pool and guest")
+
+    def _restart(self, g: GuestRecord, expect_node: int | None) -> None:
+        """Restart an HA guest elsewhere, or power it off until a server is available."""
+        old = g.server
+        g.server = None
+        g.state = "stopped"
+        target = self._place(g, exclude=old)
+        self._dirty = True
+        if target is None:
+            g.state = "powered_off"
+            self._record(
+                "guest_powered_off",
+                "no preferred or available server with enough resources: powered off until one is",
+                guest=g.name,
+            )
+            return
+        g.restarts += 1
+        self._start_on(g, target, expect=(expect_node, ANY_GENERATION) if expect_node is not None else None)
+        self._record("restart", f"restarting {g.name} on {target} (was on {old})", guest=g.name, server=target)
+
+    def _start_on(self, g: GuestRecord, target: str, expect: tuple[int, int] | None) -> None:
+        g.server = target
+        g.state = "starting"
+        self._send(target, msg.StartGuestCmd(g.name, g.memory_mb, g.vcpus, expect))
+
+    def _retry_powered_off(self) -> None:
+        """"Restarted when a server becomes available": retry every waiting HA guest in name order."""
+        for g in sorted(self.db.guests.values(), key=lambda x: x.name):
+            if g.state != "powered_off":
+                continue
+            if not self.db.ha_protected(g):
+                continue
+            target = self._place(g)
+            if target is not None:
+                g.restarts += 1
+                self._start_on(g, target, expect=None)
+                self._record("restart", f"{g.name} restarted on {target} now that a server is available",
+                             guest=g.name, server=target)
+                self._dirty = True
+
+    def _set_stopped(self, g: GuestRecord, why: str) -> None:
+        g.server = None
+        g.state = "stopped"
+        g.restart_elsewhere = False
+        self._dirty = True
+        self._record("guest_not_restarted", why, guest=g.name)
+
+    # ---- agent reports ------------------------------------------------------------------
+    def _on_hello(self, m: msg.Hello) -> None:
+        rec = self.db.server_by_node(m.node)
+        if rec is None or rec.state == "deleted":
+            return
+        rec.generation = m.generation
+        if rec.state in ("joining", "down", "shutdown", "active"):
+            if rec.state == "shutdown" and not rec.drain_restart:
+                return
+            rec.state = "active"
+            rec.drain_restart = False
+        reported = set(m.guests)
+        for name in sorted(reported):
+            g = self.db.guests.get(name)
+            if g is not None and (g.server != rec.name or g.state != "running"):
+                g.server, g.state = rec.name, "running"
+        for g in self.db.guests_on(rec.name):
+            if g.state == "running" and g.name not in reported:
+                # the server came back without it (rebooted): it is not running anywhere
+                if self.db.ha_protected(g):
+                    self._restart(g, expect_node=rec.node)
+                else:
+                    self._set_stopped(g, f"{rec.name} no longer runs it")
+        self._dirty = True
+        self._retry_powered_off()
+
+    def _on_running(self, m: msg.GuestRunning) -> None:
+        g = self.db.guests.get(m.guest)
+        rec = self.db.server_by_node(m.node)
+        if g is None or rec is None:
+            return
+        source = g.server if g.state == "migrating" else None
+        g.server, g.state = rec.name, "running"
+        self._dirty = True
+        if source is not None and source != rec.name:
+            self._check_drained(self.db.servers[source])
+
+    def _on_stopped(self, m: msg.GuestStopped) -> None:
+        g = self.db.guests.get(m.guest)
+        rec = self.db.server_by_node(m.node)
+        if g is None or rec is None or g.server != rec.name:
+            return
+        if g.restart_elsewhere and self.db.ha_protected(g):
+            g.restart_elsewhere = False
+            self._restart(g, expect_node=None)
+        else:
+            g.server, g.state, g.restart_elsewhere = None, "stopped", False
+            self._dirty = True
+        self._check_drained(rec)
+        self._retry_powered_off()
+
+    def _on_crashed(self, m: msg.GuestCrashed) -> None:
+        g = self.db.guests.get(m.guest)
+        rec = self.db.server_by_node(m.node)
+        if g is None or rec is None or g.server != rec.name:
+            return
+        if self.db.ha_protected(g):
+            g.server = None  # any available server, its old one included
+            g.state = "stopped"
+            target = self._place(g)
+            if target is None:
+                g.state = "powered_off"
+                self._record("guest_powered_off", "no server available", guest=g.name)
+            else:
+                g.restarts += 1
+                self._start_on(g, target, expect=None)
+                self._record("restart", f"{g.name} crashed; restarting on {target}", guest=g.name, server=target)
+        else:
+            self._set_stopped(g, "guest crashed; HA not enabled on both pool and guest")
+        self._dirty = True
+        self._retry_powered_off()
+
+    def _on_start_failed(self, m: msg.StartFailed) -> None:
+        g = self.db.guests.get(m.guest)
+        rec = self.db.server_by_node(m.node)
+        if g is None or rec is None or g.server != rec.name or g.state not in ("starting", "migrating"):
+            return
+        self._record("start_failed", f"{g.name} could not start on {rec.name}: {m.reason}", guest=g.name)
+        g.server = None
+        g.state = "powered_off" if self.db.ha_protected(g) else "stopped"
+        self._dirty = True
+        self._check_drained(rec)
+
+    def _on_leaving(self, m: msg.Leaving) -> None:
+        rec = self.db.server_by_node(m.node)
+        if rec is None or rec.state in ("down", "shutdown", "deleted"):
+            return
+        self._record("leaving", f"{rec.name} shut down from its command line; agent restarts its guests",
+                     server=rec.name)
+        self._drain(rec, migrate=False, restart=m.restart, delete=False)
+
+    # ---- planned operations -------------------------------------------------------------
+    def _drain(self, rec: ServerRecord, *, migrate: bool, restart: bool, delete: bool, halt: bool = True) -> None:
+        if halt:
+            rec.state = "draining"
+            rec.drain_restart, rec.drain_delete = restart, delete
+        for g in self.db.guests_on(rec.name):
+            if g.state not in ("running", "starting"):
+                continue
+            target = self._place(g, exclude=rec.name) if migrate else None
+            if target is not None:
+                g.state = "migrating"
+                self._send(rec.name, msg.MigrateGuestCmd(g.name, self.db.servers[target].node,
+                                                         g.memory_mb, g.vcpus))
+                self._record("migrate", f"migrating {g.name} from {rec.name} to {target}", guest=g.name,
+                             server=rec.name)
+            else:
+                g.restart_elsewhere = self.db.ha_protected(g)
+                self._send(rec.name, msg.StopGuestCmd(g.name, f"{rec.name} is shutting down"))
+        self._dirty = True
+        if halt:
+            self._check_drained(rec)
+
+    def _check_drained(self, rec: ServerRecord) -> None:
+        if rec.state != "draining":
+            return
+        if any(g.state in _ACTIVE_GUEST for g in self.db.guests_on(rec.name)):
+            return
+        restart, delete = rec.drain_restart, rec.drain_delete
+        rec.state = "deleted" if delete else "shutdown"
+        self._dirty = True
+        self._record("halt", f"{rec.name} {'deleted' if delete else 'restarting' if restart else 'shut down'}",
+                     server=rec.name)
+        self._send(rec.name, msg.ShutdownCmd(restart=restart and not delete))
+
+    def _request(self, op: rq.ManagerOp) -> tuple[bool, str]:
+        db = self.db
+        r3 = db.release is Release.R3
+        if isinstance(op, rq.SetPoolHA):
+            db.ha_enabled = op.enabled
+            return True, f"HA {'enabled' if op.enabled else 'disabled'} on pool {db.name}"
+        if isinstance(op, rq.CreateGuest):
+            if op.name in db.guests:
+                return False, f"guest {op.name} already exists"
+            unknown = [s for s in op.preferred if s not in db.servers]
+            if unknown:
+                return False, f"preferred server(s) not in the pool: {', '.join(unknown)}"
+            db.guests[op.name] = GuestRecord(op.name, op.memory_mb, op.vcpus, op.ha, op.preferred)
+            return True, f"guest {op.name} created"
+        if isinstance(op, rq.AddServer):
+            if op.name in db.servers and db.servers[op.name].state != "deleted":
+                return False, f"server {op.name} already in the pool"
+            db.servers[op.name] = ServerRecord(op.name, op.node, op.memory_mb, op.vcpus, set(op.roles))
+            return True, f"server {op.name} added"
+        guest_ops = (rq.SetGuestHA, rq.StartGuest, rq.StopGuest, rq.MigrateGuest)
+        if isinstance(op, guest_ops):
+            g = db.guests.get(op.guest)
+            if g is None:
+                return False, f"no guest named {op.guest}"
+            return self._guest_request(op, g, r3)
+        server_ops = (rq.ShutdownServer, rq.SetMaintenance, rq.SetInboundLock)
+        if isinstance(op, server_ops):
+            rec = db.servers.get(op.server)
+            if rec is None or rec.state == "deleted":
+                return False, f"no server named {op.server} in the pool"
+            return self._server_request(op, rec, r3)
+        return False, f"unsupported operation {type(op).__name__}"
+
+    def _guest_request(self, op: object, g: GuestRecord, r3: bool) -> tuple[bool, str]:
+        if isinstance(op, rq.SetGuestHA):
+            g.ha = op.enabled
+            return True, f"HA {'enabled' if op.enabled else 'disabled'} on {g.name}"
+        if isinstance(op, rq.StartGuest):
+            if g.state in _ACTIVE_GUEST:
+                return False, f"{g.name} is already {g.state}"
+            target = self._place(g)
+            if target is None:
+                return False, f"no {'preferred ' if g.preferred else ''}server available with {g.memory_mb} MB free"
+            self._start_on(g, target, expect=None)
+            return True, f"starting {g.name} on {target}"
+        if isinstance(op, rq.StopGuest):
+            if g.state == "powered_off":
+                g.state = "stopped"
+                return True, f"{g.name} will not be restarted"
+            if g.state not in ("running", "starting") or g.server is None:
+                return False, f"{g.name} is not running"
+            g.restart_elsewhere = False
+            self._send(g.server, msg.StopGuestCmd(g.name, "stopped from Oracle VM Manager"))
+            return True, f"stopping {g.name}"
+        assert isinstance(op, rq.MigrateGuest)
+        target = self.db.servers.get(op.target)
+        if g.state != "running" or g.server is None:
+            return False, f"{g.name} is not running"
+        if target is None or target.state != "active" or target.name not in self.live:
+            return False, f"{op.target} is not an available server"
+        if target.name == g.server:
+            return False, f"{g.name} already runs on {op.target}"
+        if r3 and target.inbound_lock:
+            return False, f"{op.target} has the inbound migration lock set: no new virtual machines"
+        if target.maintenance:
+            return False, f"{op.target} is in maintenance mode"
+        if self._free_memory()[target.name] < g.memory_mb:
+            return False, f"{op.target} lacks {g.memory_mb} MB of free memory"
+        g.state = "migrating"
+        self._send(g.server, msg.MigrateGuestCmd(g.name, target.node, g.memory_mb, g.vcpus))
+        self._record("migrate", f"migrating {g.name} from {g.server} to {target.name}", guest=g.name,
+                     server=g.server)
+        return True, f"migrating {g.name} to {op.target}"
+
+    def _server_request(self, op: object, rec: ServerRecord, r3: bool) -> tuple[bool, str]:
+        if isinstance(op, rq.ShutdownServer):
+            if rec.state in ("down", "shutdown", "draining"):
+                return False, f"{rec.name} is {rec.state}"
+            ha_running = [g.name for g in self.db.guests_on(rec.name)
+                          if g.state in _ACTIVE_GUEST and self.db.ha_protected(g)]
+            if r3 and not op.migrate and ha_running:
+                return False, ("you must first migrate the running HA-enabled virtual machines "
+                               f"({', '.join(ha_running)}) to another Oracle VM Server")
+            if rec.name == self.me:
+                return False, "hand the server pool master role to another server first"
+            self._drain(rec, migrate=op.migrate, restart=op.restart, delete=op.delete)
+            verb = "deleting" if op.delete else "restarting" if op.restart else "shutting down"
+            return True, f"{verb} {rec.name}"
+        if isinstance(op, rq.SetMaintenance):
+            if not r3:
+                return False, "maintenance mode is an Oracle VM 3 feature"
+            rec.maintenance = op.on
+            if op.on:
+                self._drain(rec, migrate=True, restart=False, delete=False, halt=False)
+            else:
+                self._retry_powered_off()
+            return True, f"{rec.name} maintenance mode {'on' if op.on else 'off'}"
+        assert isinstance(op, rq.SetInboundLock)
+        if not r3:
+            return False, "the inbound migration lock is an Oracle VM 3 feature"
+        rec.inbound_lock = op.locked
+        if not op.locked:
+            self._retry_powered_off()
+        return True, f"inbound migration lock {'set' if op.locked else 'cleared'} on {rec.name}"
+
+    # ---- plumbing -----------------------------------------------------------------------
+    def _members(self) -> list[ServerRecord]:
+        return sorted((r for r in self.db.servers.values() if r.state != "deleted"), key=lambda r: r.node)
+
+    def _send(self, server: str, message: object) -> None:
+        self._out.append(fx.Send(self.db.servers[server].node, message))
+
+    def _record(self, kind: str, detail: str, *, guest: str | None = None, server: str | None = None) -> None:
+        data = {"server": server} if server else {}
+        self._out.append(fx.Record(kind, detail, guest=guest, data=data))
+
+    def _flush(self) -> list[fx.Effect]:
+        if self._dirty:
+            self._out.append(fx.StorePoolDB(self.db))
+            self._dirty = False
+        out, self._out = self._out, []
+        return out

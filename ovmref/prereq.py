@@ -1,0 +1,558 @@
+"""HA prerequisites of a server pool, checked from the servers' files only.
+
+Each rule of the documents (User's Guide 2.1 ch. 9, 2.2 JP guide, white
+paper, OVM 3.0 Concepts 6.10) is one small function over the pool's host
+filesystems, so the same checks run on the simulator and, read-only, on a
+real pool before an upgrade. A check that cannot read its input says
+"unknown" with the reason; it never passes by default.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Literal, TypeVar
+
+from ovmref.cluster.clusterconf import CLUSTER_CONF, ClusterConf, loopback_nodes, parse_cluster_conf
+from ovmref.cluster.services import SERVICE_ORDER, lock_file
+from ovmref.errors import ConfigSyntaxError
+from ovmref.host.names import (
+    HOSTS,
+    NameConfig,
+    is_fqdn,
+    loopback_names,
+    pool_name_service,
+    read_name_config,
+)
+from ovmref.host.sysconfig import NETWORK_SYSCONFIG, OVS_RELEASE, parse_network_hostname, parse_ovs_release
+from ovmref.hostfs import HostFS
+from ovmref.release import Release, UnknownReleaseError, version_tuple
+from ovmref.storage.fstab import FSTAB, PROC_MOUNTS, MountEntry, parse_fstab
+from ovmref.storage.layout import (
+    HEARTBEAT_FILE_NAME,
+    OVS,
+    cluster_root_mountpoint,
+    is_nfs_kind,
+    ovs_symlink_target,
+)
+from ovmref.storage.repositories import REPOSITORIES, RepositoryList, normalize_source, parse_repositories
+from ovmref.storage.shared import ORACLE_NODE_SLOTS
+
+Status = Literal["passed", "failed", "unknown"]
+T = TypeVar("T", bound=Hashable)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One rule's verdict for one server (server=None: for the pool as a whole)."""
+
+    rule: str
+    server: str | None
+    status: Status
+    message: str
+
+
+@dataclass(frozen=True)
+class PoolMemberFacts:
+    name: str
+    fqdn: str
+    ip: str
+
+
+@dataclass(frozen=True)
+class PoolFacts:
+    """What the pool is meant to be: its cluster root, storage kind and members.
+
+    dns_zone: the site's DNS answers (FQDN -> IP), or None when unknown, in
+    which case servers that resolve by DNS get "unknown" for name checks.
+    """
+
+    cluster_root: str
+    storage_kind: str
+    members: Sequence[PoolMemberFacts | tuple[str, str, str]]
+    dns_zone: Mapping[str, str] | None = None
+    node_slots: int = ORACLE_NODE_SLOTS
+
+    @property
+    def member_facts(self) -> list[PoolMemberFacts]:
+        return [m if isinstance(m, PoolMemberFacts) else PoolMemberFacts(*m) for m in self.members]
+
+    def member(self, server: str) -> PoolMemberFacts | None:
+        return next((m for m in self.member_facts if server in (m.name, m.fqdn)), None)
+
+
+class Unreadable(Exception):
+    """An input file cannot be read: the check's verdict is "unknown", with this reason."""
+
+
+# ---- reading inputs --------------------------------------------------------------------
+def _read(fs: HostFS, path: str) -> str | None:
+    try:
+        return fs.read_text(path)
+    except PermissionError as exc:
+        raise Unreadable(f"cannot read {path}: {exc.strerror or exc}") from None
+    except OSError as exc:
+        raise Unreadable(f"cannot read {path}: {exc}") from None
+
+
+def _require(fs: HostFS, path: str) -> str:
+    text = _read(fs, path)
+    if text is None:
+        raise Unreadable(f"{path} does not exist")
+    return text
+
+
+def _repositories(fs: HostFS) -> RepositoryList:
+    return parse_repositories(_require(fs, REPOSITORIES))
+
+
+def _mounts(fs: HostFS) -> list[MountEntry]:
+    return parse_fstab(_require(fs, PROC_MOUNTS), PROC_MOUNTS)
+
+
+def _cluster_conf(fs: HostFS) -> ClusterConf | None:
+    text = _read(fs, CLUSTER_CONF)
+    return parse_cluster_conf(text) if text is not None else None
+
+
+def _names(fs: HostFS) -> NameConfig:
+    for path in (HOSTS, NETWORK_SYSCONFIG):
+        _read(fs, path)  # permission problems become "unknown" before parsing
+    return read_name_config(fs)
+
+
+class _Verdict(Exception):
+    def __init__(self, status: Status, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def _fail(message: str) -> _Verdict:
+    return _Verdict("failed", message)
+
+
+@contextmanager
+def _judging(rule: str, server: str | None, out: list[Finding]) -> Iterator[None]:
+    """Turn the outcome of a check body into one Finding: passed unless it raises."""
+    try:
+        yield
+    except _Verdict as v:
+        out.append(Finding(rule, server, v.status, v.message))
+    except Unreadable as exc:
+        out.append(Finding(rule, server, "unknown", str(exc)))
+    except ConfigSyntaxError as exc:
+        out.append(Finding(rule, server, "failed", f"unparsable: {exc}"))
+
+
+PerServer = Callable[[str, HostFS, Release, PoolFacts], str]
+
+
+def _per_server(
+    rule: str, body: PerServer
+) -> Callable[[Mapping[str, HostFS], Release, PoolFacts], list[Finding]]:
+    """A check judged on each server alone; `body` returns the pass message or raises."""
+
+    def check(hosts: Mapping[str, HostFS], release: Release, pool: PoolFacts) -> list[Finding]:
+        findings: list[Finding] = []
+        for server, fs in hosts.items():
+            with _judging(rule, server, findings):
+                findings.append(Finding(rule, server, "passed", body(server, fs, release, pool)))
+        return findings
+
+    check.__name__ = body.__name__
+    check.__doc__ = body.__doc__
+    return check
+
+
+def _same_everywhere(
+    rule: str, hosts: Mapping[str, HostFS], read: Callable[[HostFS], T], describe: Callable[[T], str]
+) -> list[Finding]:
+    """Compare one value across servers; servers differing from the majority fail."""
+    findings: list[Finding] = []
+    values: dict[str, T] = {}
+    for server, fs in hosts.items():
+        with _judging(rule, server, findings):
+            values[server] = read(fs)
+    if not values:
+        return findings
+    reference, _ = Counter(values.values()).most_common(1)[0]
+    for server, value in values.items():
+        if value == reference:
+            findings.append(Finding(rule, server, "passed", f"same as the pool: {describe(value)}"))
+        else:
+            findings.append(
+                Finding(rule, server, "failed", f"{describe(value)}, but the pool has {describe(reference)}")
+            )
+    return findings
+
+
+# ---- the checks --------------------------------------------------------------------------
+def release_min(server: str, fs: HostFS, release: Release, pool: PoolFacts) -> str:
+    """2.x: every server runs Oracle VM Server 2.1.2 or later; 3.x: 3.0 or later."""
+    version = parse_ovs_release(_require(fs, OVS_RELEASE))
+    minimum = (3, 0) if release is Release.R3 else (2, 1, 2)
+    try:
+        if version_tuple(version) < minimum:
+            raise _fail(f"Oracle VM Server {version} is older than {'.'.join(map(str, minimum))}")
+    except UnknownReleaseError as exc:
+        raise _fail(str(exc)) from None
+    return f"Oracle VM Server {version}"
+
+
+def same_shared_storage(hosts: Mapping[str, HostFS], release: Release, pool: PoolFacts) -> list[Finding]:
+    """All servers use the same shared storage: identical /etc/ovs/repositories."""
+
+    def describe(view: frozenset[tuple[str, str, bool]]) -> str:
+        return "repositories " + (", ".join(sorted(src for _, src, _ in view)) or "none")
+
+    return _same_everywhere(
+        "PRE-SAME-SHARED-STORAGE", hosts, lambda fs: _repositories(fs).shared_view(), describe
+    )
+
+
+def same_cluster_root(server: str, fs: HostFS, release: Release, pool: PoolFacts) -> str:
+    """Every server has the pool's cluster root (e.g. example.com:/OVS or /dev/sdd6)."""
+    root = _repositories(fs).cluster_root
+    if root is None:
+        raise _fail(f"no cluster root in {REPOSITORIES}")
+    if normalize_source(root.source) != normalize_source(pool.cluster_root):
+        raise _fail(f"cluster root is {root.source}, the pool's is {pool.cluster_root}")
+    return f"cluster root {root.source}"
+
+
+def cluster_root_mount(server: str, fs: HostFS, release: Release, pool: PoolFacts) -> str:
+    """The cluster root is mounted where the release mounts it (2.1 /OVS, 2.2 /var/ovs/mount + link)."""
+    root = _repositories(fs).cluster_root
+    if root is None:
+        raise _fail(f"no cluster root in {REPOSITORIES}")
+    where = cluster_root_mountpoint(release, root.uuid)
+    mounted = [m for m in _mounts(fs) if normalize_source(m.source) == normalize_source(root.source)]
+    if not any(m.mountpoint == where for m in mounted):
+        elsewhere = f" (mounted on {mounted[0].mountpoint})" if mounted else ""
+        raise _fail(f"cluster root {root.source} is not mounted on {where}{elsewhere}")
+    link = ovs_symlink_target(release, root.uuid)
+    if link is not None and _readlink(fs, OVS) != link:
+        raise _fail(f"{OVS} is not a symlink to {link}")
+    return f"{root.source} mounted on {where}" + (f", {OVS} -> {link}" if link else "")
+
+
+def _readlink(fs: HostFS, path: str) -> str | None:
+    try:
+        return fs.readlink(path)
+    except OSError as exc:
+        raise Unreadable(f"cannot read the link {path}: {exc}") from None
+
+
+def repositories_file(server: str, fs: HostFS, release: Release, pool: PoolFacts) -> str:
+    """All storage, even /OVS, is listed in /etc/ovs/repositories; no /OVS line is left in /etc/fstab."""
+    repos = _repositories(fs)
+    if repos.cluster_root is None:
+        raise _fail(f"the cluster root is not listed in {REPOSITORIES}")
+    fstab = _read(fs, FSTAB)
+    left = [e for e in parse_fstab(fstab, FSTAB) if e.is_ovs] if fstab is not None else []
+    if left:
+        raise _fail(f"{FSTAB} still mounts {left[0].mountpoint}: run ovs-cluster-check --alter-fstab")
+    shared = [
+        m
+        for m in _mounts(fs)
+        if m.fstype == "nfs" or (m.fstype == "ocfs2" and "heartbeat=none" not in m.options)
+    ]
+    unlisted = [m for m in shared if repos.by_source(m.source) is None]
+    if unlisted:
+        raise _fail(
+            f"{unlisted[0].source} is mounted on {unlisted[0].mountpoint} but not listed in {REPOSITORIES}"
+        )
+    return f"{len(repos.repositories)} repositories listed, none left in {FSTAB}"
+
+
+def no_local_ovs(server: str, fs: HostFS, release: Release, pool: PoolFacts) -> str:
+    """No local /OVS is mounted (white paper: `umount /OVS` before configuring HA)."""
+    repos = _repositories(fs)
+    for m in _mounts(fs):
+        if m.mountpoint == OVS and repos.by_source(m.source) is None:
+            raise _fail(f"local {OVS} ({m.source}) is still mounted: umount {OVS}")
+    return f"no local {OVS} mounted"
+
+
+def _disk_of(device: str) -> str:
+    return device.rstrip("0123456789") if device.startswith("/dev/sd") else device
+
+
+def no_local_ocfs2_root(server: str, fs: HostFS, release: Release, pool: PoolFacts) -> str:
+    """2.2: the default local OCFS2 partition cannot be the cluster root.
+
+    Seen from files: the cluster root is mounted without cluster heartbeat
+    (heartbeat=none, a local OCFS2 volume) or lives on the disk holding /.
+    """
+    root = _repositories(fs).cluster_root
+    if root is None:
+        raise _fail(f"no cluster root in {REPOSITORIES}")
+    if ":/" in root.source:
+        return f"cluster root {root.source} is NFS"
+    mounts = _mounts(fs)
+    system = next((m.source for m in mounts if m.mountpoint == "/"), None)
+    for m in mounts:
+        if m.source == root.source and "heartbeat=none" in m.options.split(","):
+            raise _fail(f"cluster root {root.source} is a local OCFS2 volume (mounted heartbeat=none)")
+    if system is not None and _disk_of(system) == _disk_of(root.source):
+        raise _fail(f"cluster root {root.source} is on the system disk {_disk_of(system)}")
+    return f"cluster root {root.source} is shared"
+
+
+def _hostname(fs: HostFS) -> str:
+    name = parse_network_hostname(_require(fs, NETWORK_SYSCONFIG))
+    if name is None:
+        raise _fail(f"no HOSTNAME in {NETWORK_SYSCONFIG}")
+    return name
+
+
+def fqdn(server: str, fs: HostFS, release: Release, pool: PoolFacts) -> str:
+    """The server is installed with a fully qualified domain name (e.g. vmserver1.example.com)."""
+    name = _hostname(fs)
+    if not is_fqdn(name):
+        raise _fail(f"host name {name!r} is not fully qualified")
+    return f"host name {name}"
+
+
+def hostname_not_loopback(server: str, fs: HostFS, release: Release, pool: PoolFacts) -> str:
+    """The real host name is not on the loopback line of /etc/hosts."""
+    name = _hostname(fs)
+    names = _names(fs)
+    bad = loopback_names(names.hosts, name, name.split(".")[0])
+    if bad:
+        entry = names.hosts.lookup(bad[0])
+        line = f" ({HOSTS}:{entry.line})" if entry else ""
+        raise _fail(f"{bad[0]} is mapped to a loopback address{line}")
+    return f"{name} is not on a loopback address"
+
+
+def name_resolution_consistent(
+    hosts: Mapping[str, HostFS], release: Release, pool: PoolFacts
+) -> list[Finding]:
+    """All servers resolve the pool's names with one service (DNS or /etc/hosts) and resolve every member."""
+    rule = "PRE-NAME-RESOLUTION-CONSISTENT"
+    findings: list[Finding] = []
+    services: dict[str, str] = {}
+    for server, fs in hosts.items():
+        with _judging(rule, server, findings):
+            services[server] = _name_service(server, fs, pool)
+    if not services:
+        return findings
+    reference, _ = Counter(services.values()).most_common(1)[0]
+    for server, service in services.items():
+        if service == reference:
+            findings.append(Finding(rule, server, "passed", f"resolves the pool's names by {service}"))
+        else:
+            findings.append(
+                Finding(rule, server, "failed", f"resolves by {service}, the pool by {reference}")
+            )
+    return findings
+
+
+def _name_service(server: str, fs: HostFS, pool: PoolFacts) -> str:
+    names = _names(fs)
+    me = pool.member(server)
+    own = (me.fqdn, me.name) if me else (server,)
+    peers = [m.fqdn for m in pool.member_facts if m is not me]
+    if pool.dns_zone is None and names.uses_dns() and any(names.hosts.lookup(p) is None for p in peers):
+        raise Unreadable("resolves by DNS, but the site's DNS answers were not given to the check")
+    used, unresolved = pool_name_service(names, own, peers, pool.dns_zone)
+    if unresolved:
+        raise _fail(f"cannot resolve {', '.join(unresolved)}")
+    for peer in pool.member_facts:
+        if peer is me:
+            continue
+        answer = names.resolve(peer.fqdn, pool.dns_zone)
+        if answer is not None and answer.ip != peer.ip:
+            raise _fail(f"resolves {peer.fqdn} to {answer.ip}, not {peer.ip}")
+    if len(used) > 1:
+        raise _fail("mixes DNS and /etc/hosts for the pool's names")
+    return next(iter(used))
+
+
+def clusterconf_identical(hosts: Mapping[str, HostFS], release: Release, pool: PoolFacts) -> list[Finding]:
+    """/etc/ocfs2/cluster.conf is the same on every server (o2cb requires it)."""
+
+    def read(fs: HostFS) -> tuple[frozenset[object], ...]:
+        conf = _cluster_conf(fs)
+        if conf is None:
+            raise _fail(f"{CLUSTER_CONF} does not exist")
+        return (frozenset(conf.clusters), frozenset(conf.nodes), frozenset(conf.heartbeats))
+
+    def describe(value: tuple[frozenset[object], ...]) -> str:
+        return f"{len(value[1])} node(s), {len(value[2])} region(s)"
+
+    findings = _same_everywhere("PRE-CLUSTERCONF-IDENTICAL", hosts, read, describe)
+    agreeing = next((f.server for f in findings if f.status == "passed" and f.server), None)
+    reference = _cluster_conf(hosts[agreeing]) if agreeing else None
+    return [_detail_difference(f, hosts, reference) for f in findings]
+
+
+def _detail_difference(
+    finding: Finding, hosts: Mapping[str, HostFS], reference: ClusterConf | None
+) -> Finding:
+    """Name the first node that differs from the pool's version, so the report says what to fix."""
+    if finding.status != "failed" or finding.server is None or reference is None:
+        return finding
+    mine = _cluster_conf(hosts[finding.server])
+    if mine is None:
+        return finding
+    extra = sorted(set(mine.nodes) - set(reference.nodes), key=lambda n: n.number)
+    if extra:
+        n = extra[0]
+        message = f"node {n.number} is {n.name} at {n.ip_address} here, unlike the rest of the pool"
+        return Finding(finding.rule, finding.server, "failed", message)
+    return finding
+
+
+def clusterconf_no_loopback(server: str, fs: HostFS, release: Release, pool: PoolFacts) -> str:
+    """No node of cluster.conf has a loopback address (white paper, Special Considerations)."""
+    conf = _cluster_conf(fs)
+    if conf is None:
+        raise _fail(f"{CLUSTER_CONF} does not exist")
+    bad = loopback_nodes(conf)
+    if bad:
+        raise _fail(f"node {bad[0].name} has the loopback address {bad[0].ip_address} in {CLUSTER_CONF}")
+    return "every node has a routable address"
+
+
+def node_slots(server: str, fs: HostFS, release: Release, pool: PoolFacts) -> str:
+    """The cluster has no more nodes than the heartbeat device has node slots (mkfs.ocfs2 -N 16)."""
+    conf = _cluster_conf(fs)
+    if conf is None:
+        raise _fail(f"{CLUSTER_CONF} does not exist")
+    for cluster in conf.clusters:
+        count = len(conf.nodes_of(cluster.name))
+        if count > pool.node_slots:
+            raise _fail(
+                f"cluster {cluster.name} has {count} nodes but the device has {pool.node_slots} slots"
+            )
+    return f"within {pool.node_slots} node slots"
+
+
+def nfs_heartbeat_file(server: str, fs: HostFS, release: Release, pool: PoolFacts) -> str:
+    """An NFS cluster root holds the heartbeat file .server_pool_hb."""
+    root = _repositories(fs).cluster_root
+    if root is None:
+        raise _fail(f"no cluster root in {REPOSITORIES}")
+    path = f"{cluster_root_mountpoint(release, root.uuid)}/{HEARTBEAT_FILE_NAME}"
+    try:
+        present = fs.exists(path)
+    except OSError as exc:
+        raise Unreadable(f"cannot look at {path}: {exc}") from None
+    if not present:
+        raise _fail(f"heartbeat file {path} does not exist")
+    return f"heartbeat file {path}"
+
+
+def services_up(server: str, fs: HostFS, release: Release, pool: PoolFacts) -> str:
+    """o2cb, ocfs2, ovsrepositories and ovs-agent are running."""
+    try:
+        stopped = [s for s in SERVICE_ORDER if not fs.exists(lock_file(s))]
+    except OSError as exc:
+        raise Unreadable(f"cannot read /var/lock/subsys: {exc}") from None
+    if stopped:
+        raise _fail(f"not running: {', '.join(stopped)}")
+    return f"running: {', '.join(SERVICE_ORDER)}"
+
+
+def multi_server(hosts: Mapping[str, HostFS], release: Release, pool: PoolFacts) -> list[Finding]:
+    """3.x: "The server pool must contain multiple Oracle VM Servers"."""
+    count = len(pool.member_facts)
+    if count > 1:
+        return [Finding("PRE-MULTI-SERVER", None, "passed", f"{count} servers in the pool")]
+    return [Finding("PRE-MULTI-SERVER", None, "failed", f"{count} server(s): HA needs more than one")]
+
+
+def clustered_pool(server: str, fs: HostFS, release: Release, pool: PoolFacts) -> str:
+    """3.x: "The server pool must be clustered": a cluster with this server and a heartbeat region."""
+    conf = _cluster_conf(fs)
+    if conf is None:
+        raise _fail(f"{CLUSTER_CONF} does not exist: the pool is not clustered")
+    me = pool.member(server)
+    names = (me.name, me.fqdn) if me else (server,)
+    node = conf.node_named(*names)
+    if node is None:
+        raise _fail(f"{CLUSTER_CONF} does not list {server}")
+    if not conf.regions_of(node.cluster):
+        raise _fail(f"cluster {node.cluster} has no heartbeat region")
+    return f"member of cluster {node.cluster}"
+
+
+Check = Callable[[Mapping[str, HostFS], Release, PoolFacts], list[Finding]]
+
+CHECKS: dict[str, Check] = {
+    "PRE-RELEASE-MIN": _per_server("PRE-RELEASE-MIN", release_min),
+    "PRE-MULTI-SERVER": multi_server,
+    "PRE-CLUSTERED-POOL": _per_server("PRE-CLUSTERED-POOL", clustered_pool),
+    "PRE-SAME-SHARED-STORAGE": same_shared_storage,
+    "PRE-SAME-CLUSTER-ROOT": _per_server("PRE-SAME-CLUSTER-ROOT", same_cluster_root),
+    "PRE-CLUSTER-ROOT-MOUNT": _per_server("PRE-CLUSTER-ROOT-MOUNT", cluster_root_mount),
+    "PRE-REPOSITORIES-FILE": _per_server("PRE-REPOSITORIES-FILE", repositories_file),
+    "PRE-NO-LOCAL-OVS": _per_server("PRE-NO-LOCAL-OVS", no_local_ovs),
+    "PRE-NO-LOCAL-OCFS2-ROOT": _per_server("PRE-NO-LOCAL-OCFS2-ROOT", no_local_ocfs2_root),
+    "PRE-FQDN": _per_server("PRE-FQDN", fqdn),
+    "PRE-HOSTNAME-NOT-LOOPBACK": _per_server("PRE-HOSTNAME-NOT-LOOPBACK", hostname_not_loopback),
+    "PRE-NAME-RESOLUTION-CONSISTENT": name_resolution_consistent,
+    "PRE-CLUSTERCONF-IDENTICAL": clusterconf_identical,
+    "PRE-CLUSTERCONF-NO-LOOPBACK": _per_server("PRE-CLUSTERCONF-NO-LOOPBACK", clusterconf_no_loopback),
+    "PRE-NODE-SLOTS": _per_server("PRE-NODE-SLOTS", node_slots),
+    "PRE-NFS-HEARTBEAT-FILE": _per_server("PRE-NFS-HEARTBEAT-FILE", nfs_heartbeat_file),
+    "PRE-SERVICES-UP": _per_server("PRE-SERVICES-UP", services_up),
+}
+
+_2X_RULES = (
+    "PRE-RELEASE-MIN",
+    "PRE-SAME-SHARED-STORAGE",
+    "PRE-SAME-CLUSTER-ROOT",
+    "PRE-CLUSTER-ROOT-MOUNT",
+    "PRE-REPOSITORIES-FILE",
+    "PRE-NO-LOCAL-OVS",
+    "PRE-FQDN",
+    "PRE-HOSTNAME-NOT-LOOPBACK",
+    "PRE-NAME-RESOLUTION-CONSISTENT",
+    "PRE-CLUSTERCONF-IDENTICAL",
+    "PRE-CLUSTERCONF-NO-LOOPBACK",
+    "PRE-NODE-SLOTS",
+    "PRE-NFS-HEARTBEAT-FILE",
+    "PRE-SERVICES-UP",
+)
+
+RULES_BY_RELEASE: dict[Release, tuple[str, ...]] = {
+    Release.R2_1: _2X_RULES,
+    Release.R2_2: (*_2X_RULES[:6], "PRE-NO-LOCAL-OCFS2-ROOT", *_2X_RULES[6:]),
+    Release.R3: (
+        "PRE-RELEASE-MIN",
+        "PRE-MULTI-SERVER",
+        "PRE-CLUSTERED-POOL",
+        "PRE-SAME-SHARED-STORAGE",
+        "PRE-SAME-CLUSTER-ROOT",
+        "PRE-CLUSTER-ROOT-MOUNT",
+        "PRE-CLUSTERCONF-IDENTICAL",
+        "PRE-CLUSTERCONF-NO-LOOPBACK",
+        "PRE-NODE-SLOTS",
+        "PRE-NFS-HEARTBEAT-FILE",
+        "PRE-SERVICES-UP",
+    ),
+}
+
+
+def rules_for(release: Release, storage_kind: str) -> tuple[str, ...]:
+    """The rules that apply: the release's list, without the NFS heartbeat file on OCFS2 storage."""
+    rules = RULES_BY_RELEASE[release]
+    return rules if is_nfs_kind(storage_kind) else tuple(r for r in rules if r != "PRE-NFS-HEARTBEAT-FILE")
+
+
+def check_pool(hosts: Mapping[str, HostFS], release: Release, pool: PoolFacts) -> list[Finding]:
+    """Every applicable prerequisite, for every server; ordered by rule, then server."""
+    findings: list[Finding] = []
+    for rule in rules_for(release, pool.storage_kind):
+        findings += CHECKS[rule](hosts, release, pool)
+    return findings
+
+
+def failed_rules(findings: Sequence[Finding]) -> set[str]:
+    return {f.rule for f in findings if f.status == "failed"}

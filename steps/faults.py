@@ -1,0 +1,86 @@
+"""Steps that make things go wrong: server crash, hang, storage loss, partition, guest crash.
+
+Each records a Fault (kind, victims, time, pool before) for the Then steps,
+which measure failover bounds from that instant.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from pytest_bdd import parsers, when
+
+from environments.base import PoolDriver
+from environments.model import FaultKind
+from steps.records import SERVER, Fault, names
+
+_FAULTS: dict[str, FaultKind] = {
+    "fails": "crash",
+    "fail": "crash",
+    "hangs": "hang",
+    "hang": "hang",
+    "loses access to the shared storage": "storage",
+    "lose access to the shared storage": "storage",
+}
+_FAULT_RE = "|".join(sorted(_FAULTS, key=len, reverse=True))
+_SERVERS = rf"{SERVER}(?:(?:, | and ){SERVER})*"
+
+
+def inject(driver: PoolDriver, kind: FaultKind, servers: Sequence[str], *, as_kind: FaultKind | None = None) -> Fault:
+    before = driver.observe()
+    at_ms = driver.now_ms()
+    driver.inject(kind, list(servers))
+    return Fault(as_kind or kind, tuple(servers), at_ms, before)
+
+
+@when(parsers.re(rf"(?:servers )?(?P<servers>{_SERVERS}) (?P<fault>{_FAULT_RE})"), target_fixture="fault")
+def server_fault(ovm_driver: PoolDriver, servers: str, fault: str) -> Fault:
+    """Crash ("fails"), freeze ("hangs") or cut a server off its shared storage, at this instant."""
+    return inject(ovm_driver, _FAULTS[fault], names(servers))
+
+
+@when("the server pool master fails", target_fixture="fault")
+def master_fails(ovm_driver: PoolDriver) -> Fault:
+    """Crash whichever server is the Server Pool Master now (measured with the master failover bound)."""
+    master = ovm_driver.observe().master
+    assert master is not None, "the pool has no server pool master to fail"
+    return inject(ovm_driver, "crash", [master], as_kind="master")
+
+
+@when(parsers.re(rf"the network partitions (?P<servers>{_SERVERS}) from the rest"), target_fixture="fault")
+def partition(ovm_driver: PoolDriver, servers: str) -> Fault:
+    """Cut the named servers off the cluster network from all other servers (storage stays)."""
+    return inject(ovm_driver, "partition", names(servers))
+
+
+@when(parsers.re(rf"(?P<server>{SERVER}) comes back"))
+def comes_back(ovm_driver: PoolDriver, server: str) -> None:
+    """Undo the server's fault: power a crashed server on, resume a hung one, give storage back."""
+    ovm_driver.recover(server)
+
+
+@when("the network is healed")
+def network_healed(ovm_driver: PoolDriver) -> None:
+    """Reconnect every server on the cluster network."""
+    ovm_driver.heal_network()
+
+
+@when(parsers.re(rf"guest (?P<guest>{SERVER}) crashes"), target_fixture="fault")
+def guest_crashes(ovm_driver: PoolDriver, guest: str) -> Fault:
+    """The guest's domain dies unexpectedly while its server stays up."""
+    before = ovm_driver.observe()
+    at_ms = ovm_driver.now_ms()
+    server = before.guests[guest].server
+    ovm_driver.crash_guest(guest)
+    return Fault("crash", (server,) if server else (), at_ms, before)
+
+
+@when(parsers.re(rf"(?P<server>{SERVER}) is (?P<how>shut down|restarted) from its command line"),
+      target_fixture="fault")
+def command_line_shutdown(ovm_driver: PoolDriver, server: str, how: str) -> Fault:
+    """`shutdown -h now` or `reboot` typed on the server itself, not through Oracle VM Manager."""
+    before = ovm_driver.observe()
+    at_ms = ovm_driver.now_ms()
+    result = ovm_driver.shutdown_from_command_line(server, restart=how == "restarted")
+    assert result.ok, f"{server} could not be {how} from its command line: {result.message}"
+    return Fault("crash", (server,), at_ms, before)

@@ -1,0 +1,283 @@
+"""Steps on a server's files and commands: Oracle VM tools at Oracle's paths, services, /etc files.
+
+Misconfigurations a prerequisite must catch are made here, through the
+driver's write_file/run, exactly as an administrator would make them.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+
+from pytest_bdd import given, parsers, then, when
+
+from environments.base import PoolDriver
+from environments.model import PoolSpec
+from ovmref.cluster.clusterconf import parse_cluster_conf
+from steps.records import SERVER, CommandRun
+
+SERVICES_IN_ORDER = ("o2cb", "ocfs2", "ovsrepositories", "ovs-agent")
+CLUSTER_CONF = "/etc/ocfs2/cluster.conf"
+HOSTS = "/etc/hosts"
+PROC_MOUNTS = "/proc/mounts"
+_PATH = r"(?P<path>/[\w./-]*)"
+_QUOTED = r"(?P<quote>[\"'])(?P<command>.+?)(?P=quote)"  # "cmd" or 'cmd "with" quotes'
+
+
+def servers_of(driver: PoolDriver) -> list[str]:
+    """Servers of the pool that are up (commands and files can only be reached on those)."""
+    return [s.name for s in driver.observe().servers.values() if s.state in ("running", "maintenance")]
+
+
+def read(driver: PoolDriver, server: str, path: str) -> str:
+    text = driver.read_file(server, path)
+    assert text is not None, f"{path} does not exist on {server}"
+    return text
+
+
+def run_ok(driver: PoolDriver, server: str, command: str) -> None:
+    result = driver.run(server, shlex.split(command))
+    assert result.succeeded, f"`{command}` on {server} failed (rc {result.rc}): {result.stderr or result.stdout}"
+
+
+def fqdn(driver: PoolDriver, server: str) -> str:
+    """The server's fully qualified name as the pool knows it (server1 -> server1.example.com)."""
+    return f"{server}.example.com"
+
+
+# ---------------------------------------------------------------------------- commands
+@when(parsers.re(rf"I run {_QUOTED} on (?P<server>{SERVER})"), target_fixture="command_run")
+def run_command(ovm_driver: PoolDriver, command: str, server: str) -> CommandRun:
+    """Run a shell command line (split like a shell would) on the server."""
+    return CommandRun(server, ovm_driver.run(server, shlex.split(command)))
+
+
+@given(parsers.re(rf"I have run {_QUOTED} on (?P<server>{SERVER})"))
+def have_run(ovm_driver: PoolDriver, command: str, server: str) -> None:
+    """Run a command on the server as a precondition; it must succeed."""
+    run_ok(ovm_driver, server, command)
+
+
+@given(parsers.re(rf"the cluster services are stopped on (?P<server>{SERVER})"))
+def services_stopped(ovm_driver: PoolDriver, server: str) -> None:
+    """Stop ovs-agent, ovsrepositories, ocfs2 and o2cb on the server, in that documented order."""
+    for service in reversed(SERVICES_IN_ORDER):
+        run_ok(ovm_driver, server, f"service {service} stop")
+
+
+@when(parsers.re(rf"the cluster services are started on (?P<server>{SERVER}) in order"))
+def services_started(ovm_driver: PoolDriver, server: str) -> None:
+    """Start o2cb, ocfs2, ovsrepositories and ovs-agent on the server, in that documented order."""
+    for service in SERVICES_IN_ORDER:
+        run_ok(ovm_driver, server, f"service {service} start")
+
+
+@then("the command succeeds")
+def command_succeeds(command_run: CommandRun) -> None:
+    """The last command exited with status 0."""
+    r = command_run.result
+    assert r.succeeded, f"`{' '.join(r.argv)}` on {command_run.server} failed (rc {r.rc}): {r.stderr or r.stdout}"
+
+
+@then("the command fails")
+def command_fails(command_run: CommandRun) -> None:
+    """The last command exited with a non-zero status."""
+    r = command_run.result
+    assert not r.succeeded, f"`{' '.join(r.argv)}` on {command_run.server} succeeded: {r.stdout}"
+
+
+@then(parsers.re(r"the services? (?P<services>[\w, -]+?) (?:is|are) running on (?P<where>every server|"
+                 rf"{SERVER})"))
+def services_running(ovm_driver: PoolDriver, services: str, where: str) -> None:
+    """`service <name> status` succeeds for each named service on the server(s)."""
+    wanted = [s for s in re.split(r"\s*,\s*|\s+and\s+", services) if s]
+    targets = servers_of(ovm_driver) if where == "every server" else [where]
+    for server in targets:
+        for service in wanted:
+            result = ovm_driver.run(server, ["service", service, "status"])
+            assert result.succeeded, f"{service} is not running on {server}: {result.stdout or result.stderr}"
+
+
+@then(parsers.re(r"the command output names a backup of /etc/fstab in /tmp holding the original"))
+def fstab_backup(ovm_driver: PoolDriver, command_run: CommandRun, original_fstab: str) -> None:
+    """The command reported a /tmp copy of /etc/fstab, and that copy holds the text before the change."""
+    output = command_run.result.stdout + command_run.result.stderr
+    found = re.findall(r"/tmp/[\w.-]+", output)
+    assert found, f"the command did not name a backup in /tmp: {output!r}"
+    backup = ovm_driver.read_file(command_run.server, found[0])
+    assert backup == original_fstab, f"{found[0]} on {command_run.server} does not hold the original /etc/fstab"
+
+
+# ---------------------------------------------------------------------------- misconfigurations
+@given(parsers.re(rf"(?P<server>{SERVER}) reports Oracle VM Server release (?P<version>[\d.]+)"))
+def server_release(ovm_driver: PoolDriver, server: str, version: str) -> None:
+    """Make /etc/ovs-release on the server name this release (an older or newer install)."""
+    ovm_driver.write_file(server, "/etc/ovs-release", f"Oracle VM server release {version}\n")
+
+
+@given(parsers.re(rf"{_PATH} on (?P<server>{SERVER}) is empty"))
+def file_emptied(ovm_driver: PoolDriver, path: str, server: str) -> None:
+    """Replace the file's content on the server by nothing."""
+    ovm_driver.write_file(server, path, "")
+
+
+@given(parsers.re(rf"/etc/fstab on (?P<server>{SERVER}) mounts the cluster root at /OVS"),
+       target_fixture="original_fstab")
+def fstab_mounts_ovs(ovm_driver: PoolDriver, pool_spec: PoolSpec, server: str) -> str:
+    """Add the 2.1/2.1.1-style /OVS line for the cluster root to /etc/fstab; hands on the new text."""
+    fstype = "nfs" if pool_spec.storage == "nfs" else "ocfs2"
+    text = (ovm_driver.read_file(server, "/etc/fstab") or "").rstrip("\n")
+    text = f"{text}\n{pool_spec.cluster_root}\t/OVS\t{fstype}\tdefaults\t0 0\n".lstrip("\n")
+    ovm_driver.write_file(server, "/etc/fstab", text)
+    return text
+
+
+@given(parsers.re(rf"(?P<server>{SERVER}) has a local /OVS repository mounted from (?P<device>/dev/\w+) "
+                  r"\((?P<fstype>\w+)\)"))
+def local_ovs(ovm_driver: PoolDriver, server: str, device: str, fstype: str) -> None:
+    """Make /proc/mounts on the server show a local disk mounted at /OVS instead of shared storage."""
+    lines = [ln for ln in read(ovm_driver, server, PROC_MOUNTS).splitlines()
+             if len(ln.split()) < 2 or ln.split()[1] != "/OVS"]
+    lines.append(f"{device} /OVS {fstype} rw 0 0")
+    ovm_driver.write_file(server, PROC_MOUNTS, "\n".join(lines) + "\n")
+
+
+@given(parsers.re(rf"(?P<server>{SERVER}) uses (?P<source>\S+) as its shared storage instead"))
+def other_storage(ovm_driver: PoolDriver, pool_spec: PoolSpec, server: str, source: str) -> None:
+    """Point the server's mounts and repositories at another source than the pool's cluster root."""
+    for path in (PROC_MOUNTS, "/etc/ovs/repositories"):
+        text = read(ovm_driver, server, path)
+        assert pool_spec.cluster_root in text, f"{path} on {server} does not mention {pool_spec.cluster_root}"
+        ovm_driver.write_file(server, path, text.replace(pool_spec.cluster_root, source))
+
+
+@given(parsers.re(rf"the hostname of (?P<server>{SERVER}) is set to (?P<name>\S+)"))
+def set_hostname(ovm_driver: PoolDriver, server: str, name: str) -> None:
+    """Set the server's host name with `hostname <name>`."""
+    run_ok(ovm_driver, server, f"hostname {name}")
+
+
+@given(parsers.re(rf"/etc/hosts on (?P<server>{SERVER}) maps its host name to the loopback address"))
+def hostname_on_loopback(ovm_driver: PoolDriver, server: str) -> None:
+    """Rewrite /etc/hosts so the server's own names sit on 127.0.0.1, as a careless install leaves them."""
+    full = fqdn(ovm_driver, server)
+    kept = [ln for ln in read(ovm_driver, server, HOSTS).splitlines()
+            if full not in ln.split() and server not in ln.split()[1:]]
+    kept.insert(0, f"127.0.0.1\t{full} {server} localhost.localdomain localhost")
+    ovm_driver.write_file(server, HOSTS, "\n".join(kept) + "\n")
+
+
+@given(parsers.re(rf"(?P<server>{SERVER}) resolves (?P<other>{SERVER}) to (?P<ip>[\d.]+)"))
+def resolves_elsewhere(ovm_driver: PoolDriver, server: str, other: str, ip: str) -> None:
+    """Give the server its own, different /etc/hosts entry for another server of the pool."""
+    full = fqdn(ovm_driver, other)
+    kept = [ln for ln in read(ovm_driver, server, HOSTS).splitlines() if full not in ln.split()]
+    kept.append(f"{ip}\t{full} {other}")
+    ovm_driver.write_file(server, HOSTS, "\n".join(kept) + "\n")
+
+
+@given(parsers.re(rf"/etc/ocfs2/cluster.conf on (?P<server>{SERVER}) differs from the one on "
+                  rf"(?P<reference>{SERVER})"))
+def clusterconf_differs(ovm_driver: PoolDriver, server: str, reference: str) -> None:
+    """Give the server a cluster.conf whose first node listens on port 7778 instead of 7777."""
+    text = read(ovm_driver, reference, CLUSTER_CONF)
+    changed = re.sub(r"ip_port\s*=\s*7777", "ip_port = 7778", text, count=1)
+    assert changed != text, f"{CLUSTER_CONF} on {reference} has no ip_port = 7777 to change"
+    ovm_driver.write_file(server, CLUSTER_CONF, changed)
+
+
+@given(parsers.re(rf"/etc/ocfs2/cluster.conf on every server gives (?P<node>{SERVER}) the loopback address"))
+def clusterconf_loopback(ovm_driver: PoolDriver, node: str) -> None:
+    """Rewrite the node stanza of that server, on every server, with ip_address = 127.0.0.1."""
+    for server in servers_of(ovm_driver):
+        stanzas = read(ovm_driver, server, CLUSTER_CONF).split("\n\n")
+        pattern = rf"\n\s*name\s*=\s*{re.escape(node)}(?:\.\S+)?\s*(?:\n|$)"
+        hits = [i for i, st in enumerate(stanzas) if re.search(pattern, "\n" + st)]
+        assert len(hits) == 1, f"{CLUSTER_CONF} on {server} has {len(hits)} node stanzas for {node}"
+        stanzas[hits[0]] = re.sub(r"ip_address\s*=\s*\S+", "ip_address = 127.0.0.1", stanzas[hits[0]])
+        ovm_driver.write_file(server, CLUSTER_CONF, "\n\n".join(stanzas))
+
+
+# ---------------------------------------------------------------------------- file checks
+@then(parsers.re(rf"{_PATH} on (?P<where>every server|{SERVER}) (?P<verb>lists|does not list) (?P<text>\S+)"))
+def file_lists(ovm_driver: PoolDriver, path: str, where: str, verb: str, text: str) -> None:
+    """The file exists and some line of it contains (or no line contains) the text."""
+    for server in servers_of(ovm_driver) if where == "every server" else [where]:
+        content = read(ovm_driver, server, path)
+        present = any(text in line for line in content.splitlines())
+        if verb == "lists":
+            assert present, f"{path} on {server} does not list {text}:\n{content}"
+        else:
+            assert not present, f"{path} on {server} still lists {text}:\n{content}"
+
+
+@then(parsers.re(rf"{_PATH} is the same on every server"))
+def same_everywhere(ovm_driver: PoolDriver, path: str) -> None:
+    """The file exists on every running server with identical content."""
+    texts = {server: read(ovm_driver, server, path) for server in servers_of(ovm_driver)}
+    distinct = set(texts.values())
+    assert len(distinct) == 1, f"{path} differs between servers: " + ", ".join(
+        f"{s} has {len(t)} chars" for s, t in texts.items())
+
+
+@then(parsers.re(rf"the file {_PATH} (?P<verb>exists on every server|exists on no server)"))
+def file_exists(ovm_driver: PoolDriver, path: str, verb: str) -> None:
+    """The file is present on every running server (or on none of them)."""
+    for server in servers_of(ovm_driver):
+        present = ovm_driver.read_file(server, path) is not None
+        assert present is (verb == "exists on every server"), (
+            f"{path} {'is missing' if not present else 'exists'} on {server}")
+
+
+@then(parsers.re(r"the cluster root is mounted (?P<how>at|under) (?P<where>/[\w/]+) on every server"))
+def cluster_root_mounted(ovm_driver: PoolDriver, pool_spec: PoolSpec, how: str, where: str) -> None:
+    """/proc/mounts on every server shows the pool's cluster root at (or under) that directory."""
+    for server in servers_of(ovm_driver):
+        mounts = [ln.split() for ln in read(ovm_driver, server, PROC_MOUNTS).splitlines() if ln.strip()]
+        points = [m[1] for m in mounts if len(m) > 1 and m[0] == pool_spec.cluster_root]
+        if how == "at":
+            ok = where in points
+        else:
+            ok = any(p.startswith(where.rstrip("/") + "/") for p in points)
+        assert ok, f"{pool_spec.cluster_root} is mounted at {points or 'nowhere'} on {server}, not {how} {where}"
+
+
+@then("the hostname of every server is its fully qualified domain name")
+def hostnames_fqdn(ovm_driver: PoolDriver) -> None:
+    """`hostname` on each server prints its name with the domain (server1.example.com)."""
+    for server in servers_of(ovm_driver):
+        result = ovm_driver.run(server, ["hostname"])
+        assert result.succeeded, f"`hostname` failed on {server}: {result.stderr}"
+        assert result.stdout.strip() == fqdn(ovm_driver, server), (
+            f"{server} calls itself {result.stdout.strip()!r}, not {fqdn(ovm_driver, server)!r}")
+
+
+@then("no server has its host name on the loopback address")
+def no_loopback_hostnames(ovm_driver: PoolDriver) -> None:
+    """/etc/hosts of each server maps neither its short name nor its FQDN to a 127.x address."""
+    for server in servers_of(ovm_driver):
+        for line in read(ovm_driver, server, HOSTS).splitlines():
+            fields = line.split("#", 1)[0].split()
+            if fields and fields[0].startswith("127."):
+                assert server not in fields[1:] and fqdn(ovm_driver, server) not in fields[1:], (
+                    f"/etc/hosts on {server} maps its host name to {fields[0]}: {line!r}")
+
+
+@then("/etc/ocfs2/cluster.conf on every server lists exactly the servers of the pool")
+def clusterconf_lists_pool(ovm_driver: PoolDriver) -> None:
+    """Every cluster.conf parses, and has one node per pool server (port 7777, unique numbers, no loopback)
+    and a cluster stanza whose node_count is the number of nodes."""
+    pool = [s for s, st in ovm_driver.observe().servers.items() if st.state != "deleted"]
+    for server in servers_of(ovm_driver):
+        conf = parse_cluster_conf(read(ovm_driver, server, CLUSTER_CONF))
+        assert len(conf.clusters) == 1, f"{CLUSTER_CONF} on {server} has {len(conf.clusters)} cluster stanzas"
+        cluster = conf.clusters[0]
+        nodes = conf.nodes_of(cluster.name)
+        listed = sorted(n.name.split(".")[0] for n in nodes)
+        assert listed == sorted(pool), f"{CLUSTER_CONF} on {server} lists {listed}, the pool is {sorted(pool)}"
+        assert cluster.node_count == len(nodes), (
+            f"{CLUSTER_CONF} on {server}: node_count = {cluster.node_count} for {len(nodes)} nodes")
+        assert len({n.number for n in nodes}) == len(nodes), f"{CLUSTER_CONF} on {server} repeats a node number"
+        for n in nodes:
+            assert n.ip_port == 7777, f"{CLUSTER_CONF} on {server}: {n.name} uses port {n.ip_port}, not 7777"
+            assert not n.ip_address.startswith("127."), f"{CLUSTER_CONF} on {server}: {n.name} is on loopback"

@@ -1,0 +1,501 @@
+"""Then-steps: what the pool is observed to do, from driver.observe() and driver.timeline().
+
+Every check waits on the driver's clock for the pool to react, up to a bound
+derived from the O2CB timings (the failover bound of the last fault, or a
+horizon for "never happens" checks), then asserts on observed state only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from pytest_bdd import parsers, then
+
+from environments.base import PoolDriver
+from environments.model import GuestState, PoolState
+from steps import timeline as tl
+from steps.records import SERVER, Fault, ManagerAction, last_action, last_fault, names, numbered_range, reference
+
+_SERVERS = rf"{SERVER}(?:(?:, | and ){SERVER})*"
+UP = ("running", "maintenance")
+
+
+# ---------------------------------------------------------------------------- time bounds
+def bound_of(driver: PoolDriver, ref: Fault | ManagerAction | None) -> tuple[int, int]:
+    """(start, deadline) of the pool's reaction to `ref`: its failover bound after it happened."""
+    if ref is None:
+        now = driver.now_ms()
+        return now, now + driver.failover_bound_ms("crash")
+    kind = ref.kind if isinstance(ref, Fault) else "crash"
+    return ref.at_ms, ref.at_ms + driver.failover_bound_ms(kind)
+
+
+def horizon(driver: PoolDriver, request: pytest.FixtureRequest) -> tuple[int, int]:
+    """(start, end) of the window in which the last fault or operation may still have effects."""
+    start, deadline = bound_of(driver, reference(request))
+    return start, deadline + driver.timings.iteration_ms
+
+
+def patience_ms(driver: PoolDriver, request: pytest.FixtureRequest) -> int:
+    """How long an eventual check may wait from now: to the horizon plus a server reboot."""
+    _, end = horizon(driver, request)
+    return max(0, end - driver.now_ms()) + driver.timings.reboot_ms + driver.failover_bound_ms("crash")
+
+
+def let_horizon_pass(driver: PoolDriver, request: pytest.FixtureRequest) -> int:
+    """Advance to the end of the horizon (never backwards); returns the horizon's start."""
+    start, end = horizon(driver, request)
+    driver.advance(max(0, end - driver.now_ms()))
+    return start
+
+
+def eventually(driver: PoolDriver, predicate: Callable[[PoolState], bool], timeout_ms: int) -> PoolState:
+    driver.wait_until(predicate, max(0, timeout_ms))
+    return driver.observe()
+
+
+def guest(state: PoolState, name: str) -> GuestState:
+    assert name in state.guests, f"the pool has no guest {name} (guests: {', '.join(state.guests)})"
+    return state.guests[name]
+
+
+def show(g: GuestState) -> str:
+    return f"{g.name} is {g.state} on {g.server or 'no server'} after {g.restarts} restart(s)"
+
+
+# ---------------------------------------------------------------------------- guests after a failure
+@then(parsers.re(rf"guest (?P<name>{SERVER}) is running on another server within the failover bound"))
+def restarted_within_bound(ovm_driver: PoolDriver, request: pytest.FixtureRequest, name: str) -> None:
+    """The guest runs on an available server other than the one it ran on, by fault time + failover bound."""
+    check_failover(ovm_driver, last_fault(request), [name])
+
+
+@then(parsers.re(rf"every HA guest of (?P<servers>{_SERVERS}) is running on another server within the "
+                 r"failover bound"))
+def all_restarted_within_bound(ovm_driver: PoolDriver, request: pytest.FixtureRequest, servers: str) -> None:
+    """Every HA guest that ran on the named servers before the fault runs elsewhere within the bound."""
+    fault = last_fault(request)
+    victims = names(servers)
+    ha = [g.name for g in fault.before.guests.values() if g.ha and g.state == "running" and g.server in victims]
+    assert ha, f"no HA guest ran on {servers} before the fault: the scenario checks nothing"
+    check_failover(ovm_driver, fault, ha)
+
+
+@then(parsers.re(r"every HA guest is running within the failover bound"))
+def every_ha_guest_running(ovm_driver: PoolDriver, request: pytest.FixtureRequest) -> None:
+    """Every HA guest that ran before the fault runs again (on a server still up) within the bound."""
+    fault = last_fault(request)
+    ha = [g.name for g in fault.before.guests.values() if g.ha and g.state == "running"]
+    assert ha, "no HA guest ran before the fault: the scenario checks nothing"
+    check_failover(ovm_driver, fault, ha, must_move=False)
+
+
+def check_failover(driver: PoolDriver, fault: Fault, guests: list[str], must_move: bool = True) -> None:
+    _, deadline = bound_of(driver, fault)
+    origin = {g: fault.before.guests[g].server for g in guests}
+
+    def moved(state: PoolState, g: str) -> bool:
+        gs = state.guests.get(g)
+        if gs is None or gs.state != "running" or gs.server is None:
+            return False
+        server = state.servers.get(gs.server)
+        return (server is not None and server.state in UP) and (not must_move or gs.server != origin[g])
+
+    if driver.now_ms() < deadline:
+        driver.wait_until(lambda s: all(moved(s, g) for g in guests), deadline - driver.now_ms())
+    state = driver.observe()
+    events = driver.timeline()
+    for g in guests:
+        assert moved(state, g), (f"{show(guest(state, g))}, {state.time_ms - fault.at_ms} ms after the "
+                                 f"{fault.kind} of {', '.join(fault.servers)} (it ran on {origin[g]})")
+        began = [e.t_ms for e in events if e.kind == "guest_running" and e.guest == g
+                 and e.t_ms >= fault.at_ms and (not must_move or e.server != origin[g])]
+        assert began and min(began) <= deadline, (
+            f"{g} came back {min(began) - fault.at_ms if began else '?'} ms after the fault; "
+            f"the failover bound is {deadline - fault.at_ms} ms")
+
+
+@then(parsers.re(rf"guest (?P<name>{SERVER}) is not restarted"))
+def not_restarted(ovm_driver: PoolDriver, request: pytest.FixtureRequest, name: str) -> None:
+    """Until the failover bound has passed, the guest is not started again anywhere; it is not running."""
+    start = let_horizon_pass(ovm_driver, request)
+    g = guest(ovm_driver.observe(), name)
+    starts = [e for e in ovm_driver.timeline() if e.kind == "guest_start" and e.guest == name and e.t_ms >= start]
+    assert not starts, f"{name} was started again on {starts[0].server} at {starts[0].t_ms} ms"
+    assert g.state not in ("running", "starting"), show(g)
+
+
+@then(parsers.re(rf"guest (?P<name>{SERVER}) is stopped"))
+def guest_stopped(ovm_driver: PoolDriver, request: pytest.FixtureRequest, name: str) -> None:
+    """Once the pool has reacted, the guest is stopped and associated with no server."""
+    let_horizon_pass(ovm_driver, request)
+    g = guest(ovm_driver.observe(), name)
+    assert g.state == "stopped" and g.server is None, show(g)
+
+
+@then(parsers.re(rf"guest (?P<name>{SERVER}) is powered off"))
+def powered_off(ovm_driver: PoolDriver, request: pytest.FixtureRequest, name: str) -> None:
+    """The guest waits powered off (HA found no server for it) and is on no server."""
+    state = eventually(ovm_driver, lambda s: guest(s, name).state == "powered_off", patience_ms(ovm_driver, request))
+    g = guest(state, name)
+    assert g.state == "powered_off" and g.server is None, show(g)
+
+
+@then(parsers.re(rf"guest (?P<name>{SERVER}) is not associated with any server"))
+def unassigned(ovm_driver: PoolDriver, request: pytest.FixtureRequest, name: str) -> None:
+    """A guest that is not running (stopped or powered off) belongs to no server."""
+    state = eventually(ovm_driver, lambda s: guest(s, name).state in ("stopped", "powered_off"),
+                       patience_ms(ovm_driver, request))
+    g = guest(state, name)
+    assert g.state in ("stopped", "powered_off") and g.server is None, show(g)
+    assert all(name not in s.guests for s in state.servers.values()), f"a server still lists {name}"
+
+
+@then(parsers.re(rf"guest (?P<name>{SERVER}) is running on (?P<server>{SERVER})"))
+def running_on(ovm_driver: PoolDriver, request: pytest.FixtureRequest, name: str, server: str) -> None:
+    """The guest (eventually) runs on exactly that server."""
+    state = eventually(ovm_driver, lambda s: guest(s, name).state == "running" and guest(s, name).server == server,
+                       patience_ms(ovm_driver, request))
+    g = guest(state, name)
+    assert g.state == "running" and g.server == server, f"{show(g)}, expected running on {server}"
+
+
+@then(parsers.re(rf"guest (?P<name>{SERVER}) is running on one of (?P<servers>{_SERVERS})"))
+def running_on_one_of(ovm_driver: PoolDriver, request: pytest.FixtureRequest, name: str, servers: str) -> None:
+    """The guest (eventually) runs on one of the named servers."""
+    allowed = names(servers)
+    state = eventually(ovm_driver,
+                       lambda s: guest(s, name).state == "running" and guest(s, name).server in allowed,
+                       patience_ms(ovm_driver, request))
+    g = guest(state, name)
+    assert g.state == "running" and g.server in allowed, f"{show(g)}, expected running on one of {allowed}"
+
+
+@then(parsers.re(rf"guests (?P<first>{SERVER}) to (?P<last>{SERVER}) are running"))
+def all_running(ovm_driver: PoolDriver, request: pytest.FixtureRequest, first: str, last: str) -> None:
+    """Every guest of the range (eventually) runs on a server that is up."""
+    wanted = numbered_range(first, last)
+    state = eventually(ovm_driver, lambda s: all(guest(s, g).state == "running" for g in wanted),
+                       patience_ms(ovm_driver, request))
+    for g in wanted:
+        assert guest(state, g).state == "running", show(guest(state, g))
+
+
+@then(parsers.re(rf"(?P<count>\d+) of the guests (?P<first>{SERVER}) to (?P<last>{SERVER}) "
+                 r"(?:is|are) (?P<what>running|powered off)"))
+def count_in_state(ovm_driver: PoolDriver, request: pytest.FixtureRequest, count: str, first: str, last: str,
+                   what: str) -> None:
+    """Once the pool has reacted, exactly that many guests of the range are in that state."""
+    let_horizon_pass(ovm_driver, request)
+    state = ovm_driver.observe()
+    wanted = "powered_off" if what == "powered off" else "running"
+    found = [g for g in numbered_range(first, last) if guest(state, g).state == wanted]
+    assert len(found) == int(count), (f"{len(found)} {what}, expected {count}: "
+                                      + "; ".join(show(guest(state, g)) for g in numbered_range(first, last)))
+
+
+@then(parsers.re(rf"guest (?P<name>{SERVER}) is restarted(?P<elsewhere> on another server)?"))
+def restarted(ovm_driver: PoolDriver, request: pytest.FixtureRequest, name: str, elsewhere: str | None) -> None:
+    """The guest was booted again (one more restart) and runs, on another server if so stated."""
+    ref = reference(request)
+    assert ref is not None, "this Then step needs an earlier When step"
+    before = guest(ref.before, name)
+
+    def done(s: PoolState) -> bool:
+        g = guest(s, name)
+        return g.state == "running" and g.restarts > before.restarts and (not elsewhere or g.server != before.server)
+
+    g = guest(eventually(ovm_driver, done, patience_ms(ovm_driver, request)), name)
+    assert done(ovm_driver.observe()), f"{show(g)}; before: {show(before)}"
+    assert g.restarts == before.restarts + 1, f"{name} was restarted {g.restarts - before.restarts} times"
+
+
+@then(parsers.re(rf"guest (?P<name>{SERVER}) keeps running on (?P<server>{SERVER})"))
+def keeps_running(ovm_driver: PoolDriver, request: pytest.FixtureRequest, name: str, server: str) -> None:
+    """Through the whole horizon the guest is never stopped, restarted or moved: it runs on that server."""
+    start = let_horizon_pass(ovm_driver, request)
+    g = guest(ovm_driver.observe(), name)
+    ref = reference(request)
+    restarts_before = guest(ref.before, name).restarts if ref else g.restarts
+    stops = [e for e in ovm_driver.timeline() if e.kind == "guest_stop" and e.guest == name and e.t_ms >= start]
+    assert not stops, f"{name} was stopped on {stops[0].server} at {stops[0].t_ms} ms ({stops[0].detail})"
+    assert g.state == "running" and g.server == server and g.restarts == restarts_before, show(g)
+
+
+@then(parsers.re(rf"guest (?P<name>{SERVER}) was live migrated to (?P<target>another server|{SERVER})"))
+def live_migrated(ovm_driver: PoolDriver, request: pytest.FixtureRequest, name: str, target: str) -> None:
+    """The guest runs on another (or the named) server without having been restarted."""
+    ref = reference(request)
+    assert ref is not None, "this Then step needs an earlier When step"
+    before = guest(ref.before, name)
+
+    def done(s: PoolState) -> bool:
+        g = guest(s, name)
+        where_ok = g.server == target if target != "another server" else g.server != before.server
+        return g.state == "running" and g.server is not None and where_ok
+
+    g = guest(eventually(ovm_driver, done, patience_ms(ovm_driver, request)), name)
+    assert done(ovm_driver.observe()), f"{show(g)}; it ran on {before.server}"
+    assert g.restarts == before.restarts, f"{name} was restarted, not live migrated: {show(g)}"
+
+
+@then(parsers.re(rf"guest (?P<name>{SERVER}) has the Auto preferred-server policy"))
+def auto_policy(ovm_driver: PoolDriver, name: str) -> None:
+    """The guest has no preferred-server list, which is Oracle VM Manager's Auto policy."""
+    g = guest(ovm_driver.observe(), name)
+    assert g.preferred == (), f"{name} prefers {list(g.preferred)}: that is the Manual policy"
+
+
+# ---------------------------------------------------------------------------- servers and the cluster
+def fence_times(driver: PoolDriver, server: str, after_ms: int) -> list[int]:
+    return [e.t_ms for e in driver.timeline() if e.kind == "fence" and e.server == server and e.t_ms >= after_ms]
+
+
+@then(parsers.re(rf"(?P<servers>{_SERVERS}) (?:fences itself|fence themselves)"))
+def fences(ovm_driver: PoolDriver, request: pytest.FixtureRequest, servers: str) -> None:
+    """Each named server fences itself (O2CB self-fence: it stops and reboots) after the last fault."""
+    start, _ = horizon(ovm_driver, request)
+    victims = names(servers)
+    eventually(ovm_driver, lambda s: all(fence_times(ovm_driver, v, start) for v in victims),
+               patience_ms(ovm_driver, request))
+    for v in victims:
+        assert fence_times(ovm_driver, v, start), (
+            f"{v} did not fence itself; it is {ovm_driver.observe().servers[v].state}")
+
+
+@then(parsers.re(rf"(?P<server>{SERVER}) fences itself before the other servers see it as dead"))
+def fences_first(ovm_driver: PoolDriver, request: pytest.FixtureRequest, server: str) -> None:
+    """The server fences itself while every other server still sees it heartbeating."""
+    fault = last_fault(request)
+    others = [s for s in fault.before.servers if s != server and fault.before.servers[s].state in UP]
+    fenced_while_seen: list[bool] = []
+
+    def watch(state: PoolState) -> bool:
+        if fence_times(ovm_driver, server, fault.at_ms):
+            return True
+        if any(state.servers[o].state in UP and server not in state.servers[o].live_view for o in others):
+            fenced_while_seen.append(False)
+            return True
+        return False
+
+    ovm_driver.wait_until(watch, patience_ms(ovm_driver, request), step_ms=ovm_driver.timings.iteration_ms // 4)
+    assert fence_times(ovm_driver, server, fault.at_ms), f"{server} never fenced itself"
+    assert not fenced_while_seen, f"another server saw {server} dead before {server} fenced itself"
+
+
+@then(parsers.re(rf"(?P<servers>{_SERVERS}) (?:stays|stay) in the cluster"))
+def stays(ovm_driver: PoolDriver, request: pytest.FixtureRequest, servers: str) -> None:
+    """Through the horizon of the last fault the servers never fence and remain up and heartbeating."""
+    start = let_horizon_pass(ovm_driver, request)
+    state = ovm_driver.observe()
+    for s in names(servers):
+        assert not fence_times(ovm_driver, s, start), f"{s} fenced itself"
+        assert state.servers[s].state in UP, f"{s} is {state.servers[s].state}"
+        assert s in state.servers[s].live_view, f"{s} does not see its own heartbeat"
+
+
+@then(parsers.re(rf"(?P<server>{SERVER}) does not fence itself"))
+def does_not_fence(ovm_driver: PoolDriver, request: pytest.FixtureRequest, server: str) -> None:
+    """Through the horizon of the last fault or operation the server never fences itself."""
+    start = let_horizon_pass(ovm_driver, request)
+    assert not fence_times(ovm_driver, server, start), f"{server} fenced itself"
+
+
+@then(parsers.re(rf"every other server sees (?P<server>{SERVER}) as dead after the O2CB dead threshold"))
+def seen_dead(ovm_driver: PoolDriver, request: pytest.FixtureRequest, server: str) -> None:
+    """Peers drop the server from their live view no sooner than threshold-1 and no later than
+    threshold+1 heartbeat iterations after the fault."""
+    fault = last_fault(request)
+    t = ovm_driver.timings
+    others = [s for s, st in fault.before.servers.items() if s != server and st.state in UP]
+
+    def all_see_dead(state: PoolState) -> bool:
+        return all(server not in state.servers[o].live_view for o in others if state.servers[o].state in UP)
+
+    early, late = (t.dead_threshold - 1) * t.iteration_ms, (t.dead_threshold + 1) * t.iteration_ms
+    seen_at: list[int] = []
+
+    def watch(state: PoolState) -> bool:
+        if any(server not in state.servers[o].live_view for o in others if state.servers[o].state in UP):
+            seen_at.append(state.time_ms)
+        return all_see_dead(state)
+
+    ovm_driver.wait_until(watch, fault.at_ms + late - ovm_driver.now_ms(), step_ms=t.iteration_ms // 4)
+    assert all_see_dead(ovm_driver.observe()), f"after {late} ms some server still sees {server} alive"
+    first = min(seen_at) - fault.at_ms
+    assert first >= early, f"a server declared {server} dead after {first} ms, before {early} ms"
+
+
+@then(parsers.re(rf"every other server sees (?P<server>{SERVER}) leave within (?P<n>\d+) heartbeat iterations"))
+def seen_leaving(ovm_driver: PoolDriver, request: pytest.FixtureRequest, server: str, n: str) -> None:
+    """After a clean shutdown, the other servers drop the server from their live view within n iterations."""
+    action = last_action(request)
+    down = [e.t_ms for e in ovm_driver.timeline() if e.server == server and e.t_ms >= action.at_ms
+            and e.kind in ("halt", "o2cb-stop", "node_down")]
+    left_at = min(down) if down else ovm_driver.now_ms()
+    limit = left_at + int(n) * ovm_driver.timings.iteration_ms
+    others = [s for s, st in action.before.servers.items() if s != server and st.state in UP]
+
+    def gone(state: PoolState) -> bool:
+        return all(server not in state.servers[o].live_view for o in others if state.servers[o].state in UP)
+
+    ovm_driver.wait_until(gone, limit - ovm_driver.now_ms())
+    assert gone(ovm_driver.observe()) and ovm_driver.now_ms() <= limit, (
+        f"other servers still saw {server} {ovm_driver.now_ms() - left_at} ms after it left")
+
+
+@then(parsers.re(rf"(?P<server>{SERVER}) rejoins the cluster after rebooting"))
+def rejoins(ovm_driver: PoolDriver, request: pytest.FixtureRequest, server: str) -> None:
+    """The server went down, rebooted, and is up again in every running server's live view."""
+    start, _ = horizon(ovm_driver, request)
+
+    def back(state: PoolState) -> bool:
+        if state.servers[server].state not in UP:
+            return False
+        return all(server in st.live_view for st in state.servers.values() if st.state in UP)
+
+    state = eventually(ovm_driver, back, patience_ms(ovm_driver, request) + ovm_driver.timings.reboot_ms)
+    went_down = [e for e in ovm_driver.timeline() if e.server == server and e.t_ms >= start
+                 and e.kind in ("fence", "reboot", "halt")]
+    assert went_down, f"{server} never went down to reboot"
+    assert back(state), f"{server} is {state.servers[server].state} and not seen by every running server"
+
+
+@then(parsers.re(rf"(?P<server>{SERVER}) is no longer in the pool"))
+def deleted(ovm_driver: PoolDriver, request: pytest.FixtureRequest, server: str) -> None:
+    """The server is gone from the pool (absent or deleted) and runs nothing."""
+    let_horizon_pass(ovm_driver, request)
+    state = ovm_driver.observe()
+    s = state.servers.get(server)
+    assert s is None or s.state == "deleted", f"{server} is {s.state}"
+    assert not state.running_on(server), f"{server} still runs {state.running_on(server)}"
+
+
+@then("every server sees every other server heartbeating")
+def all_see_all(ovm_driver: PoolDriver) -> None:
+    """Each running server's live view holds every running server of the pool."""
+    state = ovm_driver.observe()
+    up = {s for s, st in state.servers.items() if st.state in UP}
+    for s in sorted(up):
+        missing = up - set(state.servers[s].live_view)
+        assert not missing, f"{s} does not see {sorted(missing)} heartbeating"
+
+
+@then(parsers.re(rf"every server sees (?P<server>{SERVER}) heartbeating"))
+def all_see(ovm_driver: PoolDriver, request: pytest.FixtureRequest, server: str) -> None:
+    """Eventually every running server's live view holds the server."""
+    def seen(state: PoolState) -> bool:
+        return all(server in st.live_view for st in state.servers.values() if st.state in UP)
+
+    state = eventually(ovm_driver, seen, patience_ms(ovm_driver, request))
+    blind = [s for s, st in state.servers.items() if st.state in UP and server not in st.live_view]
+    assert not blind, f"{blind} do not see {server} heartbeating"
+
+
+# ---------------------------------------------------------------------------- guests and servers over time
+@then("no guest ever ran on two servers at once")
+def never_twice(ovm_driver: PoolDriver) -> None:
+    """From the timeline: no guest's running intervals on two different servers overlap."""
+    clashes = tl.double_runs(ovm_driver.timeline())
+    assert not clashes, "; ".join(f"{tl.describe(a)} overlaps {tl.describe(b)}" for a, b in clashes)
+
+
+@then(parsers.re(rf"(?P<server>{SERVER}) never runs guest (?P<name>{SERVER}) again"))
+def never_again(ovm_driver: PoolDriver, request: pytest.FixtureRequest, server: str, name: str) -> None:
+    """After the last fault the guest never runs on that server for any length of time."""
+    fault = last_fault(request)
+    runs = tl.ran_on_after(ovm_driver.timeline(), name, server, fault.at_ms)
+    assert not runs, f"{server} ran {name} again: {tl.describe(runs[0])}"
+
+
+@then(parsers.re(rf"(?P<server>{SERVER}) receives no guests"))
+def receives_none(ovm_driver: PoolDriver, request: pytest.FixtureRequest, server: str) -> None:
+    """Through the horizon no guest is started or migrated onto the server, and it runs none it did not have."""
+    start = let_horizon_pass(ovm_driver, request)
+    ref = reference(request)
+    had = set(ref.before.running_on(server)) if ref else set()
+    arrivals = [e for e in ovm_driver.timeline()
+                if e.kind == "guest_start" and e.server == server and e.t_ms >= start]
+    assert not arrivals, f"{arrivals[0].guest} was started on {server} at {arrivals[0].t_ms} ms"
+    new = set(ovm_driver.observe().running_on(server)) - had
+    assert not new, f"{server} runs {sorted(new)}"
+
+
+@then(parsers.re(rf"(?P<server>{SERVER}) runs no guests"))
+def runs_none(ovm_driver: PoolDriver, request: pytest.FixtureRequest, server: str) -> None:
+    """Once the pool has reacted, no guest runs on the server."""
+    state = eventually(ovm_driver, lambda s: not s.running_on(server), patience_ms(ovm_driver, request))
+    assert not state.running_on(server), f"{server} still runs {state.running_on(server)}"
+
+
+# ---------------------------------------------------------------------------- master and roles
+@then(parsers.re(rf"(?P<server>{SERVER}) is the server pool master"))
+def is_master(ovm_driver: PoolDriver, request: pytest.FixtureRequest, server: str) -> None:
+    """The pool's master (as observed) is that server, and it holds the master role."""
+    state = eventually(ovm_driver, lambda s: s.master == server, patience_ms(ovm_driver, request))
+    assert state.master == server, f"the server pool master is {state.master}"
+    assert "master" in state.servers[server].roles, f"{server} lacks the master role: {state.servers[server].roles}"
+
+
+@then("there is no server pool master")
+def no_master(ovm_driver: PoolDriver, request: pytest.FixtureRequest) -> None:
+    """Through the horizon of the last fault no server takes the master role."""
+    let_horizon_pass(ovm_driver, request)
+    state = ovm_driver.observe()
+    holders = [s for s, st in state.servers.items() if "master" in st.roles and st.state in UP]
+    assert state.master is None and not holders, f"{state.master or holders} became server pool master"
+
+
+@then("another server becomes the server pool master within the failover bound")
+def new_master(ovm_driver: PoolDriver, request: pytest.FixtureRequest) -> None:
+    """A surviving server (not the failed master) holds the master role by the master failover bound."""
+    fault = last_fault(request)
+    old = fault.before.master
+    _, deadline = bound_of(ovm_driver, fault)
+
+    def taken(state: PoolState) -> bool:
+        return state.master is not None and state.master != old and state.servers[state.master].state in UP
+
+    if ovm_driver.now_ms() < deadline:
+        ovm_driver.wait_until(taken, deadline - ovm_driver.now_ms())
+    state = ovm_driver.observe()
+    assert taken(state), f"the server pool master is {state.master} {state.time_ms - fault.at_ms} ms after {old} failed"
+    marks = [e.t_ms for e in ovm_driver.timeline() if e.kind == "master" and e.t_ms >= fault.at_ms]
+    assert not marks or min(marks) <= deadline, f"the master role was taken {min(marks) - fault.at_ms} ms late"
+
+
+@then("exactly one server has the master role")
+def one_master(ovm_driver: PoolDriver) -> None:
+    """Of the servers that are up, exactly one holds the master role, and it is the pool's master."""
+    state = ovm_driver.observe()
+    holders = [s for s, st in state.servers.items() if "master" in st.roles and st.state in UP]
+    assert holders == [state.master], f"master role held by {holders}, pool master is {state.master}"
+
+
+@then(parsers.re(rf"(?P<server>{SERVER}) has the (?P<roles>[\w, ]+?) roles?"))
+def has_roles(ovm_driver: PoolDriver, server: str, roles: str) -> None:
+    """The server holds each named role (master, utility, vm)."""
+    held = ovm_driver.observe().servers[server].roles
+    missing = [r for r in names(roles) if r not in held]
+    assert not missing, f"{server} has the roles {list(held)}, not {missing}"
+
+
+@then(parsers.re(r"no running server has the (?P<role>\w+) role"))
+def nobody_has_role(ovm_driver: PoolDriver, request: pytest.FixtureRequest, role: str) -> None:
+    """Through the horizon of the last fault, no server that is up holds the role."""
+    let_horizon_pass(ovm_driver, request)
+    state = ovm_driver.observe()
+    holders = [s for s, st in state.servers.items() if role in st.roles and st.state in UP]
+    assert not holders, f"{holders} hold the {role} role"
+
+
+@then("every server answers to the server pool master")
+def single_point(ovm_driver: PoolDriver) -> None:
+    """There is one master, it sees every running server heartbeating, and it alone has the master role."""
+    state = ovm_driver.observe()
+    assert state.master is not None, "the pool has no server pool master"
+    up = {s for s, st in state.servers.items() if st.state in UP}
+    unseen = up - set(state.servers[state.master].live_view)
+    assert not unseen, f"the master {state.master} does not reach {sorted(unseen)}"
+    one_master(ovm_driver)
