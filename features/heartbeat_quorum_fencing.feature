@@ -40,17 +40,56 @@ Feature: Heartbeating, quorum and fencing in the O2CB cluster
     When the network partitions <cut off> from the rest
     Then <fenced> <fence verb>
     And <survivors> <stay verb> in the cluster
-    And every HA guest is running within the failover bound
     And no guest ever ran on two servers at once
 
     Examples:
-      | count | cut off            | fenced             | fence verb       | survivors                  | stay verb |
-      | 2     | server2            | server2            | fences itself    | server1                    | stays     |
-      | 2     | server1            | server2            | fences itself    | server1                    | stays     |
-      | 3     | server1            | server1            | fences itself    | server2 and server3        | stay      |
-      | 4     | server1 and server2 | server3 and server4 | fence themselves | server1 and server2      | stay      |
-      | 4     | server3 and server4 | server3 and server4 | fence themselves | server1 and server2      | stay      |
-      | 5     | server1 and server2 | server1 and server2 | fence themselves | server3, server4 and server5 | stay  |
+      | count | cut off             | fenced              | fence verb       | survivors                    | stay verb |
+      | 2     | server2             | server2             | fences itself    | server1                      | stays     |
+      | 2     | server1             | server2             | fences itself    | server1                      | stays     |
+      | 3     | server1             | server1             | fences itself    | server2 and server3          | stay      |
+      | 3     | server3             | server3             | fences itself    | server1 and server2          | stay      |
+      | 4     | server1 and server2 | server3 and server4 | fence themselves | server1 and server2          | stay      |
+      | 4     | server3 and server4 | server3 and server4 | fence themselves | server1 and server2          | stay      |
+      | 5     | server1 and server2 | server1 and server2 | fence themselves | server3, server4 and server5 | stay      |
+
+  @rule:CLUS-QUORUM @release:2.1 @release:2.2 @release:3.x @destructive
+  Scenario Outline: HA guests of servers fenced on a network split are restarted by the surviving master
+    Given a clustered server pool of <count> servers on NFS shared storage with HA enabled on the pool
+    And guests vm1 to vm4 with HA enabled are running
+    When the network partitions <cut off> from the rest
+    Then every HA guest is running within the failover bound
+    And server1 is the server pool master
+
+    Examples:
+      | count | cut off             |
+      | 2     | server2             |
+      | 3     | server3             |
+      | 4     | server3 and server4 |
+
+  @rule:CLUS-QUORUM @rule:MASTER-TAKEOVER-22 @release:2.2 @destructive
+  Scenario Outline: In 2.2 a master fenced on a network split is replaced and its HA guests restarted
+    Given a clustered server pool of <count> servers on NFS shared storage with HA enabled on the pool
+    And guests vm1 to vm4 with HA enabled are running
+    When the network partitions <cut off> from the rest
+    Then every HA guest is running within the failover bound
+    And exactly one server has the master role
+
+    Examples:
+      | count | cut off             |
+      | 3     | server1             |
+      | 5     | server1 and server2 |
+
+  @rule:CLUS-QUORUM @release:3.x @destructive
+  Scenario Outline: In Oracle VM 3 the HA guests of a master fenced on a network split are restarted
+    Given a clustered server pool of <count> servers on NFS shared storage with HA enabled on the pool
+    And guests vm1 to vm4 with HA enabled are running
+    When the network partitions <cut off> from the rest
+    Then every HA guest is running within the failover bound
+
+    Examples:
+      | count | cut off             |
+      | 3     | server1             |
+      | 5     | server1 and server2 |
 
   @rule:CLUS-FENCE-REBOOT @release:2.1 @release:2.2 @release:3.x @destructive
   Scenario: A server fenced for lack of quorum reboots and rejoins the cluster

@@ -37,7 +37,7 @@ class Coordinator:
     # ---- entry points (each returns the effects to carry out) ---------------------------
     def become_master(self, live: Iterable[str]) -> list[fx.Effect]:
         """Take the role: announce it, treat servers missing from the heartbeat view as failed."""
-        self.live = set(live)
+        self.live = set(live) | {self.me}
         self.db.master = self.me
         for rec in self.db.servers.values():
             rec.roles.discard("master")

@@ -56,7 +56,10 @@ def test_parses_global_mode_as_oracle_vm_3_writes_it() -> None:
 
 
 def _node(number: int, ip: str, name: str, cluster: str = "ocfs2") -> str:
-    return f"node:\n\tip_port = 7777\n\tip_address = {ip}\n\tnumber = {number}\n\tname = {name}\n\tcluster = {cluster}\n"
+    return (
+        f"node:\n\tip_port = 7777\n\tip_address = {ip}\n\tnumber = {number}\n"
+        f"\tname = {name}\n\tcluster = {cluster}\n"
+    )
 
 
 def _cluster(count: int, name: str = "ocfs2", extra: str = "") -> str:

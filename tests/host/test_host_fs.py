@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 from pathlib import Path
 
@@ -79,8 +80,9 @@ def test_relative_symlink_and_loops(fs: HostFS) -> None:
     assert fs.read_text("/etc/alias") == "r"
     fs.symlink("/loop2", "/loop1")
     fs.symlink("/loop1", "/loop2")
-    with pytest.raises(OSError, match="symbolic links|Too many"):
+    with pytest.raises(OSError) as info:
         fs.read_text("/loop1")
+    assert info.value.errno == errno.ELOOP
 
 
 def test_relative_paths_are_refused(fs: HostFS) -> None:

@@ -14,7 +14,7 @@ def sandbox(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> Calla
     monkeypatch.setenv("PYTHONPATH", str(REPO))
 
     def make(failing: bool = True, feature: str | None = None) -> pytest.Pytester:
-        for name, text in sandbox_files(failing, feature).items():
+        for name, text in sandbox_files(failing, feature).items():  # pytester.path is the cwd
             (pytester.path / name).write_text(text)
         return pytester
 

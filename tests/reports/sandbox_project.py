@@ -6,6 +6,7 @@ runs the suite, and then read the report files it wrote.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -132,18 +133,40 @@ pytest_plugins = ["conformance.plugin"]
 
 INI = """\
 [pytest]
-addopts = -p no:cacheprovider --ovm-env=fake --ovm-catalog=rules.yaml
+addopts = -p no:cacheprovider --ovm-env=fake --ovm-catalog={catalog}
 """
 
 
-def sandbox_files(failing: bool = True, feature: str | None = None) -> dict[str, str]:
-    """Relative path -> text of every file of the sandbox project."""
+def sandbox_files(failing: bool = True, feature: str | None = None, layout: str = "flat") -> dict[str, str]:
+    """Relative path -> text of every file of the sandbox project.
+
+    `flat` puts everything in one directory (pytester); `features` mirrors the
+    repository (features/test_features.py, features/rules.yaml) for the CLI.
+    """
+    sub = "features/" if layout == "features" else ""
+    feature_text = feature or FEATURE_HEAD.format(steps=SCENARIO_STEPS) + (
+        FAILING_SCENARIO if failing else ""
+    )
     return {
-        "failover.feature": feature
-        or FEATURE_HEAD.format(steps=SCENARIO_STEPS) + (FAILING_SCENARIO if failing else ""),
-        "rules.yaml": CATALOG,
+        f"{sub}failover.feature": feature_text,
+        f"{sub}rules.yaml": CATALOG,
+        f"{sub}{'test_features' if sub else 'test_failover'}.py": STEPS,
         "fake_pool.py": (HERE / "fake_pool.py").read_text(),
         "conftest.py": SANDBOX_CONFTEST,
-        "test_failover.py": STEPS,
-        "pytest.ini": INI,
+        "pytest.ini": INI.format(catalog=f"{sub}rules.yaml"),
     }
+
+
+def write_project(root: Path, failing: bool = True, layout: str = "flat") -> Path:
+    for name, text in sandbox_files(failing, layout=layout).items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    return root
+
+
+def child_env() -> dict[str, str]:
+    """Environment for a pytest or CLI subprocess: this checkout importable."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(REPO)
+    env.pop("PYTEST_ADDOPTS", None)
+    return env

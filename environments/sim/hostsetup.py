@@ -1,0 +1,109 @@
+"""The simulated servers' files and tools: installed, clustered and checked the documented way.
+
+Wraps ovmref's in-memory pool (install_server, the Oracle VM tools, the HA
+procedure, the prerequisite checks), so the simulator's servers hold the same
+/etc/hosts, cluster.conf, /etc/ovs/repositories and /proc/mounts a real server
+would, and `run()` executes the same tool code the real environments ship.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from environments.model import CommandResult, OpResult, PoolSpec, ServerSpec
+from environments.sim.scheduler import Scheduler
+from ovmref.cluster.clusterconf import CLUSTER_CONF, render_cluster_conf
+from ovmref.cluster.services import SERVICE_ORDER
+from ovmref.host.memory_pool import MemoryPool, ServerInfo
+from ovmref.hostfs import MemoryHostFS
+from ovmref.prereq import Finding, check_pool
+from ovmref.release import Release
+from ovmref.storage.layout import configfs_cluster_dir
+from ovmref.tools.cluster_configure import generate_cluster_conf
+from ovmref.tools.storage_ops import boot_cluster
+
+if TYPE_CHECKING:
+    from environments.sim.host import SimHost
+
+Runner = Callable[[str, Sequence[str]], CommandResult]
+EPOCH_S = 1_240_000_000  # April 2009, the white paper's month: tools' backup names use virtual time
+
+
+def server_info(spec: ServerSpec, node: int) -> ServerInfo:
+    return ServerInfo(spec.name, spec.fqdn, spec.ip or f"192.168.100.{100 + node}", node, spec.version or None)
+
+
+class SimHostSetup:
+    def __init__(self, release: Release, spec: PoolSpec, _hosts: Callable[[], dict[str, Any]],
+                 clock: Scheduler) -> None:
+        self.release = release
+        self.spec = spec
+        self.clock = clock
+        infos = [server_info(s, n) for n, s in enumerate(spec.servers)]
+        masters = [s.name for s in spec.servers if "master" in s.roles] or [spec.servers[0].name]
+        self.pool = MemoryPool(release, infos, storage_kind=spec.storage, cluster_root=spec.cluster_root,
+                               master=masters[0])
+
+    def install(self, spec: ServerSpec, node: int) -> MemoryHostFS:
+        if spec.name not in self.pool.hosts:
+            info = server_info(spec, node)
+            self.pool.servers[spec.name] = info
+            self.pool._install(info)
+        return self.pool.hosts[spec.name]
+
+    def configure_cluster(self, run: Runner) -> OpResult:
+        """The documented procedure (User's Guide 9.3, white paper), command by command."""
+        for server, argv in self.pool.setup_commands():
+            result = run(server, argv)
+            if not result.succeeded:
+                return OpResult(False, f"{server}: {' '.join(argv)} failed (rc {result.rc}): "
+                                       f"{(result.stderr or result.stdout).strip()}")
+        return OpResult(True)
+
+    def join_server(self, name: str, run: Runner) -> OpResult:
+        """Adding a server (white paper): the master's cluster.conf gains the node and is propagated."""
+        master = self.pool.master
+        master_fs = self.pool.hosts[master]
+        conf = generate_cluster_conf(master_fs, self.pool.context(master))
+        master_fs.write_text(CLUSTER_CONF, render_cluster_conf(conf))
+        lib = "/usr/lib/ovs"
+        steps: list[tuple[str, list[str]]] = [
+            (name, ["umount", "/OVS"]),
+            (master, [f"{lib}/ovs-cluster-check", "--master", "--alter-fstab", "--propagate"]),
+            (name, [f"{lib}/ovs-cluster-configure"]),
+            *[(name, ["service", svc, "start"]) for svc in SERVICE_ORDER],
+            (name, [f"{lib}/ovs-cluster-check", "--alter-fstab"]),
+        ]
+        for server, argv in steps:
+            result = run(server, argv)
+            if not result.succeeded:
+                return OpResult(False, f"{server}: {' '.join(argv)} failed (rc {result.rc}): "
+                                       f"{(result.stderr or result.stdout).strip()}")
+        return OpResult(True)
+
+    def run_tool(self, host: SimHost, argv: list[str]) -> CommandResult:
+        ctx = self.pool.context(host.name, now_s=EPOCH_S + self.clock.now_ms // 1000)
+        from ovmref.tools.dispatch import run_tool
+
+        r = run_tool(host.fs, argv, ctx)
+        return CommandResult(tuple(argv), r.rc, r.stdout, r.stderr)
+
+    def boot_services(self, host: SimHost) -> None:
+        """init starts the HA services in the documented order at boot (failures stay visible in files)."""
+        for name in SERVICE_ORDER:
+            self.run_tool(host, ["service", name, "start"])
+
+    def agent_can_run(self, host: SimHost) -> bool:
+        """ovs-agent is running and o2cb has an active heartbeat region (configfs)."""
+        fs = host.fs
+        if not fs.exists("/var/lock/subsys/ovs-agent"):
+            return False
+        cluster = boot_cluster(fs, self.pool.context(host.name))
+        regions = f"{configfs_cluster_dir(cluster)}/heartbeat"
+        return fs.is_dir(regions) and bool(fs.listdir(regions))
+
+    def verify(self, servers: Sequence[str]) -> list[Finding]:
+        """What the Manager checks when HA is enabled on the pool ("The server pool setup is verified")."""
+        hosts = {name: self.pool.hosts[name] for name in servers}
+        return check_pool(hosts, self.release, self.pool.facts())

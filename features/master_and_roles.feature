@@ -1,0 +1,82 @@
+Feature: The Server Pool Master and the server roles
+  One server is the Server Pool Master. In 2.1 HA fails with it; in 2.2 the
+  first server to acquire the lock takes over. The master role can be moved;
+  the utility role does not follow a failed master.
+
+  @rule:MASTER-FAIL-21 @release:2.1 @destructive
+  Scenario: In 2.1 HA fails with the Server Pool Master
+    Given a clustered server pool of 3 servers on NFS shared storage with HA enabled on the pool
+    And a guest vm1 with HA enabled running on server1
+    And a guest vm2 with HA enabled running on server2
+    When the server pool master fails
+    Then there is no server pool master
+    And guest vm1 is not restarted
+    When server2 fails
+    Then guest vm2 is not restarted
+
+  @rule:MASTER-TAKEOVER-22 @release:2.2 @destructive
+  Scenario: In 2.2 another server takes over as master and restarts the master's HA guests
+    Given a clustered server pool of 3 servers on NFS shared storage with HA enabled on the pool
+    And a guest vm1 with HA enabled running on server1
+    When the server pool master fails
+    Then another server becomes the server pool master within the failover bound
+    And exactly one server has the master role
+    And guest vm1 is running on another server within the failover bound
+
+  @rule:MASTER-TAKEOVER-22 @release:2.2 @destructive
+  Scenario: In 2.2 the new master keeps handling HA for later failures
+    Given a clustered server pool of 3 servers on NFS shared storage with HA enabled on the pool
+    And a guest vm2 with HA enabled running on server2
+    When the server pool master fails
+    Then another server becomes the server pool master within the failover bound
+    When server2 fails
+    Then guest vm2 is running on server3
+
+  @rule:MASTER-DYNAMIC-22 @release:2.2
+  Scenario: In 2.2 the master role moves to another server without stopping the guests
+    Given a clustered server pool of 3 servers on NFS shared storage with HA enabled on the pool
+    And a guest vm1 with HA enabled running on server1
+    And a guest vm2 with HA enabled running on server2
+    When the server pool master role is moved to server2
+    Then the operation succeeds
+    And server2 is the server pool master
+    And guest vm1 keeps running on server1
+    And guest vm2 keeps running on server2
+
+  @rule:MASTER-REASSIGN @rule:ROLE-ONE-MASTER @release:2.1 @release:2.2
+  Scenario: The Server Pool Master role can be re-assigned to another server of the pool
+    Given a clustered server pool of 3 servers on NFS shared storage with HA enabled on the pool
+    When the server pool master role is moved to server3
+    Then the operation succeeds
+    And server3 is the server pool master
+    And exactly one server has the master role
+
+  @rule:ROLE-ONE-MASTER @release:2.1 @release:2.2
+  Scenario: Roles combine on one server but the pool has a single Server Pool Master
+    Given a clustered server pool of 3 servers on NFS shared storage with HA enabled on the pool
+    Then server1 is the server pool master
+    And server1 has the master, utility and vm roles
+    And exactly one server has the master role
+
+  @rule:CONS-ONE-MANAGER @release:2.1 @release:2.2
+  Scenario: The pool is managed through its one Server Pool Master
+    Given a clustered server pool of 3 servers on NFS shared storage with HA enabled on the pool
+    Then every server answers to the server pool master
+
+  @rule:ROLE-UTILITY-NOT-MOVED-22 @release:2.2 @destructive
+  Scenario: In 2.2 the utility role of a failed master is not moved to another server
+    Given a clustered server pool of 3 servers on NFS shared storage with HA enabled on the pool
+    When the server pool master fails
+    Then another server becomes the server pool master within the failover bound
+    And no running server has the utility role
+
+  @rule:ROLE-MULTIPLE-UTILITY-22 @release:2.2 @destructive
+  Scenario: In 2.2 a second utility server keeps the utility role when the master fails
+    Given a clustered server pool on NFS shared storage with HA enabled on the pool and these servers:
+      | server  | roles               | memory MB |
+      | server1 | master, utility, vm | 16384     |
+      | server2 | utility, vm         | 16384     |
+      | server3 | vm                  | 16384     |
+    When the server pool master fails
+    Then another server becomes the server pool master within the failover bound
+    And server2 has the utility role
