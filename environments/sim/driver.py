@@ -207,7 +207,13 @@ class SimDriver(PoolDriver):
             host = self.hosts[op.server]
             self.wait_until(lambda s: host.incarnation != incarnation,
                             20 * self.timings.iteration_ms + 2 * self.timings.guest_boot_ms)
+            self._settle()
         return result
+
+    def _settle(self) -> None:
+        """Let guests that are being restarted or migrated finish (bounded)."""
+        self.wait_until(lambda s: not any(g.state in ("starting", "migrating") for g in s.guests.values()),
+                        self.timings.guest_boot_ms + 5 * self.timings.iteration_ms)
 
     def set_maintenance(self, server: str, on: bool) -> OpResult:
         result = self._manager(rq.SetMaintenance(server, on))
@@ -251,6 +257,7 @@ class SimDriver(PoolDriver):
         self._deliver_now(host, ev.LocalShutdown(restart))
         self.wait_until(lambda s: host.incarnation != incarnation,
                         20 * self.timings.iteration_ms + 2 * self.timings.guest_boot_ms)
+        self._settle()
         return OpResult(True, f"{server} {'rebooting' if restart else 'shut down'}")
 
     def run(self, server: str, argv: Sequence[str]) -> CommandResult:
@@ -360,9 +367,11 @@ class SimDriver(PoolDriver):
     def _thaw(self, host: SimHost) -> None:
         host.state = "running"
         pending, host.deferred = host.deferred, []
+        self._deliver_now(host, ev.Resumed())  # an overdue self-fence fires before anything else
+        if not host.executing:
+            return
         for guest in host.running_guests():
             self._mark("guest_running", host.name, guest, "resumed with its server")
-        self._deliver_now(host, ev.Resumed())
         for event in pending:
             self._deliver_now(host, event)
 
@@ -517,6 +526,8 @@ class SimDriver(PoolDriver):
             self.storage.store_pooldb(e.db)
 
     def _fx_record(self, host: SimHost, e: fx.Record) -> None:
+        if e.kind == "fence":
+            return  # the Fence effect itself is marked, with the same reason
         server = e.data.get("server", host.name) if e.data else host.name
         self._mark(e.kind, server, e.guest, e.detail)
 

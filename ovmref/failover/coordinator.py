@@ -141,6 +141,7 @@ class Coordinator:
         self._dirty = True
         if target is None:
             g.state = "powered_off"
+            g.recover_from = expect_node
             self._record(
                 "guest_powered_off",
                 "no preferred or available server with enough resources: powered off until one is",
@@ -152,6 +153,8 @@ class Coordinator:
         self._record("restart", f"restarting {g.name} on {target} (was on {old})", guest=g.name, server=target)
 
     def _start_on(self, g: GuestRecord, target: str, expect: tuple[int, int] | None) -> None:
+        if expect is None:
+            g.recover_from = None
         g.server = target
         g.state = "starting"
         self._send(target, msg.StartGuestCmd(g.name, g.memory_mb, g.vcpus, expect))
@@ -166,7 +169,8 @@ class Coordinator:
             target = self._place(g)
             if target is not None:
                 g.restarts += 1
-                self._start_on(g, target, expect=None)
+                dead = g.recover_from
+                self._start_on(g, target, expect=(dead, ANY_GENERATION) if dead is not None else None)
                 self._record("restart", f"{g.name} restarted on {target} now that a server is available",
                              guest=g.name, server=target)
                 self._dirty = True

@@ -53,7 +53,7 @@ def test_service_command_accepts_both_word_orders_and_enforces_the_order(pool: M
     for name in reversed(SERVICE_ORDER):
         assert pool.run("vmserver2", ["service", "stop", name]).rc == 0
     late = pool.run("vmserver2", ["service", "ovs-agent", "start"])
-    assert late.rc == 1 and "o2cb is not running" in late.stderr
+    assert late.rc == 1 and "ovsrepositories is not running" in late.stderr
     for name in SERVICE_ORDER:
         assert pool.run("vmserver2", ["service", "start", name]).rc == 0, name
     assert ServiceTable(pool.hosts["vmserver2"]).running() == list(SERVICE_ORDER)
