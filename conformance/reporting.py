@@ -88,10 +88,12 @@ def summary_line(report: ConformanceReport) -> str:
 
 
 def display_path(path: Path) -> str:
+    """Relative to the current directory when below it, else absolute."""
     try:
-        return os.path.relpath(path)
-    except ValueError:
+        relative = os.path.relpath(path)
+    except ValueError:  # another drive (Windows)
         return str(path)
+    return str(path) if relative.startswith("..") else relative
 
 
 def report_message(report: pytest.TestReport) -> str:

@@ -23,6 +23,7 @@ Feature: Enabling HA on the server pool and on guests
     Given a clustered server pool of 3 servers on NFS shared storage with HA enabled on the pool
     And a guest vm1 with HA disabled running on server2
     When server2 fails
+    And the failover bound has passed
     Then guest vm1 is stopped
     And guest vm1 is not associated with any server
 
@@ -34,6 +35,15 @@ Feature: Enabling HA on the server pool and on guests
     And HA is enabled on guest vm1
     And server2 fails
     Then guest vm1 is running on another server within the failover bound
+
+  @rule:HA-ENABLE-BOTH @release:2.1 @release:2.2 @release:3.x @destructive
+  Scenario: HA disabled on the pool stops protecting guests that have HA enabled
+    Given a clustered server pool of 3 servers on NFS shared storage with HA enabled on the pool
+    And a guest vm1 with HA enabled running on server2
+    When HA is disabled on the pool
+    And server2 fails
+    Then guest vm1 is not restarted
+    And HA is not enabled on the server pool
 
   @rule:HA-GUEST-EDIT @release:2.1 @release:2.2 @release:3.x @destructive
   Scenario: A guest edited to disable HA is no longer restarted

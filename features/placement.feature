@@ -98,6 +98,8 @@ Feature: Preferred servers and placement of starting and restarted guests
     And guest vm1 is running
     When server2 fails
     Then guest vm1 is powered off
+    When 600 seconds pass
+    Then guest vm1 is powered off
     And server1 runs no guests
 
   @rule:PLACE-STOPPED-UNASSIGNED @release:2.1 @release:2.2

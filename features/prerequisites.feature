@@ -80,7 +80,7 @@ Feature: Prerequisites verified when HA is enabled on the server pool
   @rule:PRE-NO-LOCAL-OCFS2-ROOT @release:2.2
   Scenario: Default local OCFS2 storage at /OVS cannot be made HA-capable
     Given a clustered server pool of 3 servers on NFS shared storage with HA disabled on the pool
-    And server2 has a local /OVS repository mounted from /dev/sda3 (ocfs2)
+    And server2 uses its local OCFS2 partition /dev/sda3 as the cluster root
     When HA is enabled on the pool
     Then enabling HA fails naming rule PRE-NO-LOCAL-OCFS2-ROOT
 

@@ -26,6 +26,7 @@ Feature: A server or a guest fails
     And a guest vm1 with HA enabled running on server3
     When server3 fails
     Then guest vm1 is running on another server within the failover bound
+    And guest vm1 is running on one of server1 and server2
 
   @rule:FAIL-SERVER-RESTART @rule:CONS-TEST-HA @release:3.x @destructive
   Scenario: Testing the Oracle VM 3 HA configuration by failing the master server

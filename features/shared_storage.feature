@@ -35,7 +35,7 @@ Feature: Shared storage and repositories of an HA server pool
   @rule:STOR-DISK-GROWTH @release:2.1 @release:2.2
   Scenario: More shared space is added as a repository beneath /OVS with ovs-makerepo
     Given a clustered server pool of 3 servers on NFS shared storage with HA enabled on the pool
-    When I run '/usr/lib/ovs/ovs-makerepo example.com:/OVS2 - "more space"' on server1
+    When I run '/usr/lib/ovs/ovs-makerepo example.com:/OVS2 "more space"' on server1
     Then the command succeeds
     And /etc/ovs/repositories on server1 lists example.com:/OVS2
     And /etc/ovs/repositories on server1 lists example.com:/OVS

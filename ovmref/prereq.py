@@ -271,8 +271,13 @@ def repositories_file(server: str, fs: HostFS, release: Release, pool: PoolFacts
 def no_local_ovs(server: str, fs: HostFS, release: Release, pool: PoolFacts) -> str:
     """No local /OVS is mounted (white paper: `umount /OVS` before configuring HA)."""
     repos = _repositories(fs)
+    pool_root = normalize_source(pool.cluster_root)
     for m in _mounts(fs):
-        if m.mountpoint == OVS and repos.by_source(m.source) is None:
+        if (
+            m.mountpoint == OVS
+            and normalize_source(m.source) != pool_root
+            and repos.by_source(m.source) is None
+        ):
             raise _fail(f"local {OVS} ({m.source}) is still mounted: umount {OVS}")
     return f"no local {OVS} mounted"
 
@@ -397,7 +402,10 @@ def _detail_difference(
     """Name the first node that differs from the pool's version, so the report says what to fix."""
     if finding.status != "failed" or finding.server is None or reference is None:
         return finding
-    mine = _cluster_conf(hosts[finding.server])
+    try:
+        mine = _cluster_conf(hosts[finding.server])
+    except (ConfigSyntaxError, Unreadable):
+        return finding  # the finding already says why the file could not be compared
     if mine is None:
         return finding
     extra = sorted(set(mine.nodes) - set(reference.nodes), key=lambda n: n.number)

@@ -26,7 +26,9 @@ _FAULT_RE = "|".join(sorted(_FAULTS, key=len, reverse=True))
 _SERVERS = rf"{SERVER}(?:(?:, | and ){SERVER})*"
 
 
-def inject(driver: PoolDriver, kind: FaultKind, servers: Sequence[str], *, as_kind: FaultKind | None = None) -> Fault:
+def inject(
+    driver: PoolDriver, kind: FaultKind, servers: Sequence[str], *, as_kind: FaultKind | None = None
+) -> Fault:
     before = driver.observe()
     at_ms = driver.now_ms()
     driver.inject(kind, list(servers))
@@ -75,8 +77,10 @@ def guest_crashes(ovm_driver: PoolDriver, guest: str) -> Fault:
     return Fault("crash", (server,) if server else (), at_ms, before)
 
 
-@when(parsers.re(rf"(?P<server>{SERVER}) is (?P<how>shut down|restarted) from its command line"),
-      target_fixture="fault")
+@when(
+    parsers.re(rf"(?P<server>{SERVER}) is (?P<how>shut down|restarted) from its command line"),
+    target_fixture="fault",
+)
 def command_line_shutdown(ovm_driver: PoolDriver, server: str, how: str) -> Fault:
     """`shutdown -h now` or `reboot` typed on the server itself, not through Oracle VM Manager."""
     before = ovm_driver.observe()

@@ -24,9 +24,12 @@ def settle_ms(driver: PoolDriver) -> int:
     return driver.timings.guest_boot_ms + 5 * driver.timings.iteration_ms
 
 
-def create(driver: PoolDriver, guest: str, memory: str | None, ha: str, preferred: tuple[str, ...] = ()) -> None:
-    spec = GuestSpec(name=guest, memory_mb=int(memory or DEFAULT_GUEST_MB), ha=(ha == "enabled"),
-                     preferred=preferred)
+def create(
+    driver: PoolDriver, guest: str, memory: str | None, ha: str, preferred: tuple[str, ...] = ()
+) -> None:
+    spec = GuestSpec(
+        name=guest, memory_mb=int(memory or DEFAULT_GUEST_MB), ha=(ha == "enabled"), preferred=preferred
+    )
     result = driver.create_guest(spec)
     assert result.ok, f"could not create guest {guest}: {result.message}"
 
@@ -47,11 +50,13 @@ def place_on(driver: PoolDriver, guest: str, server: str) -> None:
         return
     result = driver.migrate_guest(guest, server)
     assert result.ok, f"could not migrate {guest} to {server}: {result.message}"
-    driver.wait_until(lambda s: s.guests[guest].state == "running" and s.guests[guest].server == server,
-                      settle_ms(driver))
+    driver.wait_until(
+        lambda s: s.guests[guest].state == "running" and s.guests[guest].server == server, settle_ms(driver)
+    )
     state = driver.observe().guests[guest]
     assert state.server == server and state.state == "running", (
-        f"guest {guest} is {state.state} on {state.server}, not running on {server}")
+        f"guest {guest} is {state.state} on {state.server}, not running on {server}"
+    )
 
 
 @given(parsers.re(rf"a guest (?P<guest>{SERVER}){_SIZE} {_HA} running on (?P<server>{SERVER})"))
@@ -63,7 +68,9 @@ def guest_running_on(ovm_driver: PoolDriver, guest: str, memory: str | None, ha:
 
 
 @given(parsers.re(rf"a guest (?P<guest>{SERVER}){_SIZE} {_HA}(?: that prefers (?P<preferred>.+?))?"))
-def guest_created(ovm_driver: PoolDriver, guest: str, memory: str | None, ha: str, preferred: str | None) -> None:
+def guest_created(
+    ovm_driver: PoolDriver, guest: str, memory: str | None, ha: str, preferred: str | None
+) -> None:
     """Create a guest without starting it: Auto policy, or Manual with the preferred servers named."""
     create(ovm_driver, guest, memory, ha, tuple(names(preferred)) if preferred else ())
 
@@ -94,15 +101,19 @@ def when_guest_stopped(ovm_driver: PoolDriver, guest: str) -> ManagerAction:
     return manager(ovm_driver, "stop guest", guest, lambda: ovm_driver.stop_guest(guest))
 
 
-@when(parsers.re(rf"guest (?P<guest>{SERVER}) is migrated to (?P<server>{SERVER})"),
-      target_fixture="manager_action")
+@when(
+    parsers.re(rf"guest (?P<guest>{SERVER}) is migrated to (?P<server>{SERVER})"),
+    target_fixture="manager_action",
+)
 def when_guest_migrated(ovm_driver: PoolDriver, guest: str, server: str) -> ManagerAction:
     """Live-migrate a running guest to the named server from Oracle VM Manager."""
     return manager(ovm_driver, "migrate guest", guest, lambda: ovm_driver.migrate_guest(guest, server))
 
 
-@when(parsers.re(rf"HA is (?P<how>enabled|disabled) on guest (?P<guest>{SERVER})"),
-      target_fixture="manager_action")
+@when(
+    parsers.re(rf"HA is (?P<how>enabled|disabled) on guest (?P<guest>{SERVER})"),
+    target_fixture="manager_action",
+)
 def when_guest_ha(ovm_driver: PoolDriver, guest: str, how: str) -> ManagerAction:
     """Edit a guest in Oracle VM Manager to enable or disable HA on it."""
     on = how == "enabled"

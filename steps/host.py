@@ -20,8 +20,9 @@ SERVICES_IN_ORDER = ("o2cb", "ocfs2", "ovsrepositories", "ovs-agent")
 CLUSTER_CONF = "/etc/ocfs2/cluster.conf"
 HOSTS = "/etc/hosts"
 PROC_MOUNTS = "/proc/mounts"
+NETWORK = "/etc/sysconfig/network"
 _PATH = r"(?P<path>/[\w./-]*)"
-_QUOTED = r"(?P<quote>[\"'])(?P<command>.+?)(?P=quote)"  # "cmd" or 'cmd "with" quotes'
+_QUOTED = r"[\"'](?P<command>.+)[\"']"  # "cmd" or 'cmd "with" quotes'
 
 
 def servers_of(driver: PoolDriver) -> list[str]:
@@ -37,7 +38,9 @@ def read(driver: PoolDriver, server: str, path: str) -> str:
 
 def run_ok(driver: PoolDriver, server: str, command: str) -> None:
     result = driver.run(server, shlex.split(command))
-    assert result.succeeded, f"`{command}` on {server} failed (rc {result.rc}): {result.stderr or result.stdout}"
+    assert result.succeeded, (
+        f"`{command}` on {server} failed (rc {result.rc}): {result.stderr or result.stdout}"
+    )
 
 
 def fqdn(driver: PoolDriver, server: str) -> str:
@@ -76,7 +79,9 @@ def services_started(ovm_driver: PoolDriver, server: str) -> None:
 def command_succeeds(command_run: CommandRun) -> None:
     """The last command exited with status 0."""
     r = command_run.result
-    assert r.succeeded, f"`{' '.join(r.argv)}` on {command_run.server} failed (rc {r.rc}): {r.stderr or r.stdout}"
+    assert r.succeeded, (
+        f"`{' '.join(r.argv)}` on {command_run.server} failed (rc {r.rc}): {r.stderr or r.stdout}"
+    )
 
 
 @then("the command fails")
@@ -86,8 +91,12 @@ def command_fails(command_run: CommandRun) -> None:
     assert not r.succeeded, f"`{' '.join(r.argv)}` on {command_run.server} succeeded: {r.stdout}"
 
 
-@then(parsers.re(r"the services? (?P<services>[\w, -]+?) (?:is|are) running on (?P<where>every server|"
-                 rf"{SERVER})"))
+@then(
+    parsers.re(
+        r"the services? (?P<services>[\w, -]+?) (?:is|are) running on (?P<where>every server|"
+        rf"{SERVER})"
+    )
+)
 def services_running(ovm_driver: PoolDriver, services: str, where: str) -> None:
     """`service <name> status` succeeds for each named service on the server(s)."""
     wanted = [s for s in re.split(r"\s*,\s*|\s+and\s+", services) if s]
@@ -105,7 +114,9 @@ def fstab_backup(ovm_driver: PoolDriver, command_run: CommandRun, original_fstab
     found = re.findall(r"/tmp/[\w.-]+", output)
     assert found, f"the command did not name a backup in /tmp: {output!r}"
     backup = ovm_driver.read_file(command_run.server, found[0])
-    assert backup == original_fstab, f"{found[0]} on {command_run.server} does not hold the original /etc/fstab"
+    assert backup == original_fstab, (
+        f"{found[0]} on {command_run.server} does not hold the original /etc/fstab"
+    )
 
 
 # ---------------------------------------------------------------------------- misconfigurations
@@ -121,8 +132,10 @@ def file_emptied(ovm_driver: PoolDriver, path: str, server: str) -> None:
     ovm_driver.write_file(server, path, "")
 
 
-@given(parsers.re(rf"/etc/fstab on (?P<server>{SERVER}) mounts the cluster root at /OVS"),
-       target_fixture="original_fstab")
+@given(
+    parsers.re(rf"/etc/fstab on (?P<server>{SERVER}) mounts the cluster root at /OVS"),
+    target_fixture="original_fstab",
+)
 def fstab_mounts_ovs(ovm_driver: PoolDriver, pool_spec: PoolSpec, server: str) -> str:
     """Add the 2.1/2.1.1-style /OVS line for the cluster root to /etc/fstab; hands on the new text."""
     fstype = "nfs" if pool_spec.storage == "nfs" else "ocfs2"
@@ -132,12 +145,19 @@ def fstab_mounts_ovs(ovm_driver: PoolDriver, pool_spec: PoolSpec, server: str) -
     return text
 
 
-@given(parsers.re(rf"(?P<server>{SERVER}) has a local /OVS repository mounted from (?P<device>/dev/\w+) "
-                  r"\((?P<fstype>\w+)\)"))
+@given(
+    parsers.re(
+        rf"(?P<server>{SERVER}) has a local /OVS repository mounted from (?P<device>/dev/\w+) "
+        r"\((?P<fstype>\w+)\)"
+    )
+)
 def local_ovs(ovm_driver: PoolDriver, server: str, device: str, fstype: str) -> None:
     """Make /proc/mounts on the server show a local disk mounted at /OVS instead of shared storage."""
-    lines = [ln for ln in read(ovm_driver, server, PROC_MOUNTS).splitlines()
-             if len(ln.split()) < 2 or ln.split()[1] != "/OVS"]
+    lines = [
+        ln
+        for ln in read(ovm_driver, server, PROC_MOUNTS).splitlines()
+        if len(ln.split()) < 2 or ln.split()[1] != "/OVS"
+    ]
     lines.append(f"{device} /OVS {fstype} rw 0 0")
     ovm_driver.write_file(server, PROC_MOUNTS, "\n".join(lines) + "\n")
 
@@ -153,16 +173,44 @@ def other_storage(ovm_driver: PoolDriver, pool_spec: PoolSpec, server: str, sour
 
 @given(parsers.re(rf"the hostname of (?P<server>{SERVER}) is set to (?P<name>\S+)"))
 def set_hostname(ovm_driver: PoolDriver, server: str, name: str) -> None:
-    """Set the server's host name with `hostname <name>`."""
-    run_ok(ovm_driver, server, f"hostname {name}")
+    """Set HOSTNAME= in /etc/sysconfig/network, the host name the server boots with."""
+    text = read(ovm_driver, server, NETWORK)
+    changed, count = re.subn(r"(?m)^HOSTNAME=.*$", f"HOSTNAME={name}", text)
+    assert count == 1, f"{NETWORK} on {server} has {count} HOSTNAME= lines"
+    ovm_driver.write_file(server, NETWORK, changed)
+
+
+@given(
+    parsers.re(
+        rf"(?P<server>{SERVER}) uses its local OCFS2 partition (?P<device>/dev/\w+) as the cluster root"
+    )
+)
+def local_ocfs2_root(ovm_driver: PoolDriver, pool_spec: PoolSpec, server: str, device: str) -> None:
+    """Make the default local OCFS2 partition (mounted heartbeat=none) the server's cluster root."""
+    repos = read(ovm_driver, server, "/etc/ovs/repositories")
+    assert pool_spec.cluster_root in repos, (
+        f"/etc/ovs/repositories on {server} lacks {pool_spec.cluster_root}"
+    )
+    ovm_driver.write_file(server, "/etc/ovs/repositories", repos.replace(pool_spec.cluster_root, device))
+    mounts = []
+    for line in read(ovm_driver, server, PROC_MOUNTS).splitlines():
+        fields = line.split()
+        if len(fields) >= 4 and fields[0] == pool_spec.cluster_root:
+            fields[0], fields[2], fields[3] = device, "ocfs2", "rw,heartbeat=none"
+            line = " ".join(fields)
+        mounts.append(line)
+    ovm_driver.write_file(server, PROC_MOUNTS, "\n".join(mounts) + "\n")
 
 
 @given(parsers.re(rf"/etc/hosts on (?P<server>{SERVER}) maps its host name to the loopback address"))
 def hostname_on_loopback(ovm_driver: PoolDriver, server: str) -> None:
     """Rewrite /etc/hosts so the server's own names sit on 127.0.0.1, as a careless install leaves them."""
     full = fqdn(ovm_driver, server)
-    kept = [ln for ln in read(ovm_driver, server, HOSTS).splitlines()
-            if full not in ln.split() and server not in ln.split()[1:]]
+    kept = [
+        ln
+        for ln in read(ovm_driver, server, HOSTS).splitlines()
+        if full not in ln.split() and server not in ln.split()[1:]
+    ]
     kept.insert(0, f"127.0.0.1\t{full} {server} localhost.localdomain localhost")
     ovm_driver.write_file(server, HOSTS, "\n".join(kept) + "\n")
 
@@ -176,8 +224,12 @@ def resolves_elsewhere(ovm_driver: PoolDriver, server: str, other: str, ip: str)
     ovm_driver.write_file(server, HOSTS, "\n".join(kept) + "\n")
 
 
-@given(parsers.re(rf"/etc/ocfs2/cluster.conf on (?P<server>{SERVER}) differs from the one on "
-                  rf"(?P<reference>{SERVER})"))
+@given(
+    parsers.re(
+        rf"/etc/ocfs2/cluster.conf on (?P<server>{SERVER}) differs from the one on "
+        rf"(?P<reference>{SERVER})"
+    )
+)
 def clusterconf_differs(ovm_driver: PoolDriver, server: str, reference: str) -> None:
     """Give the server a cluster.conf whose first node listens on port 7778 instead of 7777."""
     text = read(ovm_driver, reference, CLUSTER_CONF)
@@ -217,7 +269,8 @@ def same_everywhere(ovm_driver: PoolDriver, path: str) -> None:
     texts = {server: read(ovm_driver, server, path) for server in servers_of(ovm_driver)}
     distinct = set(texts.values())
     assert len(distinct) == 1, f"{path} differs between servers: " + ", ".join(
-        f"{s} has {len(t)} chars" for s, t in texts.items())
+        f"{s} has {len(t)} chars" for s, t in texts.items()
+    )
 
 
 @then(parsers.re(rf"the file {_PATH} (?P<verb>exists on every server|exists on no server)"))
@@ -226,7 +279,8 @@ def file_exists(ovm_driver: PoolDriver, path: str, verb: str) -> None:
     for server in servers_of(ovm_driver):
         present = ovm_driver.read_file(server, path) is not None
         assert present is (verb == "exists on every server"), (
-            f"{path} {'is missing' if not present else 'exists'} on {server}")
+            f"{path} {'is missing' if not present else 'exists'} on {server}"
+        )
 
 
 @then(parsers.re(r"the cluster root is mounted (?P<how>at|under) (?P<where>/[\w/]+) on every server"))
@@ -235,11 +289,11 @@ def cluster_root_mounted(ovm_driver: PoolDriver, pool_spec: PoolSpec, how: str, 
     for server in servers_of(ovm_driver):
         mounts = [ln.split() for ln in read(ovm_driver, server, PROC_MOUNTS).splitlines() if ln.strip()]
         points = [m[1] for m in mounts if len(m) > 1 and m[0] == pool_spec.cluster_root]
-        if how == "at":
-            ok = where in points
-        else:
-            ok = any(p.startswith(where.rstrip("/") + "/") for p in points)
-        assert ok, f"{pool_spec.cluster_root} is mounted at {points or 'nowhere'} on {server}, not {how} {where}"
+        below = [p for p in points if p.startswith(where.rstrip("/") + "/")]
+        ok = where in points if how == "at" else bool(below)
+        assert ok, (
+            f"{pool_spec.cluster_root} is mounted at {points or 'nowhere'} on {server}, not {how} {where}"
+        )
 
 
 @then("the hostname of every server is its fully qualified domain name")
@@ -249,7 +303,8 @@ def hostnames_fqdn(ovm_driver: PoolDriver) -> None:
         result = ovm_driver.run(server, ["hostname"])
         assert result.succeeded, f"`hostname` failed on {server}: {result.stderr}"
         assert result.stdout.strip() == fqdn(ovm_driver, server), (
-            f"{server} calls itself {result.stdout.strip()!r}, not {fqdn(ovm_driver, server)!r}")
+            f"{server} calls itself {result.stdout.strip()!r}, not {fqdn(ovm_driver, server)!r}"
+        )
 
 
 @then("no server has its host name on the loopback address")
@@ -260,7 +315,8 @@ def no_loopback_hostnames(ovm_driver: PoolDriver) -> None:
             fields = line.split("#", 1)[0].split()
             if fields and fields[0].startswith("127."):
                 assert server not in fields[1:] and fqdn(ovm_driver, server) not in fields[1:], (
-                    f"/etc/hosts on {server} maps its host name to {fields[0]}: {line!r}")
+                    f"/etc/hosts on {server} maps its host name to {fields[0]}: {line!r}"
+                )
 
 
 @then("/etc/ocfs2/cluster.conf on every server lists exactly the servers of the pool")
@@ -274,10 +330,15 @@ def clusterconf_lists_pool(ovm_driver: PoolDriver) -> None:
         cluster = conf.clusters[0]
         nodes = conf.nodes_of(cluster.name)
         listed = sorted(n.name.split(".")[0] for n in nodes)
-        assert listed == sorted(pool), f"{CLUSTER_CONF} on {server} lists {listed}, the pool is {sorted(pool)}"
+        assert listed == sorted(pool), (
+            f"{CLUSTER_CONF} on {server} lists {listed}, the pool is {sorted(pool)}"
+        )
         assert cluster.node_count == len(nodes), (
-            f"{CLUSTER_CONF} on {server}: node_count = {cluster.node_count} for {len(nodes)} nodes")
-        assert len({n.number for n in nodes}) == len(nodes), f"{CLUSTER_CONF} on {server} repeats a node number"
+            f"{CLUSTER_CONF} on {server}: node_count = {cluster.node_count} for {len(nodes)} nodes"
+        )
+        assert len({n.number for n in nodes}) == len(nodes), (
+            f"{CLUSTER_CONF} on {server} repeats a node number"
+        )
         for n in nodes:
             assert n.ip_port == 7777, f"{CLUSTER_CONF} on {server}: {n.name} uses port {n.ip_port}, not 7777"
             assert not n.ip_address.startswith("127."), f"{CLUSTER_CONF} on {server}: {n.name} is on loopback"

@@ -15,7 +15,16 @@ from pytest_bdd import parsers, then
 from environments.base import PoolDriver
 from environments.model import GuestState, PoolState
 from steps import timeline as tl
-from steps.records import SERVER, Fault, ManagerAction, last_action, last_fault, names, numbered_range, reference
+from steps.records import (
+    SERVER,
+    Fault,
+    ManagerAction,
+    last_action,
+    last_fault,
+    names,
+    numbered_range,
+    reference,
+)
 
 _SERVERS = rf"{SERVER}(?:(?:, | and ){SERVER})*"
 UP = ("running", "maintenance")
@@ -64,6 +73,12 @@ def show(g: GuestState) -> str:
     return f"{g.name} is {g.state} on {g.server or 'no server'} after {g.restarts} restart(s)"
 
 
+def history(driver: PoolDriver, name: str, last: int = 8) -> str:
+    """The guest's latest timeline events, to explain a failed check."""
+    events = [e for e in driver.timeline() if e.guest == name][-last:]
+    return "\n  history: " + "; ".join(f"{e.t_ms} ms {e.kind} on {e.server} ({e.detail})" for e in events)
+
+
 # ---------------------------------------------------------------------------- guests after a failure
 @then(parsers.re(rf"guest (?P<name>{SERVER}) is running on another server within the failover bound"))
 def restarted_within_bound(ovm_driver: PoolDriver, request: pytest.FixtureRequest, name: str) -> None:
@@ -71,13 +86,19 @@ def restarted_within_bound(ovm_driver: PoolDriver, request: pytest.FixtureReques
     check_failover(ovm_driver, last_fault(request), [name])
 
 
-@then(parsers.re(rf"every HA guest of (?P<servers>{_SERVERS}) is running on another server within the "
-                 r"failover bound"))
+@then(
+    parsers.re(
+        rf"every HA guest of (?P<servers>{_SERVERS}) is running on another server within the "
+        r"failover bound"
+    )
+)
 def all_restarted_within_bound(ovm_driver: PoolDriver, request: pytest.FixtureRequest, servers: str) -> None:
     """Every HA guest that ran on the named servers before the fault runs elsewhere within the bound."""
     fault = last_fault(request)
     victims = names(servers)
-    ha = [g.name for g in fault.before.guests.values() if g.ha and g.state == "running" and g.server in victims]
+    ha = [
+        g.name for g in fault.before.guests.values() if g.ha and g.state == "running" and g.server in victims
+    ]
     assert ha, f"no HA guest ran on {servers} before the fault: the scenario checks nothing"
     check_failover(ovm_driver, fault, ha)
 
@@ -107,13 +128,25 @@ def check_failover(driver: PoolDriver, fault: Fault, guests: list[str], must_mov
     state = driver.observe()
     events = driver.timeline()
     for g in guests:
-        assert moved(state, g), (f"{show(guest(state, g))}, {state.time_ms - fault.at_ms} ms after the "
-                                 f"{fault.kind} of {', '.join(fault.servers)} (it ran on {origin[g]})")
-        began = [e.t_ms for e in events if e.kind == "guest_running" and e.guest == g
-                 and e.t_ms >= fault.at_ms and (not must_move or e.server != origin[g])]
+        assert moved(state, g), (
+            f"{show(guest(state, g))}, {state.time_ms - fault.at_ms} ms after the "
+            f"{fault.kind} of {', '.join(fault.servers)} (it ran on {origin[g]})"
+        )
+        stopped = any(e.kind == "guest_stop" and e.guest == g and e.t_ms >= fault.at_ms for e in events)
+        if not must_move and not stopped and state.guests[g].server == origin[g]:
+            continue  # never interrupted: its server survived the fault
+        began = [
+            e.t_ms
+            for e in events
+            if e.kind == "guest_running"
+            and e.guest == g
+            and e.t_ms >= fault.at_ms
+            and (not must_move or e.server != origin[g])
+        ]
         assert began and min(began) <= deadline, (
             f"{g} came back {min(began) - fault.at_ms if began else '?'} ms after the fault; "
-            f"the failover bound is {deadline - fault.at_ms} ms")
+            f"the failover bound is {deadline - fault.at_ms} ms"
+        )
 
 
 @then(parsers.re(rf"guest (?P<name>{SERVER}) is not restarted"))
@@ -121,7 +154,9 @@ def not_restarted(ovm_driver: PoolDriver, request: pytest.FixtureRequest, name: 
     """Until the failover bound has passed, the guest is not started again anywhere; it is not running."""
     start = let_horizon_pass(ovm_driver, request)
     g = guest(ovm_driver.observe(), name)
-    starts = [e for e in ovm_driver.timeline() if e.kind == "guest_start" and e.guest == name and e.t_ms >= start]
+    starts = [
+        e for e in ovm_driver.timeline() if e.kind == "guest_start" and e.guest == name and e.t_ms >= start
+    ]
     assert not starts, f"{name} was started again on {starts[0].server} at {starts[0].t_ms} ms"
     assert g.state not in ("running", "starting"), show(g)
 
@@ -137,7 +172,9 @@ def guest_stopped(ovm_driver: PoolDriver, request: pytest.FixtureRequest, name: 
 @then(parsers.re(rf"guest (?P<name>{SERVER}) is powered off"))
 def powered_off(ovm_driver: PoolDriver, request: pytest.FixtureRequest, name: str) -> None:
     """The guest waits powered off (HA found no server for it) and is on no server."""
-    state = eventually(ovm_driver, lambda s: guest(s, name).state == "powered_off", patience_ms(ovm_driver, request))
+    state = eventually(
+        ovm_driver, lambda s: guest(s, name).state == "powered_off", patience_ms(ovm_driver, request)
+    )
     g = guest(state, name)
     assert g.state == "powered_off" and g.server is None, show(g)
 
@@ -145,8 +182,11 @@ def powered_off(ovm_driver: PoolDriver, request: pytest.FixtureRequest, name: st
 @then(parsers.re(rf"guest (?P<name>{SERVER}) is not associated with any server"))
 def unassigned(ovm_driver: PoolDriver, request: pytest.FixtureRequest, name: str) -> None:
     """A guest that is not running (stopped or powered off) belongs to no server."""
-    state = eventually(ovm_driver, lambda s: guest(s, name).state in ("stopped", "powered_off"),
-                       patience_ms(ovm_driver, request))
+    state = eventually(
+        ovm_driver,
+        lambda s: guest(s, name).state in ("stopped", "powered_off"),
+        patience_ms(ovm_driver, request),
+    )
     g = guest(state, name)
     assert g.state in ("stopped", "powered_off") and g.server is None, show(g)
     assert all(name not in s.guests for s in state.servers.values()), f"a server still lists {name}"
@@ -155,19 +195,28 @@ def unassigned(ovm_driver: PoolDriver, request: pytest.FixtureRequest, name: str
 @then(parsers.re(rf"guest (?P<name>{SERVER}) is running on (?P<server>{SERVER})"))
 def running_on(ovm_driver: PoolDriver, request: pytest.FixtureRequest, name: str, server: str) -> None:
     """The guest (eventually) runs on exactly that server."""
-    state = eventually(ovm_driver, lambda s: guest(s, name).state == "running" and guest(s, name).server == server,
-                       patience_ms(ovm_driver, request))
+    state = eventually(
+        ovm_driver,
+        lambda s: guest(s, name).state == "running" and guest(s, name).server == server,
+        patience_ms(ovm_driver, request),
+    )
     g = guest(state, name)
-    assert g.state == "running" and g.server == server, f"{show(g)}, expected running on {server}"
+    assert g.state == "running" and g.server == server, f"{show(g)}, expected running on {server}" + history(
+        ovm_driver, name
+    )
 
 
 @then(parsers.re(rf"guest (?P<name>{SERVER}) is running on one of (?P<servers>{_SERVERS})"))
-def running_on_one_of(ovm_driver: PoolDriver, request: pytest.FixtureRequest, name: str, servers: str) -> None:
+def running_on_one_of(
+    ovm_driver: PoolDriver, request: pytest.FixtureRequest, name: str, servers: str
+) -> None:
     """The guest (eventually) runs on one of the named servers."""
     allowed = names(servers)
-    state = eventually(ovm_driver,
-                       lambda s: guest(s, name).state == "running" and guest(s, name).server in allowed,
-                       patience_ms(ovm_driver, request))
+    state = eventually(
+        ovm_driver,
+        lambda s: guest(s, name).state == "running" and guest(s, name).server in allowed,
+        patience_ms(ovm_driver, request),
+    )
     g = guest(state, name)
     assert g.state == "running" and g.server in allowed, f"{show(g)}, expected running on one of {allowed}"
 
@@ -176,27 +225,38 @@ def running_on_one_of(ovm_driver: PoolDriver, request: pytest.FixtureRequest, na
 def all_running(ovm_driver: PoolDriver, request: pytest.FixtureRequest, first: str, last: str) -> None:
     """Every guest of the range (eventually) runs on a server that is up."""
     wanted = numbered_range(first, last)
-    state = eventually(ovm_driver, lambda s: all(guest(s, g).state == "running" for g in wanted),
-                       patience_ms(ovm_driver, request))
+    state = eventually(
+        ovm_driver,
+        lambda s: all(guest(s, g).state == "running" for g in wanted),
+        patience_ms(ovm_driver, request),
+    )
     for g in wanted:
         assert guest(state, g).state == "running", show(guest(state, g))
 
 
-@then(parsers.re(rf"(?P<count>\d+) of the guests (?P<first>{SERVER}) to (?P<last>{SERVER}) "
-                 r"(?:is|are) (?P<what>running|powered off)"))
-def count_in_state(ovm_driver: PoolDriver, request: pytest.FixtureRequest, count: str, first: str, last: str,
-                   what: str) -> None:
+@then(
+    parsers.re(
+        rf"(?P<count>\d+) of the guests (?P<first>{SERVER}) to (?P<last>{SERVER}) "
+        r"(?:is|are) (?P<what>running|powered off)"
+    )
+)
+def count_in_state(
+    ovm_driver: PoolDriver, request: pytest.FixtureRequest, count: str, first: str, last: str, what: str
+) -> None:
     """Once the pool has reacted, exactly that many guests of the range are in that state."""
     let_horizon_pass(ovm_driver, request)
     state = ovm_driver.observe()
     wanted = "powered_off" if what == "powered off" else "running"
     found = [g for g in numbered_range(first, last) if guest(state, g).state == wanted]
-    assert len(found) == int(count), (f"{len(found)} {what}, expected {count}: "
-                                      + "; ".join(show(guest(state, g)) for g in numbered_range(first, last)))
+    assert len(found) == int(count), f"{len(found)} {what}, expected {count}: " + "; ".join(
+        show(guest(state, g)) for g in numbered_range(first, last)
+    )
 
 
 @then(parsers.re(rf"guest (?P<name>{SERVER}) is restarted(?P<elsewhere> on another server)?"))
-def restarted(ovm_driver: PoolDriver, request: pytest.FixtureRequest, name: str, elsewhere: str | None) -> None:
+def restarted(
+    ovm_driver: PoolDriver, request: pytest.FixtureRequest, name: str, elsewhere: str | None
+) -> None:
     """The guest was booted again (one more restart) and runs, on another server if so stated."""
     ref = reference(request)
     assert ref is not None, "this Then step needs an earlier When step"
@@ -204,7 +264,11 @@ def restarted(ovm_driver: PoolDriver, request: pytest.FixtureRequest, name: str,
 
     def done(s: PoolState) -> bool:
         g = guest(s, name)
-        return g.state == "running" and g.restarts > before.restarts and (not elsewhere or g.server != before.server)
+        return (
+            g.state == "running"
+            and g.restarts > before.restarts
+            and (not elsewhere or g.server != before.server)
+        )
 
     g = guest(eventually(ovm_driver, done, patience_ms(ovm_driver, request)), name)
     assert done(ovm_driver.observe()), f"{show(g)}; before: {show(before)}"
@@ -218,7 +282,9 @@ def keeps_running(ovm_driver: PoolDriver, request: pytest.FixtureRequest, name: 
     g = guest(ovm_driver.observe(), name)
     ref = reference(request)
     restarts_before = guest(ref.before, name).restarts if ref else g.restarts
-    stops = [e for e in ovm_driver.timeline() if e.kind == "guest_stop" and e.guest == name and e.t_ms >= start]
+    stops = [
+        e for e in ovm_driver.timeline() if e.kind == "guest_stop" and e.guest == name and e.t_ms >= start
+    ]
     assert not stops, f"{name} was stopped on {stops[0].server} at {stops[0].t_ms} ms ({stops[0].detail})"
     assert g.state == "running" and g.server == server and g.restarts == restarts_before, show(g)
 
@@ -249,7 +315,9 @@ def auto_policy(ovm_driver: PoolDriver, name: str) -> None:
 
 # ---------------------------------------------------------------------------- servers and the cluster
 def fence_times(driver: PoolDriver, server: str, after_ms: int) -> list[int]:
-    return [e.t_ms for e in driver.timeline() if e.kind == "fence" and e.server == server and e.t_ms >= after_ms]
+    return [
+        e.t_ms for e in driver.timeline() if e.kind == "fence" and e.server == server and e.t_ms >= after_ms
+    ]
 
 
 @then(parsers.re(rf"(?P<servers>{_SERVERS}) (?:fences itself|fence themselves)"))
@@ -257,11 +325,15 @@ def fences(ovm_driver: PoolDriver, request: pytest.FixtureRequest, servers: str)
     """Each named server fences itself (O2CB self-fence: it stops and reboots) after the last fault."""
     start, _ = horizon(ovm_driver, request)
     victims = names(servers)
-    eventually(ovm_driver, lambda s: all(fence_times(ovm_driver, v, start) for v in victims),
-               patience_ms(ovm_driver, request))
+    eventually(
+        ovm_driver,
+        lambda s: all(fence_times(ovm_driver, v, start) for v in victims),
+        patience_ms(ovm_driver, request),
+    )
     for v in victims:
         assert fence_times(ovm_driver, v, start), (
-            f"{v} did not fence itself; it is {ovm_driver.observe().servers[v].state}")
+            f"{v} did not fence itself; it is {ovm_driver.observe().servers[v].state}"
+        )
 
 
 @then(parsers.re(rf"(?P<server>{SERVER}) fences itself before the other servers see it as dead"))
@@ -279,7 +351,9 @@ def fences_first(ovm_driver: PoolDriver, request: pytest.FixtureRequest, server:
             return True
         return False
 
-    ovm_driver.wait_until(watch, patience_ms(ovm_driver, request), step_ms=ovm_driver.timings.iteration_ms // 4)
+    ovm_driver.wait_until(
+        watch, patience_ms(ovm_driver, request), step_ms=ovm_driver.timings.iteration_ms // 4
+    )
     assert fence_times(ovm_driver, server, fault.at_ms), f"{server} never fenced itself"
     assert not fenced_while_seen, f"another server saw {server} dead before {server} fenced itself"
 
@@ -327,12 +401,17 @@ def seen_dead(ovm_driver: PoolDriver, request: pytest.FixtureRequest, server: st
     assert first >= early, f"a server declared {server} dead after {first} ms, before {early} ms"
 
 
-@then(parsers.re(rf"every other server sees (?P<server>{SERVER}) leave within (?P<n>\d+) heartbeat iterations"))
+@then(
+    parsers.re(rf"every other server sees (?P<server>{SERVER}) leave within (?P<n>\d+) heartbeat iterations")
+)
 def seen_leaving(ovm_driver: PoolDriver, request: pytest.FixtureRequest, server: str, n: str) -> None:
     """After a clean shutdown, the other servers drop the server from their live view within n iterations."""
     action = last_action(request)
-    down = [e.t_ms for e in ovm_driver.timeline() if e.server == server and e.t_ms >= action.at_ms
-            and e.kind in ("halt", "o2cb-stop", "node_down")]
+    down = [
+        e.t_ms
+        for e in ovm_driver.timeline()
+        if e.server == server and e.t_ms >= action.at_ms and e.kind in ("halt", "o2cb-stop", "node_down")
+    ]
     left_at = min(down) if down else ovm_driver.now_ms()
     limit = left_at + int(n) * ovm_driver.timings.iteration_ms
     others = [s for s, st in action.before.servers.items() if s != server and st.state in UP]
@@ -342,7 +421,8 @@ def seen_leaving(ovm_driver: PoolDriver, request: pytest.FixtureRequest, server:
 
     ovm_driver.wait_until(gone, limit - ovm_driver.now_ms())
     assert gone(ovm_driver.observe()) and ovm_driver.now_ms() <= limit, (
-        f"other servers still saw {server} {ovm_driver.now_ms() - left_at} ms after it left")
+        f"other servers still saw {server} {ovm_driver.now_ms() - left_at} ms after it left"
+    )
 
 
 @then(parsers.re(rf"(?P<server>{SERVER}) rejoins the cluster after rebooting"))
@@ -356,8 +436,11 @@ def rejoins(ovm_driver: PoolDriver, request: pytest.FixtureRequest, server: str)
         return all(server in st.live_view for st in state.servers.values() if st.state in UP)
 
     state = eventually(ovm_driver, back, patience_ms(ovm_driver, request) + ovm_driver.timings.reboot_ms)
-    went_down = [e for e in ovm_driver.timeline() if e.server == server and e.t_ms >= start
-                 and e.kind in ("fence", "reboot", "halt")]
+    went_down = [
+        e
+        for e in ovm_driver.timeline()
+        if e.server == server and e.t_ms >= start and e.kind in ("fence", "reboot", "halt")
+    ]
     assert went_down, f"{server} never went down to reboot"
     assert back(state), f"{server} is {state.servers[server].state} and not seen by every running server"
 
@@ -385,6 +468,7 @@ def all_see_all(ovm_driver: PoolDriver) -> None:
 @then(parsers.re(rf"every server sees (?P<server>{SERVER}) heartbeating"))
 def all_see(ovm_driver: PoolDriver, request: pytest.FixtureRequest, server: str) -> None:
     """Eventually every running server's live view holds the server."""
+
     def seen(state: PoolState) -> bool:
         return all(server in st.live_view for st in state.servers.values() if st.state in UP)
 
@@ -411,12 +495,13 @@ def never_again(ovm_driver: PoolDriver, request: pytest.FixtureRequest, server: 
 
 @then(parsers.re(rf"(?P<server>{SERVER}) receives no guests"))
 def receives_none(ovm_driver: PoolDriver, request: pytest.FixtureRequest, server: str) -> None:
-    """Through the horizon no guest is started or migrated onto the server, and it runs none it did not have."""
+    """Through the horizon no guest is started or migrated onto the server; it runs none it did not have."""
     start = let_horizon_pass(ovm_driver, request)
     ref = reference(request)
     had = set(ref.before.running_on(server)) if ref else set()
-    arrivals = [e for e in ovm_driver.timeline()
-                if e.kind == "guest_start" and e.server == server and e.t_ms >= start]
+    arrivals = [
+        e for e in ovm_driver.timeline() if e.kind == "guest_start" and e.server == server and e.t_ms >= start
+    ]
     assert not arrivals, f"{arrivals[0].guest} was started on {server} at {arrivals[0].t_ms} ms"
     new = set(ovm_driver.observe().running_on(server)) - had
     assert not new, f"{server} runs {sorted(new)}"
@@ -435,7 +520,9 @@ def is_master(ovm_driver: PoolDriver, request: pytest.FixtureRequest, server: st
     """The pool's master (as observed) is that server, and it holds the master role."""
     state = eventually(ovm_driver, lambda s: s.master == server, patience_ms(ovm_driver, request))
     assert state.master == server, f"the server pool master is {state.master}"
-    assert "master" in state.servers[server].roles, f"{server} lacks the master role: {state.servers[server].roles}"
+    assert "master" in state.servers[server].roles, (
+        f"{server} lacks the master role: {state.servers[server].roles}"
+    )
 
 
 @then("there is no server pool master")
@@ -460,9 +547,13 @@ def new_master(ovm_driver: PoolDriver, request: pytest.FixtureRequest) -> None:
     if ovm_driver.now_ms() < deadline:
         ovm_driver.wait_until(taken, deadline - ovm_driver.now_ms())
     state = ovm_driver.observe()
-    assert taken(state), f"the server pool master is {state.master} {state.time_ms - fault.at_ms} ms after {old} failed"
+    assert taken(state), (
+        f"the server pool master is {state.master} {state.time_ms - fault.at_ms} ms after {old} failed"
+    )
     marks = [e.t_ms for e in ovm_driver.timeline() if e.kind == "master" and e.t_ms >= fault.at_ms]
-    assert not marks or min(marks) <= deadline, f"the master role was taken {min(marks) - fault.at_ms} ms late"
+    assert not marks or min(marks) <= deadline, (
+        f"the master role was taken {min(marks) - fault.at_ms} ms late"
+    )
 
 
 @then("exactly one server has the master role")

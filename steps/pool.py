@@ -27,14 +27,16 @@ DEFAULT_MEMORY_MB = 16384
 def server_specs(count: int, memory_mb: int) -> tuple[ServerSpec, ...]:
     """server1 is the master (and utility) server; every server runs guests."""
     return tuple(
-        ServerSpec(name=f"server{i}", memory_mb=memory_mb,
-                   roles=("master", "utility", "vm") if i == 1 else ("vm",))
+        ServerSpec(
+            name=f"server{i}", memory_mb=memory_mb, roles=("master", "utility", "vm") if i == 1 else ("vm",)
+        )
         for i in range(1, count + 1)
     )
 
 
-def build(driver: PoolDriver, storage: str, servers: tuple[ServerSpec, ...], *, ha: bool,
-          clustered: bool = True) -> PoolSpec:
+def build(
+    driver: PoolDriver, storage: str, servers: tuple[ServerSpec, ...], *, ha: bool, clustered: bool = True
+) -> PoolSpec:
     kind, root = STORAGE[storage]
     spec = PoolSpec(storage=kind, cluster_root=root, servers=servers, ha_enabled=ha, clustered=clustered)
     result = driver.build_pool(spec)
@@ -42,8 +44,9 @@ def build(driver: PoolDriver, storage: str, servers: tuple[ServerSpec, ...], *, 
     return spec
 
 
-def manager(driver: PoolDriver, operation: str, target: str | None,
-            call: Callable[[], OpResult]) -> ManagerAction:
+def manager(
+    driver: PoolDriver, operation: str, target: str | None, call: Callable[[], OpResult]
+) -> ManagerAction:
     """Run one Manager operation, remembering when it started and the pool just before."""
     before = driver.observe()
     at_ms = driver.now_ms()
@@ -51,28 +54,37 @@ def manager(driver: PoolDriver, operation: str, target: str | None,
 
 
 # ---------------------------------------------------------------------------- building pools
-@given(parsers.re(
-    rf"an? (?P<clustered>clustered|unclustered) server pool of (?P<count>\d+) servers? on "
-    rf"(?P<storage>{_STORAGE_RE}) shared storage(?: with HA (?P<ha>enabled|disabled) on the pool)?"
-    rf"(?: and (?P<memory>\d+) MB of memory per server)?"),
-    target_fixture="pool_spec")
-def given_pool(ovm_driver: PoolDriver, clustered: str, count: str, storage: str, ha: str | None,
-               memory: str | None) -> PoolSpec:
+@given(
+    parsers.re(
+        rf"an? (?P<clustered>clustered|unclustered) server pool of (?P<count>\d+) servers? on "
+        rf"(?P<storage>{_STORAGE_RE}) shared storage(?: with HA (?P<ha>enabled|disabled) on the pool)?"
+        rf"(?: and (?P<memory>\d+) MB of memory per server)?"
+    ),
+    target_fixture="pool_spec",
+)
+def given_pool(
+    ovm_driver: PoolDriver, clustered: str, count: str, storage: str, ha: str | None, memory: str | None
+) -> PoolSpec:
     """Build a pool of server1..serverN the documented way; HA on the pool unless "with HA disabled"."""
     servers = server_specs(int(count), int(memory or DEFAULT_MEMORY_MB))
     return build(ovm_driver, storage, servers, ha=(ha != "disabled"), clustered=(clustered == "clustered"))
 
 
-@given(parsers.re(
-    rf"a clustered server pool on (?P<storage>{_STORAGE_RE}) shared storage with HA (?P<ha>enabled|disabled) "
-    r"on the pool and these servers:"),
-    target_fixture="pool_spec")
+@given(
+    parsers.re(
+        rf"a clustered server pool on (?P<storage>{_STORAGE_RE}) shared storage "
+        r"with HA (?P<ha>enabled|disabled) on the pool and these servers:"
+    ),
+    target_fixture="pool_spec",
+)
 def given_pool_table(ovm_driver: PoolDriver, storage: str, ha: str, datatable: list[list[str]]) -> PoolSpec:
     """Build a pool from a table with columns server, roles (comma list) and memory MB."""
     header, *rows = datatable
     columns = [h.strip().lower() for h in header]
     if columns[:1] != ["server"] or not rows:
-        raise ValueError(f"the server table needs a 'server' column first and one row per server, got {header}")
+        raise ValueError(
+            f"the server table needs a 'server' column first and one row per server, got {header}"
+        )
     specs = []
     for row in rows:
         cells = dict(zip(columns, (c.strip() for c in row), strict=True))
@@ -102,22 +114,32 @@ def add_server(ovm_driver: PoolDriver, server: str) -> ManagerAction:
     return manager(ovm_driver, "add server", server, lambda: ovm_driver.add_server(spec))
 
 
-@when(parsers.re(
-    rf"(?P<server>{SERVER}) is (?P<operation>shut down|restarted|deleted) from Oracle VM Manager "
-    r"and its guests are (?P<answer>migrated|not migrated)"),
-    target_fixture="manager_action")
+@when(
+    parsers.re(
+        rf"(?P<server>{SERVER}) is (?P<operation>shut down|restarted|deleted) from Oracle VM Manager "
+        r"and its guests are (?P<answer>migrated|not migrated)"
+    ),
+    target_fixture="manager_action",
+)
 def planned_operation(ovm_driver: PoolDriver, server: str, operation: str, answer: str) -> ManagerAction:
     """Shut down, restart or delete a server in Oracle VM Manager, answering its migrate prompt."""
     migrate = answer == "migrated"
     if operation == "deleted":
-        return manager(ovm_driver, "delete server", server,
-                       lambda: ovm_driver.delete_server(server, migrate=migrate))
-    return manager(ovm_driver, f"{operation} server", server,
-                   lambda: ovm_driver.shutdown_server(server, migrate=migrate, restart=operation == "restarted"))
+        return manager(
+            ovm_driver, "delete server", server, lambda: ovm_driver.delete_server(server, migrate=migrate)
+        )
+    return manager(
+        ovm_driver,
+        f"{operation} server",
+        server,
+        lambda: ovm_driver.shutdown_server(server, migrate=migrate, restart=operation == "restarted"),
+    )
 
 
-@when(parsers.re(rf"the server pool master role is moved to (?P<server>{SERVER})"),
-      target_fixture="manager_action")
+@when(
+    parsers.re(rf"the server pool master role is moved to (?P<server>{SERVER})"),
+    target_fixture="manager_action",
+)
 def move_master(ovm_driver: PoolDriver, server: str) -> ManagerAction:
     """Hand the Server Pool Master role to another server of the pool."""
     return manager(ovm_driver, "set master", server, lambda: ovm_driver.set_master(server))
@@ -130,8 +152,10 @@ def given_maintenance(ovm_driver: PoolDriver, server: str) -> None:
     assert result.ok, f"could not place {server} into maintenance mode: {result.message}"
 
 
-@when(parsers.re(rf"(?P<server>{SERVER}) is (?P<how>put into|taken out of) maintenance mode"),
-      target_fixture="manager_action")
+@when(
+    parsers.re(rf"(?P<server>{SERVER}) is (?P<how>put into|taken out of) maintenance mode"),
+    target_fixture="manager_action",
+)
 def maintenance(ovm_driver: PoolDriver, server: str, how: str) -> ManagerAction:
     """Place a server into maintenance mode, or take it out (Oracle VM 3)."""
     on = how == "put into"
@@ -152,7 +176,9 @@ def enabling_fails(manager_action: ManagerAction, rule: str) -> None:
     assert manager_action.operation == "enable HA", f"the last operation was {manager_action.operation!r}"
     result = manager_action.result
     assert not result.ok, f"enabling HA succeeded although {rule} is broken: {result.message}"
-    assert rule in result.errors, f"enabling HA failed naming {list(result.errors)}, not {rule}: {result.message}"
+    assert rule in result.errors, (
+        f"enabling HA failed naming {list(result.errors)}, not {rule}: {result.message}"
+    )
 
 
 @then("the operation succeeds")

@@ -66,9 +66,10 @@ def numbered_range(first: str, last: str) -> list[str]:
 def optional_fixture(request: pytest.FixtureRequest, name: str) -> object | None:
     """A value an earlier step may have handed on, or None when no step did."""
     try:
-        return request.getfixturevalue(name)
+        value: object = request.getfixturevalue(name)
     except pytest.FixtureLookupError:
         return None
+    return value
 
 
 def last_fault(request: pytest.FixtureRequest) -> Fault:
@@ -83,19 +84,26 @@ def last_action(request: pytest.FixtureRequest) -> ManagerAction:
     """The Manager operation of an earlier When step; a clear error when the scenario has none."""
     action = optional_fixture(request, "manager_action")
     if not isinstance(action, ManagerAction):
-        raise AssertionError("this Then step checks a Manager operation: add a When step that performs one first")
+        raise AssertionError(
+            "this Then step checks a Manager operation: add a When step that performs one first"
+        )
     return action
 
 
 def last_command(request: pytest.FixtureRequest) -> CommandRun:
     run = optional_fixture(request, "command_run")
     if not isinstance(run, CommandRun):
-        raise AssertionError('this Then step checks a command: add a When step `I run "..." on <server>` first')
+        raise AssertionError(
+            'this Then step checks a command: add a When step `I run "..." on <server>` first'
+        )
     return run
 
 
 def reference(request: pytest.FixtureRequest) -> Fault | ManagerAction | None:
     """The latest fault or Manager operation: what the pool is expected to be reacting to."""
-    found = [v for v in (optional_fixture(request, "fault"), optional_fixture(request, "manager_action"))
-             if isinstance(v, Fault | ManagerAction)]
+    found = [
+        v
+        for v in (optional_fixture(request, "fault"), optional_fixture(request, "manager_action"))
+        if isinstance(v, Fault | ManagerAction)
+    ]
     return max(found, key=lambda v: v.at_ms) if found else None

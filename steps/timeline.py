@@ -23,6 +23,8 @@ class RunInterval:
 
     def overlaps(self, other: RunInterval) -> bool:
         """True when both ran at some common instant of positive length."""
+        if not (self.lasted and other.lasted):
+            return False
         end_a = self.end_ms if self.end_ms is not None else float("inf")
         end_b = other.end_ms if other.end_ms is not None else float("inf")
         return self.start_ms < end_b and other.start_ms < end_a
@@ -56,19 +58,29 @@ def double_runs(events: Iterable[TimelineEvent]) -> list[tuple[RunInterval, RunI
     clashes: list[tuple[RunInterval, RunInterval]] = []
     for intervals in by_guest.values():
         for i, a in enumerate(intervals):
-            clashes.extend((a, b) for b in intervals[i + 1:] if a.server != b.server and a.overlaps(b))
+            clashes.extend((a, b) for b in intervals[i + 1 :] if a.server != b.server and a.overlaps(b))
     return clashes
 
 
-def ran_on_after(events: Sequence[TimelineEvent], guest: str, server: str, after_ms: int) -> list[RunInterval]:
+def ran_on_after(
+    events: Sequence[TimelineEvent], guest: str, server: str, after_ms: int
+) -> list[RunInterval]:
     """Intervals of positive length in which `guest` ran on `server` at some instant after `after_ms`."""
-    return [i for i in run_intervals(events)
-            if i.guest == guest and i.server == server and i.lasted
-            and (i.end_ms is None or i.end_ms > after_ms)]
+    return [
+        i
+        for i in run_intervals(events)
+        if i.guest == guest and i.server == server and i.lasted and (i.end_ms is None or i.end_ms > after_ms)
+    ]
 
 
-def first_time(events: Iterable[TimelineEvent], kind: str, *, server: str | None = None,
-               guest: str | None = None, after_ms: int = 0) -> int | None:
+def first_time(
+    events: Iterable[TimelineEvent],
+    kind: str,
+    *,
+    server: str | None = None,
+    guest: str | None = None,
+    after_ms: int = 0,
+) -> int | None:
     """The time of the first `kind` event (for that server/guest) at or after `after_ms`, or None."""
     for e in sorted(events, key=lambda e: e.t_ms):
         if e.kind != kind or e.t_ms < after_ms:

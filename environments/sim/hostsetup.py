@@ -47,9 +47,7 @@ class SimHostSetup:
 
     def install(self, spec: ServerSpec, node: int) -> MemoryHostFS:
         if spec.name not in self.pool.hosts:
-            info = server_info(spec, node)
-            self.pool.servers[spec.name] = info
-            self.pool._install(info)
+            return self.pool.add_server(server_info(spec, node))
         return self.pool.hosts[spec.name]
 
     def configure_cluster(self, run: Runner) -> OpResult:

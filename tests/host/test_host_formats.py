@@ -57,7 +57,7 @@ def test_repository_uuid_is_stable_and_well_formed() -> None:
 
 
 def test_repository_options_round_trip() -> None:
-    options = {U1: ("rw", "hard", "intr")}
+    options: dict[str, tuple[str, ...]] = {U1: ("rw", "hard", "intr")}
     assert parse_repository_options(render_repository_options(options)) == options
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -158,7 +159,7 @@ def test_read_only_view_reads_but_refuses_every_write() -> None:
     ro = ReadOnlyHostFS(inner)
     assert ro.read_text("/etc/hosts") == "127.0.0.1 localhost\n"
     assert ro.listdir("/etc") == ["hosts"]
-    writes = [
+    writes: list[Callable[[], None]] = [
         lambda: ro.write_text("/etc/hosts", ""),
         lambda: ro.write_bytes("/x", b""),
         lambda: ro.remove("/etc/hosts"),

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from ovmref.cluster.services import SERVICE_ORDER, ServiceOrderError, ServiceTable, UnknownServiceError, lock_file
+from ovmref.cluster.services import (
+    SERVICE_ORDER,
+    ServiceOrderError,
+    ServiceTable,
+    UnknownServiceError,
+    lock_file,
+)
 from ovmref.host.memory_pool import MemoryPool, example_servers
 from ovmref.hostfs import MemoryHostFS
 from ovmref.release import Release
@@ -78,7 +84,10 @@ def test_status_and_unknown_services(pool: MemoryPool) -> None:
     pool.run("vmserver1", ["service", "ovs-agent", "stop"])
     stopped = pool.run("vmserver1", ["service", "ovs-agent", "status"])
     assert (stopped.rc, stopped.stdout) == (3, "ovs-agent is stopped\n")
-    assert pool.run("vmserver1", ["service", "httpd", "start"]).stderr == "service: httpd: unrecognized service\n"
+    assert (
+        pool.run("vmserver1", ["service", "httpd", "start"]).stderr
+        == "service: httpd: unrecognized service\n"
+    )
     assert pool.run("vmserver1", ["service", "o2cb"]).rc == 2
 
 

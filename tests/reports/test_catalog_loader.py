@@ -84,7 +84,8 @@ def test_release_spellings_are_parsed_as_families() -> None:
             "unknown doc 'ug99' in rule HA-UNTESTED",
         ),
         (
-            '    checks: read-only\n    sources:\n      - {doc: ug21, section: "9.1", quote: "HA also fails"}\n',
+            "    checks: read-only\n    sources:\n"
+            '      - {doc: ug21, section: "9.1", quote: "HA also fails"}\n',
             "    checks: read-only\n",
             19,
             "missing field 'sources' in a rule",
