@@ -64,7 +64,7 @@ class PoolDriver(abc.ABC):
     def add_server(self, spec: ServerSpec) -> OpResult:
         """Add a freshly installed server to the existing pool (configuration is propagated)."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - drivers without resources need not override it
         """Release every resource (processes, containers, connections)."""
 
     # ---- Manager operations ----------------------------------------------------------
@@ -84,6 +84,10 @@ class PoolDriver(abc.ABC):
     @abc.abstractmethod
     def start_guest(self, guest: str) -> OpResult:
         """Start a guest; the server is chosen by its preferred-server policy."""
+
+    def start_guests(self, guests: Sequence[str]) -> list[OpResult]:
+        """Start several guests; drivers may overlap their boots."""
+        return [self.start_guest(g) for g in guests]
 
     @abc.abstractmethod
     def stop_guest(self, guest: str) -> OpResult: ...

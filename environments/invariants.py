@@ -40,8 +40,14 @@ def double_runs(timeline: Iterable[TimelineEvent]) -> list[Overlap]:
     return found
 
 
-def first_time(timeline: Iterable[TimelineEvent], kind: str, *, server: str | None = None,
-               guest: str | None = None, after_ms: int = 0) -> int | None:
+def first_time(
+    timeline: Iterable[TimelineEvent],
+    kind: str,
+    *,
+    server: str | None = None,
+    guest: str | None = None,
+    after_ms: int = 0,
+) -> int | None:
     """When the first event of `kind` (for that server/guest) happened at or after `after_ms`."""
     for e in sorted(timeline, key=lambda x: x.t_ms):
         if e.t_ms < after_ms or e.kind != kind:

@@ -74,6 +74,7 @@ class PoolSpec:
     ha_enabled: bool = True
     clustered: bool = True  # 3.x: created with clustering enabled
     virtual_ip: str = "192.168.100.250"
+    node_slots: int = 16  # mkfs.ocfs2 -N of the cluster root (16 in every Oracle example)
 
 
 @dataclass(frozen=True)

@@ -28,8 +28,14 @@ from ovmref.timing import O2CBTimings
 
 MASTER_LEASE = "master"
 GuestPhase = Literal["booting", "running"]
-_COORDINATOR_MESSAGES = (msg.Hello, msg.GuestRunning, msg.GuestStopped, msg.GuestCrashed, msg.StartFailed,
-                         msg.Leaving)
+_COORDINATOR_MESSAGES = (
+    msg.Hello,
+    msg.GuestRunning,
+    msg.GuestStopped,
+    msg.GuestCrashed,
+    msg.StartFailed,
+    msg.Leaving,
+)
 
 
 def guest_lease(guest: str) -> str:
@@ -126,8 +132,11 @@ class Agent:
             if self.guests.pop(event.guest, None) is None:
                 return []
             out: list[fx.Effect] = [fx.ReleaseLease(guest_lease(event.guest), self.node, self.generation)]
-            report = (msg.GuestCrashed(event.guest, self.node) if event.crashed
-                      else msg.GuestStopped(event.guest, self.node, "shut down by its operating system"))
+            report = (
+                msg.GuestCrashed(event.guest, self.node)
+                if event.crashed
+                else msg.GuestStopped(event.guest, self.node, "shut down by its operating system")
+            )
             return out + self._to_master(report)
         if isinstance(event, ev.Resumed):
             return self._on_resumed(now)
@@ -173,11 +182,22 @@ class Agent:
             out += self.coordinator.node_down(name)
         elif change.node == self.master_node:
             if self.release is Release.R2_1:
-                out.append(fx.Record("ha_failed", f"server pool master {name} failed: HA fails for the pool "
-                                     "(Oracle VM 2.1)"))
+                out.append(
+                    fx.Record(
+                        "ha_failed",
+                        f"server pool master {name} failed: HA fails for the pool (Oracle VM 2.1)",
+                    )
+                )
             else:
-                out.append(fx.AcquireLease(MASTER_LEASE, self.node, self.generation,
-                                           (change.node, ANY_GENERATION), "master:takeover"))
+                out.append(
+                    fx.AcquireLease(
+                        MASTER_LEASE,
+                        self.node,
+                        self.generation,
+                        (change.node, ANY_GENERATION),
+                        "master:takeover",
+                    )
+                )
         return out
 
     def _node_up(self, change: NodeUp) -> list[fx.Effect]:
@@ -236,8 +256,9 @@ class Agent:
         return [fx.Send(self.master_node, message)]
 
     def _hello(self) -> msg.Hello:
-        return msg.Hello(self.node, self.generation, tuple(sorted(g for g, p in self.guests.items()
-                                                                    if p == "running")))
+        return msg.Hello(
+            self.node, self.generation, tuple(sorted(g for g, p in self.guests.items() if p == "running"))
+        )
 
     # ---- messages ------------------------------------------------------------------------
     def _on_message(self, now: int, peer: int, m: object) -> list[fx.Effect]:
@@ -250,16 +271,20 @@ class Agent:
         if isinstance(m, msg.StopGuestCmd):
             if self.guests.pop(m.guest, None) is None:
                 return self._to_master(msg.GuestStopped(m.guest, self.node, "was not running"))
-            return [fx.KillGuest(m.guest, m.reason),
-                    fx.ReleaseLease(guest_lease(m.guest), self.node, self.generation),
-                    *self._to_master(msg.GuestStopped(m.guest, self.node, m.reason))]
+            return [
+                fx.KillGuest(m.guest, m.reason),
+                fx.ReleaseLease(guest_lease(m.guest), self.node, self.generation),
+                *self._to_master(msg.GuestStopped(m.guest, self.node, m.reason)),
+            ]
         if isinstance(m, msg.MigrateGuestCmd):
             if self.guests.get(m.guest) != "running":
                 return self._to_master(msg.StartFailed(m.guest, self.node, "not running here"))
             del self.guests[m.guest]
             target = self.node_names.get(m.target, str(m.target))
-            return [fx.KillGuest(m.guest, f"live-migrated to {target}"),
-                    fx.Send(m.target, msg.MigrateIn(m.guest, m.memory_mb, m.vcpus, (self.node, self.generation)))]
+            return [
+                fx.KillGuest(m.guest, f"live-migrated to {target}"),
+                fx.Send(m.target, msg.MigrateIn(m.guest, m.memory_mb, m.vcpus, (self.node, self.generation))),
+            ]
         if isinstance(m, msg.ShutdownCmd):
             return self._halt(now, m.restart, "shut down by the server pool master")
         if isinstance(m, msg.MasterAnnounce):
@@ -268,14 +293,20 @@ class Agent:
                 self.coordinator = None  # someone else won the lock: step down
             return self._to_master(self._hello())
         if isinstance(m, msg.BecomeMaster):
-            return [fx.AcquireLease(MASTER_LEASE, self.node, self.generation, (m.from_node, ANY_GENERATION),
-                                    "master:handover")]
+            return [
+                fx.AcquireLease(
+                    MASTER_LEASE, self.node, self.generation, (m.from_node, ANY_GENERATION), "master:handover"
+                )
+            ]
         return [fx.Record("unknown_message", f"from node {peer}: {m!r}")]
 
-    def _start_guest(self, guest: str, memory: int, vcpus: int, expect: tuple[int, int] | None,
-                     how: str) -> list[fx.Effect]:
+    def _start_guest(
+        self, guest: str, memory: int, vcpus: int, expect: tuple[int, int] | None, how: str
+    ) -> list[fx.Effect]:
         if guest in self.guests:
-            return self._to_master(msg.GuestRunning(guest, self.node)) if self.guests[guest] == "running" else []
+            return (
+                self._to_master(msg.GuestRunning(guest, self.node)) if self.guests[guest] == "running" else []
+            )
         if self._leaving:
             return self._to_master(msg.StartFailed(guest, self.node, "server is shutting down"))
         self._pending[guest] = (memory, vcpus)
@@ -310,7 +341,9 @@ class Agent:
         if self.fenced:
             return out
         for guest in sorted(self.guests):
-            out.append(fx.AcquireLease(guest_lease(guest), self.node, self.generation, None, f"renew:{guest}"))
+            out.append(
+                fx.AcquireLease(guest_lease(guest), self.node, self.generation, None, f"renew:{guest}")
+            )
         return out
 
     _leave_restart = False
@@ -330,7 +363,10 @@ class Agent:
     def _halt(self, now: int, restart: bool, reason: str) -> list[fx.Effect]:
         out: list[fx.Effect] = []
         for guest in sorted(self.guests):
-            out += [fx.KillGuest(guest, reason), fx.ReleaseLease(guest_lease(guest), self.node, self.generation)]
+            out += [
+                fx.KillGuest(guest, reason),
+                fx.ReleaseLease(guest_lease(guest), self.node, self.generation),
+            ]
         self.guests.clear()
         if self.coordinator is not None:
             out.append(fx.ReleaseLease(MASTER_LEASE, self.node, self.generation))

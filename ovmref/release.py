@@ -36,9 +36,7 @@ class Release(enum.Enum):
                 return cls.R2_2
             if major == 3:
                 return cls.R3
-        raise UnknownReleaseError(
-            f"unknown Oracle VM release {text!r}: expected one of 2.1, 2.2, 3.x"
-        )
+        raise UnknownReleaseError(f"unknown Oracle VM release {text!r}: expected one of 2.1, 2.2, 3.x")
 
     @property
     def is_2x(self) -> bool:

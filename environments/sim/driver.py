@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 from environments.base import EnvironmentLimitation, PoolDriver
 from environments.model import (
@@ -84,14 +84,25 @@ class SimDriver(PoolDriver):
         self.setup = SimHostSetup(self.release, spec, self._hosts_fs, self.clock)
         for node, server in enumerate(spec.servers):
             self.hosts[server.name] = SimHost(server, node, self.setup.install(server, node))
-        result = self.setup.configure_cluster(self.run)
-        if not result.ok:
-            return result
+        if spec.clustered:
+            result = self.setup.configure_cluster(self.run)
+            if not result.ok:
+                return result
         db = PoolDB(spec.name, self.release)
         for host in self.hosts.values():
-            db.servers[host.name] = ServerRecord(host.name, host.node, host.spec.memory_mb, host.spec.vcpus,
-                                                 set(host.spec.roles))
+            db.servers[host.name] = ServerRecord(
+                host.name, host.node, host.spec.memory_mb, host.spec.vcpus, set(host.spec.roles)
+            )
         self.storage.store_pooldb(db)
+        if not spec.clustered:
+            # an unclustered pool has servers but no cluster, so no agent joins and no HA is possible
+            return (
+                self.enable_pool_ha()
+                if spec.ha_enabled
+                else OpResult(
+                    True, f"unclustered pool {spec.name} of {len(spec.servers)} servers (no cluster: no HA)"
+                )
+            )
         for host in self.hosts.values():
             self._boot(host)
         formed = self.wait_until(self._pool_formed, 30 * self.timings.iteration_ms + 10_000)
@@ -141,8 +152,10 @@ class SimDriver(PoolDriver):
             if other.agent is not None and other is not host:
                 other.agent.add_peer(node, spec.name)
         self._boot(host)
-        ok = self.wait_until(lambda s: s.servers.get(spec.name) is not None
-                             and self._is_active(spec.name), 30 * self.timings.iteration_ms)
+        ok = self.wait_until(
+            lambda s: s.servers.get(spec.name) is not None and self._is_active(spec.name),
+            30 * self.timings.iteration_ms,
+        )
         return OpResult(ok, f"{spec.name} {'joined' if ok else 'did not join'} the pool")
 
     def _is_active(self, server: str) -> bool:
@@ -155,8 +168,9 @@ class SimDriver(PoolDriver):
         findings = self.setup.verify(self.hosts_running())
         failed = tuple(sorted({f.rule for f in findings if f.status != "passed"}))
         if failed:
-            detail = "; ".join(f"{f.rule} on {f.server or 'pool'}: {f.message}" for f in findings
-                               if f.status != "passed")
+            detail = "; ".join(
+                f"{f.rule} on {f.server or 'pool'}: {f.message}" for f in findings if f.status != "passed"
+            )
             return OpResult(False, f"server pool setup check failed: {detail}", failed)
         return self._manager(rq.SetPoolHA(True))
 
@@ -175,9 +189,20 @@ class SimDriver(PoolDriver):
     def start_guest(self, guest: str) -> OpResult:
         result = self._manager(rq.StartGuest(guest))
         if result.ok:
-            self.wait_until(lambda s: s.guests[guest].state == "running",
-                            self.timings.guest_boot_ms + 5 * self.timings.iteration_ms)
+            self.wait_until(
+                lambda s: s.guests[guest].state == "running",
+                self.timings.guest_boot_ms + 5 * self.timings.iteration_ms,
+            )
         return result
+
+    def start_guests(self, guests: Sequence[str]) -> list[OpResult]:
+        results = [self._manager(rq.StartGuest(g)) for g in guests]
+        started = [g for g, r in zip(guests, results, strict=True) if r.ok]
+        self.wait_until(
+            lambda s: all(s.guests[g].state == "running" for g in started),
+            self.timings.guest_boot_ms + 5 * self.timings.iteration_ms,
+        )
+        return results
 
     def stop_guest(self, guest: str) -> OpResult:
         result = self._manager(rq.StopGuest(guest))
@@ -188,8 +213,10 @@ class SimDriver(PoolDriver):
     def migrate_guest(self, guest: str, target: str) -> OpResult:
         result = self._manager(rq.MigrateGuest(guest, target))
         if result.ok:
-            self.wait_until(lambda s: s.guests[guest].state == "running" and s.guests[guest].server == target,
-                            5 * self.timings.iteration_ms)
+            self.wait_until(
+                lambda s: s.guests[guest].state == "running" and s.guests[guest].server == target,
+                5 * self.timings.iteration_ms,
+            )
         return result
 
     def shutdown_server(self, server: str, *, migrate: bool, restart: bool = False) -> OpResult:
@@ -205,15 +232,19 @@ class SimDriver(PoolDriver):
         result = self._manager(op)
         if result.ok:
             host = self.hosts[op.server]
-            self.wait_until(lambda s: host.incarnation != incarnation,
-                            20 * self.timings.iteration_ms + 2 * self.timings.guest_boot_ms)
+            self.wait_until(
+                lambda s: host.incarnation != incarnation,
+                20 * self.timings.iteration_ms + 2 * self.timings.guest_boot_ms,
+            )
             self._settle()
         return result
 
     def _settle(self) -> None:
         """Let guests that are being restarted or migrated finish (bounded)."""
-        self.wait_until(lambda s: not any(g.state in ("starting", "migrating") for g in s.guests.values()),
-                        self.timings.guest_boot_ms + 5 * self.timings.iteration_ms)
+        self.wait_until(
+            lambda s: not any(g.state in ("starting", "migrating") for g in s.guests.values()),
+            self.timings.guest_boot_ms + 5 * self.timings.iteration_ms,
+        )
 
     def set_maintenance(self, server: str, on: bool) -> OpResult:
         result = self._manager(rq.SetMaintenance(server, on))
@@ -253,10 +284,14 @@ class SimDriver(PoolDriver):
         if not host.executing or host.agent is None:
             return OpResult(False, f"{server} is not running")
         incarnation = host.incarnation
-        self._mark("command", server, detail=f"{'reboot' if restart else 'shutdown -h now'} on the command line")
+        self._mark(
+            "command", server, detail=f"{'reboot' if restart else 'shutdown -h now'} on the command line"
+        )
         self._deliver_now(host, ev.LocalShutdown(restart))
-        self.wait_until(lambda s: host.incarnation != incarnation,
-                        20 * self.timings.iteration_ms + 2 * self.timings.guest_boot_ms)
+        self.wait_until(
+            lambda s: host.incarnation != incarnation,
+            20 * self.timings.iteration_ms + 2 * self.timings.guest_boot_ms,
+        )
         self._settle()
         return OpResult(True, f"{server} {'rebooting' if restart else 'shut down'}")
 
@@ -344,8 +379,9 @@ class SimDriver(PoolDriver):
         try:
             return self.hosts[server]
         except KeyError:
-            raise EnvironmentLimitation(f"no server named {server!r} in the pool "
-                                        f"(servers: {', '.join(self.hosts)})") from None
+            raise EnvironmentLimitation(
+                f"no server named {server!r} in the pool (servers: {', '.join(self.hosts)})"
+            ) from None
 
     def _power_off(self, host: SimHost, state: Any, why: str) -> None:
         for guest in sorted(host.guests):
@@ -399,11 +435,20 @@ class SimDriver(PoolDriver):
             if db.master is not None and db.master in self.hosts:
                 master = self.hosts[db.master].node
             elif db.master is None and not any(h.agent and h.agent.is_master for h in self.hosts.values()):
-                roles = [h for h in self.hosts.values() if "master" in h.spec.roles] or list(self.hosts.values())
+                roles = [h for h in self.hosts.values() if "master" in h.spec.roles] or list(
+                    self.hosts.values()
+                )
                 master = min(roles, key=lambda h: h.node).node
         names = {h.node: h.name for h in self.hosts.values() if h.state != "deleted"}
-        host.agent = Agent(name=host.name, node=host.node, node_names=names, release=self.release,
-                           timings=self.timings, generation=self.rng.getrandbits(63) | 1, master_node=master)
+        host.agent = Agent(
+            name=host.name,
+            node=host.node,
+            node_names=names,
+            release=self.release,
+            timings=self.timings,
+            generation=self.rng.getrandbits(63) | 1,
+            master_node=master,
+        )
         self._execute(host, host.agent.start(self.clock.now_ms))
 
     # ========================================================================== effect plumbing
@@ -549,7 +594,7 @@ class SimDriver(PoolDriver):
 
             self.clock.after(self.timings.reboot_ms, reboot)
 
-    _handlers: dict[type, Callable[[SimDriver, SimHost, Any], None]] = {
+    _handlers: ClassVar[dict[type, Callable[[SimDriver, SimHost, Any], None]]] = {
         fx.SetTimer: _fx_set_timer,
         fx.CancelTimer: _fx_cancel_timer,
         fx.WriteSlot: _fx_write_slot,
@@ -594,25 +639,30 @@ class SimDriver(PoolDriver):
             rec = db.guests.get(guest) if db else None
             used[server] = used.get(server, 0) + (rec.memory_mb if rec else 0)
         for host in self.hosts.values():
-            rec = db.servers.get(host.name) if db else None
-            roles = set(rec.roles) if rec else set(host.spec.roles)
+            srec = db.servers.get(host.name) if db else None
+            roles = set(srec.roles) if srec else set(host.spec.roles)
             roles.discard("master")
             if master_host is host:
                 roles.add("master")
             state = host.state
-            if state == "running" and rec is not None and rec.maintenance:
+            if state == "running" and srec is not None and srec.maintenance:
                 state = "maintenance"
             live = tuple(host.agent.live_servers()) if host.agent and host.state != "hung" else ()
             servers[host.name] = ServerState(
-                name=host.name, state=state, node=host.node, roles=tuple(sorted(roles)),
+                name=host.name,
+                state=state,
+                node=host.node,
+                roles=tuple(sorted(roles)),
                 guests=tuple(host.running_guests()) if host.state != "hung" else (),
                 free_memory_mb=host.spec.memory_mb - used.get(host.name, 0),
-                inbound_lock=bool(rec and rec.inbound_lock), live_view=live)
+                inbound_lock=bool(srec and srec.inbound_lock),
+                live_view=live,
+            )
         guests: dict[str, GuestState] = {}
-        for name, g in (db.guests.items() if db else ()):
-            server: str | None = None
+        for name, g in db.guests.items() if db else ():
+            on: str | None = None
             if name in where:
-                server, phase = where[name]
+                on, phase = where[name]
                 gstate: GuestStateName = "running" if phase == "running" else "starting"
             elif g.state == "powered_off":
                 gstate = "powered_off"
@@ -620,6 +670,12 @@ class SimDriver(PoolDriver):
                 gstate = "starting"
             else:
                 gstate = "stopped"
-            guests[name] = GuestState(name, gstate, server, g.ha, g.restarts, g.memory_mb, g.preferred)
-        return PoolState(self.clock.now_ms, self.release, bool(db and db.ha_enabled),
-                         master_host.name if master_host else None, servers, guests)
+            guests[name] = GuestState(name, gstate, on, g.ha, g.restarts, g.memory_mb, g.preferred)
+        return PoolState(
+            self.clock.now_ms,
+            self.release,
+            bool(db and db.ha_enabled),
+            master_host.name if master_host else None,
+            servers,
+            guests,
+        )

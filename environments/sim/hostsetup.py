@@ -8,6 +8,7 @@ would, and `run()` executes the same tool code the real environments ship.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -31,19 +32,23 @@ EPOCH_S = 1_240_000_000  # April 2009, the white paper's month: tools' backup na
 
 
 def server_info(spec: ServerSpec, node: int) -> ServerInfo:
-    return ServerInfo(spec.name, spec.fqdn, spec.ip or f"192.168.100.{100 + node}", node, spec.version or None)
+    return ServerInfo(
+        spec.name, spec.fqdn, spec.ip or f"192.168.100.{100 + node}", node, spec.version or None
+    )
 
 
 class SimHostSetup:
-    def __init__(self, release: Release, spec: PoolSpec, _hosts: Callable[[], dict[str, Any]],
-                 clock: Scheduler) -> None:
+    def __init__(
+        self, release: Release, spec: PoolSpec, _hosts: Callable[[], dict[str, Any]], clock: Scheduler
+    ) -> None:
         self.release = release
         self.spec = spec
         self.clock = clock
         infos = [server_info(s, n) for n, s in enumerate(spec.servers)]
         masters = [s.name for s in spec.servers if "master" in s.roles] or [spec.servers[0].name]
-        self.pool = MemoryPool(release, infos, storage_kind=spec.storage, cluster_root=spec.cluster_root,
-                               master=masters[0])
+        self.pool = MemoryPool(
+            release, infos, storage_kind=spec.storage, cluster_root=spec.cluster_root, master=masters[0]
+        )
 
     def install(self, spec: ServerSpec, node: int) -> MemoryHostFS:
         if spec.name not in self.pool.hosts:
@@ -55,8 +60,11 @@ class SimHostSetup:
         for server, argv in self.pool.setup_commands():
             result = run(server, argv)
             if not result.succeeded:
-                return OpResult(False, f"{server}: {' '.join(argv)} failed (rc {result.rc}): "
-                                       f"{(result.stderr or result.stdout).strip()}")
+                return OpResult(
+                    False,
+                    f"{server}: {' '.join(argv)} failed (rc {result.rc}): "
+                    f"{(result.stderr or result.stdout).strip()}",
+                )
         return OpResult(True)
 
     def join_server(self, name: str, run: Runner) -> OpResult:
@@ -76,8 +84,11 @@ class SimHostSetup:
         for server, argv in steps:
             result = run(server, argv)
             if not result.succeeded:
-                return OpResult(False, f"{server}: {' '.join(argv)} failed (rc {result.rc}): "
-                                       f"{(result.stderr or result.stdout).strip()}")
+                return OpResult(
+                    False,
+                    f"{server}: {' '.join(argv)} failed (rc {result.rc}): "
+                    f"{(result.stderr or result.stdout).strip()}",
+                )
         return OpResult(True)
 
     def run_tool(self, host: SimHost, argv: list[str]) -> CommandResult:
@@ -104,4 +115,5 @@ class SimHostSetup:
     def verify(self, servers: Sequence[str]) -> list[Finding]:
         """What the Manager checks when HA is enabled on the pool ("The server pool setup is verified")."""
         hosts = {name: self.pool.hosts[name] for name in servers}
-        return check_pool(hosts, self.release, self.pool.facts())
+        facts = dataclasses.replace(self.pool.facts(), node_slots=self.spec.node_slots)
+        return check_pool(hosts, self.release, facts)

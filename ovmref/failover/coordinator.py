@@ -150,7 +150,9 @@ class Coordinator:
             return
         g.restarts += 1
         self._start_on(g, target, expect=(expect_node, ANY_GENERATION) if expect_node is not None else None)
-        self._record("restart", f"restarting {g.name} on {target} (was on {old})", guest=g.name, server=target)
+        self._record(
+            "restart", f"restarting {g.name} on {target} (was on {old})", guest=g.name, server=target
+        )
 
     def _start_on(self, g: GuestRecord, target: str, expect: tuple[int, int] | None) -> None:
         if expect is None:
@@ -160,7 +162,7 @@ class Coordinator:
         self._send(target, msg.StartGuestCmd(g.name, g.memory_mb, g.vcpus, expect))
 
     def _retry_powered_off(self) -> None:
-        """"Restarted when a server becomes available": retry every waiting HA guest in name order."""
+        """ "Restarted when a server becomes available": retry every waiting HA guest in name order."""
         for g in sorted(self.db.guests.values(), key=lambda x: x.name):
             if g.state != "powered_off":
                 continue
@@ -171,8 +173,12 @@ class Coordinator:
                 g.restarts += 1
                 dead = g.recover_from
                 self._start_on(g, target, expect=(dead, ANY_GENERATION) if dead is not None else None)
-                self._record("restart", f"{g.name} restarted on {target} now that a server is available",
-                             guest=g.name, server=target)
+                self._record(
+                    "restart",
+                    f"{g.name} restarted on {target} now that a server is available",
+                    guest=g.name,
+                    server=target,
+                )
                 self._dirty = True
 
     def _set_stopped(self, g: GuestRecord, why: str) -> None:
@@ -248,7 +254,9 @@ class Coordinator:
             else:
                 g.restarts += 1
                 self._start_on(g, target, expect=None)
-                self._record("restart", f"{g.name} crashed; restarting on {target}", guest=g.name, server=target)
+                self._record(
+                    "restart", f"{g.name} crashed; restarting on {target}", guest=g.name, server=target
+                )
         else:
             self._set_stopped(g, "guest crashed; HA not enabled on both pool and guest")
         self._dirty = True
@@ -269,12 +277,17 @@ class Coordinator:
         rec = self.db.server_by_node(m.node)
         if rec is None or rec.state in ("down", "shutdown", "deleted"):
             return
-        self._record("leaving", f"{rec.name} shut down from its command line; agent restarts its guests",
-                     server=rec.name)
+        self._record(
+            "leaving",
+            f"{rec.name} shut down from its command line; agent restarts its guests",
+            server=rec.name,
+        )
         self._drain(rec, migrate=False, restart=m.restart, delete=False)
 
     # ---- planned operations -------------------------------------------------------------
-    def _drain(self, rec: ServerRecord, *, migrate: bool, restart: bool, delete: bool, halt: bool = True) -> None:
+    def _drain(
+        self, rec: ServerRecord, *, migrate: bool, restart: bool, delete: bool, halt: bool = True
+    ) -> None:
         if halt:
             rec.state = "draining"
             rec.drain_restart, rec.drain_delete = restart, delete
@@ -284,10 +297,15 @@ class Coordinator:
             target = self._place(g, exclude=rec.name) if migrate else None
             if target is not None:
                 g.state = "migrating"
-                self._send(rec.name, msg.MigrateGuestCmd(g.name, self.db.servers[target].node,
-                                                         g.memory_mb, g.vcpus))
-                self._record("migrate", f"migrating {g.name} from {rec.name} to {target}", guest=g.name,
-                             server=rec.name)
+                self._send(
+                    rec.name, msg.MigrateGuestCmd(g.name, self.db.servers[target].node, g.memory_mb, g.vcpus)
+                )
+                self._record(
+                    "migrate",
+                    f"migrating {g.name} from {rec.name} to {target}",
+                    guest=g.name,
+                    server=rec.name,
+                )
             else:
                 g.restart_elsewhere = self.db.ha_protected(g)
                 self._send(rec.name, msg.StopGuestCmd(g.name, f"{rec.name} is shutting down"))
@@ -303,8 +321,11 @@ class Coordinator:
         restart, delete = rec.drain_restart, rec.drain_delete
         rec.state = "deleted" if delete else "shutdown"
         self._dirty = True
-        self._record("halt", f"{rec.name} {'deleted' if delete else 'restarting' if restart else 'shut down'}",
-                     server=rec.name)
+        self._record(
+            "halt",
+            f"{rec.name} {'deleted' if delete else 'restarting' if restart else 'shut down'}",
+            server=rec.name,
+        )
         self._send(rec.name, msg.ShutdownCmd(restart=restart and not delete))
 
     def _request(self, op: rq.ManagerOp) -> tuple[bool, str]:
@@ -349,7 +370,10 @@ class Coordinator:
                 return False, f"{g.name} is already {g.state}"
             target = self._place(g)
             if target is None:
-                return False, f"no {'preferred ' if g.preferred else ''}server available with {g.memory_mb} MB free"
+                return (
+                    False,
+                    f"no {'preferred ' if g.preferred else ''}server available with {g.memory_mb} MB free",
+                )
             self._start_on(g, target, expect=None)
             return True, f"starting {g.name} on {target}"
         if isinstance(op, rq.StopGuest):
@@ -362,34 +386,40 @@ class Coordinator:
             self._send(g.server, msg.StopGuestCmd(g.name, "stopped from Oracle VM Manager"))
             return True, f"stopping {g.name}"
         assert isinstance(op, rq.MigrateGuest)
-        target = self.db.servers.get(op.target)
+        dest = self.db.servers.get(op.target)
         if g.state != "running" or g.server is None:
             return False, f"{g.name} is not running"
-        if target is None or target.state != "active" or target.name not in self.live:
+        if dest is None or dest.state != "active" or dest.name not in self.live:
             return False, f"{op.target} is not an available server"
-        if target.name == g.server:
+        if dest.name == g.server:
             return False, f"{g.name} already runs on {op.target}"
-        if r3 and target.inbound_lock:
+        if r3 and dest.inbound_lock:
             return False, f"{op.target} has the inbound migration lock set: no new virtual machines"
-        if target.maintenance:
+        if dest.maintenance:
             return False, f"{op.target} is in maintenance mode"
-        if self._free_memory()[target.name] < g.memory_mb:
+        if self._free_memory()[dest.name] < g.memory_mb:
             return False, f"{op.target} lacks {g.memory_mb} MB of free memory"
         g.state = "migrating"
-        self._send(g.server, msg.MigrateGuestCmd(g.name, target.node, g.memory_mb, g.vcpus))
-        self._record("migrate", f"migrating {g.name} from {g.server} to {target.name}", guest=g.name,
-                     server=g.server)
+        self._send(g.server, msg.MigrateGuestCmd(g.name, dest.node, g.memory_mb, g.vcpus))
+        self._record(
+            "migrate", f"migrating {g.name} from {g.server} to {dest.name}", guest=g.name, server=g.server
+        )
         return True, f"migrating {g.name} to {op.target}"
 
     def _server_request(self, op: object, rec: ServerRecord, r3: bool) -> tuple[bool, str]:
         if isinstance(op, rq.ShutdownServer):
             if rec.state in ("down", "shutdown", "draining"):
                 return False, f"{rec.name} is {rec.state}"
-            ha_running = [g.name for g in self.db.guests_on(rec.name)
-                          if g.state in _ACTIVE_GUEST and self.db.ha_protected(g)]
+            ha_running = [
+                g.name
+                for g in self.db.guests_on(rec.name)
+                if g.state in _ACTIVE_GUEST and self.db.ha_protected(g)
+            ]
             if r3 and not op.migrate and ha_running:
-                return False, ("you must first migrate the running HA-enabled virtual machines "
-                               f"({', '.join(ha_running)}) to another Oracle VM Server")
+                return False, (
+                    "you must first migrate the running HA-enabled virtual machines "
+                    f"({', '.join(ha_running)}) to another Oracle VM Server"
+                )
             if rec.name == self.me:
                 return False, "hand the server pool master role to another server first"
             self._drain(rec, migrate=op.migrate, restart=op.restart, delete=op.delete)

@@ -68,9 +68,7 @@ class PoolDB:
         return None
 
     def guests_on(self, server: str) -> list[GuestRecord]:
-        return sorted(
-            (g for g in self.guests.values() if g.server == server), key=lambda g: g.name
-        )
+        return sorted((g for g in self.guests.values() if g.server == server), key=lambda g: g.name)
 
     def used_memory(self) -> dict[str, int]:
         used = dict.fromkeys(self.servers, 0)

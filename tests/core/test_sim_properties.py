@@ -39,12 +39,22 @@ class PoolUnderFaults(RuleBasedStateMachine):
         guests=st.lists(st.tuples(st.sampled_from([512, 1024, 2048]), st.booleans()), min_size=1, max_size=8),
         pool_ha=st.booleans(),
     )
-    def build(self, release: Release, seed: int, n_servers: int, memory: int,
-              guests: list[tuple[int, bool]], pool_ha: bool) -> None:
+    def build(
+        self,
+        release: Release,
+        seed: int,
+        n_servers: int,
+        memory: int,
+        guests: list[tuple[int, bool]],
+        pool_ha: bool,
+    ) -> None:
         self.driver = SimDriver(release, seed, record_heartbeats=False)
-        servers = tuple(ServerSpec(f"server{i}", memory_mb=memory,
-                                   roles=("master", "utility", "vm") if i == 1 else ("vm",))
-                        for i in range(1, n_servers + 1))
+        servers = tuple(
+            ServerSpec(
+                f"server{i}", memory_mb=memory, roles=("master", "utility", "vm") if i == 1 else ("vm",)
+            )
+            for i in range(1, n_servers + 1)
+        )
         result = self.driver.build_pool(PoolSpec(servers=servers, ha_enabled=pool_ha))
         assert result.ok, result
         self.pool_ha = pool_ha
@@ -84,9 +94,14 @@ class PoolUnderFaults(RuleBasedStateMachine):
                 assert now.server != server or fault == "partition", f"{g.name} still on failed {server}"
                 continue
             assert now.state == "powered_off", (
-                f"HA guest {g.name} of failed {server} is {now.state} {d.failover_bound_ms(fault)} ms after a {fault}")
-            roomy = [s.name for s in after.servers.values()
-                     if s.state == "running" and s.name != server and s.free_memory_mb >= g.memory_mb]
+                f"HA guest {g.name} of failed {server} is {now.state} "
+                f"{d.failover_bound_ms(fault)} ms after a {fault}"
+            )
+            roomy = [
+                s.name
+                for s in after.servers.values()
+                if s.state == "running" and s.name != server and s.free_memory_mb >= g.memory_mb
+            ]
             assert not roomy, f"{g.name} powered off although {roomy} had room for it"
         # recovery: the server comes back (and the network heals)
         if fault == "partition":
@@ -108,7 +123,9 @@ class PoolUnderFaults(RuleBasedStateMachine):
         d.advance(d.timings.guest_boot_ms + 4 * d.timings.iteration_ms)
         after = d.observe().guests[name]
         if self.pool_ha and before.ha and not self.ha_failed:
-            assert after.state in ("running", "powered_off"), f"HA guest {name} is {after.state} after it crashed"
+            assert after.state in ("running", "powered_off"), (
+                f"HA guest {name} is {after.state} after it crashed"
+            )
         else:
             assert after.restarts == before.restarts and after.state == "stopped"
 
@@ -151,6 +168,8 @@ class PoolUnderFaults(RuleBasedStateMachine):
 
 TestPoolUnderFaults = PoolUnderFaults.TestCase
 TestPoolUnderFaults.settings = settings(
-    max_examples=25, stateful_step_count=6, deadline=None,
+    max_examples=25,
+    stateful_step_count=6,
+    deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
