@@ -93,7 +93,8 @@ def speedup() -> None:
     wall = time.perf_counter() - t0
     print(
         f"{(d.now_ms() - fault) / 1000:.0f} s of simulated time around a "
-        f"{dead_ms / 1000:.0f} s dead threshold took {wall * 1000:.1f} ms wall: speedup x{(d.now_ms() - fault) / 1000 / wall:,.0f}"
+        f"{dead_ms / 1000:.0f} s dead threshold took {wall * 1000:.1f} ms wall: "
+        f"speedup x{(d.now_ms() - fault) / 1000 / wall:,.0f}"
     )
 
 
