@@ -68,7 +68,9 @@ class _Reader:
         for key_node, value in node.value:
             key = str(key_node.value)
             if key not in allowed:
-                raise self.fail(key_node, f"unknown key {key!r} in {what} (allowed: {', '.join(sorted(allowed))})")
+                raise self.fail(
+                    key_node, f"unknown key {key!r} in {what} (allowed: {', '.join(sorted(allowed))})"
+                )
             if key in out:
                 raise self.fail(key_node, f"{key!r} is given twice in {what}")
             out[key] = value
@@ -135,12 +137,17 @@ def parse_pool_definition(text: str, path: str = "<pool>") -> PoolDefinition:
     default_root = "example.com:/OVS" if storage == "nfs" else "/dev/sdb1"
     root_src = str(r.scalar(top["cluster_root"])) if "cluster_root" in top else default_root
     if (":/" in root_src) != (storage == "nfs"):
-        raise r.fail(top.get("cluster_root", root), f"cluster root {root_src!r} does not suit {storage} storage")
+        raise r.fail(
+            top.get("cluster_root", root), f"cluster root {root_src!r} does not suit {storage} storage"
+        )
     slots = r.integer(top["node_slots"], "node_slots", 1, 255) if "node_slots" in top else 16
     servers = _servers(r, top, root, release)
     if len(servers) > slots:
-        raise r.fail(top["servers"], f"{len(servers)} servers but the cluster root has {slots} node slots "
-                                     "(mkfs.ocfs2 -N): format it with more slots or use fewer servers")
+        raise r.fail(
+            top["servers"],
+            f"{len(servers)} servers but the cluster root has {slots} node slots "
+            "(mkfs.ocfs2 -N): format it with more slots or use fewer servers",
+        )
     guests = _guests(r, top, {s.name: s for s in servers})
     pool = PoolSpec(
         name=str(r.scalar(top["name"])) if "name" in top else "pool1",
@@ -177,15 +184,19 @@ def _servers(r: _Reader, top: dict[str, yaml.Node], root: yaml.Node, release: Re
                 Release.parse(version)
             except UnknownReleaseError as exc:
                 raise r.fail(m["version"], str(exc)) from None
-        servers.append(ServerSpec(
-            name=name,
-            domain=str(r.scalar(m["domain"])) if "domain" in m else "example.com",
-            ip=str(r.scalar(m["ip"])) if "ip" in m else "",
-            memory_mb=r.integer(m["memory_mb"], "memory_mb", 256, 4_194_304) if "memory_mb" in m else 16384,
-            vcpus=r.integer(m["vcpus"], "vcpus", 1, 4096) if "vcpus" in m else 8,
-            version=version,
-            roles=roles,
-        ))
+        servers.append(
+            ServerSpec(
+                name=name,
+                domain=str(r.scalar(m["domain"])) if "domain" in m else "example.com",
+                ip=str(r.scalar(m["ip"])) if "ip" in m else "",
+                memory_mb=r.integer(m["memory_mb"], "memory_mb", 256, 4_194_304)
+                if "memory_mb" in m
+                else 16384,
+                vcpus=r.integer(m["vcpus"], "vcpus", 1, 4096) if "vcpus" in m else 8,
+                version=version,
+                roles=roles,
+            )
+        )
     masters = [s.name for s in servers if "master" in s.roles]
     if len(masters) > 1:
         raise r.fail(node, f"only one Server Pool Master per pool, got {', '.join(masters)}")
@@ -211,17 +222,21 @@ def _guests(r: _Reader, top: dict[str, yaml.Node], servers: dict[str, ServerSpec
         preferred: list[str] = []
         for server, server_node in r.names(m["preferred"], "preferred") if "preferred" in m else []:
             if server not in servers:
-                raise r.fail(server_node, f"guest {name!r} prefers {server!r}, which is not a server of the pool")
+                raise r.fail(
+                    server_node, f"guest {name!r} prefers {server!r}, which is not a server of the pool"
+                )
             preferred.append(server)
         hosts = [servers[s] for s in preferred] or list(servers.values())
         if memory > max(h.memory_mb for h in hosts):
             where = "any of its preferred servers" if preferred else f"any server (largest: {biggest} MB)"
             raise r.fail(m.get("memory_mb", item), f"guest {name!r} needs {memory} MB: more than {where} has")
-        guests.append(GuestSpec(
-            name=name,
-            memory_mb=memory,
-            vcpus=r.integer(m["vcpus"], "vcpus", 1, 128) if "vcpus" in m else 1,
-            ha=r.boolean(m["ha"], "ha") if "ha" in m else True,
-            preferred=tuple(preferred),
-        ))
+        guests.append(
+            GuestSpec(
+                name=name,
+                memory_mb=memory,
+                vcpus=r.integer(m["vcpus"], "vcpus", 1, 128) if "vcpus" in m else 1,
+                ha=r.boolean(m["ha"], "ha") if "ha" in m else True,
+                preferred=tuple(preferred),
+            )
+        )
     return guests

@@ -31,7 +31,9 @@ class Fault:
     def parse(cls, text: str) -> Fault:
         kind, sep, server = text.partition(":")
         if not sep or kind not in FAULT_KINDS or not server:
-            raise WhatIfError(f"bad fault {text!r}: write KIND:SERVER with KIND one of {', '.join(FAULT_KINDS)}")
+            raise WhatIfError(
+                f"bad fault {text!r}: write KIND:SERVER with KIND one of {', '.join(FAULT_KINDS)}"
+            )
         return cls(kind, server)
 
 
@@ -64,8 +66,15 @@ def play(definition: PoolDefinition, faults: Sequence[Fault], seed: int = 1) -> 
         driver.advance(driver.failover_bound_ms(kind))
         lines.append(f"after {fault.kind} of {fault.server} (+{(driver.now_ms() - start) / 1000:.0f} s):")
         for e in driver.timeline():
-            if e.t_ms >= start and e.kind in ("node_down", "fence", "restart", "guest_powered_off",
-                                               "guest_not_restarted", "master", "ha_failed"):
+            if e.t_ms >= start and e.kind in (
+                "node_down",
+                "fence",
+                "restart",
+                "guest_powered_off",
+                "guest_not_restarted",
+                "master",
+                "ha_failed",
+            ):
                 what = f"{e.guest}: " if e.guest else ""
                 lines.append(f"  {(e.t_ms - start) / 1000:6.1f} s  {e.kind:<19} {what}{e.detail}")
     after = driver.observe()

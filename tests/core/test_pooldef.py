@@ -35,15 +35,26 @@ def test_good_definition_loads() -> None:
         ('release: "2.2"\n', 1, "missing 'servers'"),
         ('release: "2.2"\nservers: []\n', 2, "non-empty list"),
         ('release: "2.2"\nservers:\n  - {name: s1}\n  - {name: s1}\n', 4, "defined twice"),
-        ('release: "2.2"\nservers:\n  - {name: s1}\nguests:\n  - {name: vm1, preferred: [s9]}\n', 5, "not a server"),
-        ('release: "2.2"\nservers:\n  - {name: s1, memory_mb: 1024}\nguests:\n  - {name: v, memory_mb: 4096}\n',
-         5, "more than any server"),
+        (
+            'release: "2.2"\nservers:\n  - {name: s1}\nguests:\n  - {name: vm1, preferred: [s9]}\n',
+            5,
+            "not a server",
+        ),
+        (
+            'release: "2.2"\nservers:\n  - {name: s1, memory_mb: 1024}\n'
+            "guests:\n  - {name: v, memory_mb: 4096}\n",
+            5,
+            "more than any server",
+        ),
         ('release: "2.2"\nnode_slots: 2\nservers: [{name: a}, {name: b}, {name: c}]\n', 3, "node slots"),
         ('release: "2.2"\nstorage: nfs\ncluster_root: /dev/sdb1\nservers: [{name: a}]\n', 3, "does not suit"),
         ('release: "2.2"\nservers: [{name: a, colour: red}]\n', 2, "unknown key 'colour'"),
         ('release: "2.2"\nservers: [{name: a, roles: [boss]}]\n', 2, "unknown role"),
-        ('release: "2.2"\nservers:\n  - {name: a, roles: [master]}\n  - {name: b, roles: [master]}\n', 3,
-         "only one Server Pool Master"),
+        (
+            'release: "2.2"\nservers:\n  - {name: a, roles: [master]}\n  - {name: b, roles: [master]}\n',
+            3,
+            "only one Server Pool Master",
+        ),
         ("release: [2.2\n", 2, "not valid YAML"),
     ],
 )
