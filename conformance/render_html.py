@@ -32,6 +32,9 @@ ul.sc{margin:0;padding-left:1.1em} .reason{font-size:.8em;color:#4a5560}
 """
 
 
+_EVIDENCE_ORDER = {"failed": 0, "error": 1, "passed": 2, "skipped": 3, "not-applicable": 4}
+
+
 def esc(text: object) -> str:
     return html.escape(str(text), quote=True)
 
@@ -75,8 +78,8 @@ def render_html(report: ConformanceReport) -> str:
             for s in report.unmapped
         ]
         parts.append("</ul>")
-    parts.append("<h2>Scenario evidence</h2>")
-    parts += [_evidence(s) for s in report.scenarios]
+    parts.append("<h2>Scenario evidence</h2><p>Failures first, then errors, passes, skips.</p>")
+    parts += [_evidence(s) for s in sorted(report.scenarios, key=lambda s: _EVIDENCE_ORDER[s.status])]
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
 

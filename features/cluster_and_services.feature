@@ -97,10 +97,11 @@ Feature: The O2CB cluster, its configuration file and the cluster services
     Given a clustered server pool of 3 servers on OCFS2 over SAN shared storage with HA enabled on the pool
     And I have run "service ovs-agent stop" on server2
     And I have run "service ovsrepositories stop" on server2
-    And I have run "service ocfs2 stop" on server2
     When I run "ocfs2_hb_ctl -K -d /dev/sdb1" on server2
     Then the command succeeds
-    When the cluster services are started on server2 in order
+    When I run "service ocfs2 stop" on server2
+    And I run "service o2cb stop" on server2
+    And the cluster services are started on server2 in order
     Then the services o2cb, ocfs2, ovsrepositories and ovs-agent are running on server2
     And every server sees server2 heartbeating
 

@@ -22,11 +22,13 @@ from ovmref.failover import requests as rq
 from ovmref.failover.coordinator import Coordinator
 from ovmref.failover.pooldb import PoolDB
 from ovmref.heartbeat.membership import NodeDown, NodeUp
+from ovmref.heartbeat.network import Keepalive
 from ovmref.lease import ANY_GENERATION
 from ovmref.release import Release
 from ovmref.timing import O2CBTimings
 
 MASTER_LEASE = "master"
+SYNC_ITERATIONS = 5  # how often the master re-announces itself to servers that never said Hello
 GuestPhase = Literal["booting", "running"]
 _COORDINATOR_MESSAGES = (
     msg.Hello,
@@ -105,24 +107,49 @@ class Agent:
         self.node_names[node] = name
         self.cluster.add_peer(node)
 
+    def leave_cluster(self, now_ms: int) -> list[fx.Effect]:
+        """The cluster services were stopped under the agent (o2cb/ocfs2 stop, ocfs2_hb_ctl -K):
+        the guests lose their storage, the node leaves the cluster cleanly; the server stays up."""
+        out: list[fx.Effect] = []
+        for guest in sorted(self.guests):
+            out += [fx.KillGuest(guest, "cluster storage went away"),
+                    fx.ReleaseLease(guest_lease(guest), self.node, self.generation)]
+        self.guests.clear()
+        if self.coordinator is not None:
+            out.append(fx.ReleaseLease(MASTER_LEASE, self.node, self.generation))
+            self.coordinator = None
+        out += list(self.cluster.stop(now_ms).effects)
+        self.halted = True
+        return out
+
+    def daemon_started(self, now_ms: int) -> list[fx.Effect]:
+        """`service ovs-agent start` after a stop: tell the master what runs here."""
+        if self.fenced or self.halted:
+            return []
+        return self._run(self._to_master(self._hello()), now_ms)
+
     # ---- dispatch ------------------------------------------------------------------------
     def _handle(self, now: int, event: ev.Event) -> list[fx.Effect]:
         if isinstance(event, ev.TimerFired):
             if event.name.startswith("o2cb."):
                 return self._cluster(self.cluster.handle(now, event), now)
+            if event.name == "agent.sync":
+                if self.coordinator is None:
+                    return []
+                return [self._sync_timer(now), *self.coordinator.resync()]
             if event.name == "agent.leave-timeout" and self._leaving:
                 return self._halt(now, restart=self._leave_restart, reason="command-line shutdown")
             return []
         if isinstance(event, ev.RegionRead | ev.RegionReadFailed | ev.SlotWritten):
             return self._cluster(self.cluster.handle(now, event), now)
         if isinstance(event, ev.Received):
-            if type(event.message).__name__ == "Keepalive":
+            if isinstance(event.message, Keepalive):
                 return self._cluster(self.cluster.handle(now, event), now)
             return self._on_message(now, event.peer, event.message)
         if isinstance(event, ev.LeaseResult):
             return self._on_lease(now, event)
         if isinstance(event, ev.PoolDBLoaded):
-            return self._become_master(event.db)
+            return self._become_master(now, event.db)
         if isinstance(event, ev.GuestBooted):
             if event.guest not in self.guests:
                 return []
@@ -213,13 +240,16 @@ class Agent:
         self._pending.clear()
 
     # ---- master role ---------------------------------------------------------------------
-    def _become_master(self, db: PoolDB) -> list[fx.Effect]:
+    def _become_master(self, now: int, db: PoolDB) -> list[fx.Effect]:
         if self.coordinator is not None:
             return []
         self.master_node = self.node
         self.coordinator = Coordinator(db, self.name)
         out = self.coordinator.become_master(self.live_servers())
-        return out + self.coordinator.on_message(self._hello())
+        return [*out, *self.coordinator.on_message(self._hello()), self._sync_timer(now)]
+
+    def _sync_timer(self, now: int) -> fx.SetTimer:
+        return fx.SetTimer("agent.sync", now + SYNC_ITERATIONS * self.timings.iteration_ms)
 
     def _on_request(self, event: ev.ManagerRequest) -> list[fx.Effect]:
         if self.coordinator is None:

@@ -20,8 +20,13 @@ pytest_plugins = [m.__name__ for m in STEP_MODULES]
 
 @pytest.hookimpl(wrapper=True)
 def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Generator[None, object, object]:
-    """A driver that cannot do what a step asks makes the scenario skip with its reason, never pass."""
+    """A driver that cannot do what a step asks makes the scenario skip with its reason, never pass.
+
+    Only scenarios (pytest-bdd tests) are concerned; unit tests keep their exceptions.
+    """
     try:
         return (yield)
     except EnvironmentLimitation as exc:
+        if "_pytest_bdd_example" not in pyfuncitem.fixturenames:
+            raise
         pytest.skip(f"environment limitation: {exc}")

@@ -12,7 +12,7 @@ import shlex
 from pytest_bdd import given, parsers, then, when
 
 from environments.base import PoolDriver
-from environments.model import PoolSpec
+from environments.model import PoolSpec, ServerSpec
 from ovmref.cluster.clusterconf import parse_cluster_conf
 from steps.records import SERVER, CommandRun
 
@@ -43,9 +43,10 @@ def run_ok(driver: PoolDriver, server: str, command: str) -> None:
     )
 
 
-def fqdn(driver: PoolDriver, server: str) -> str:
-    """The server's fully qualified name as the pool knows it (server1 -> server1.example.com)."""
-    return f"{server}.example.com"
+def fqdn(pool_spec: PoolSpec, server: str) -> str:
+    """The server's fully qualified name as the pool was built with it (server1 -> server1.example.com)."""
+    spec = next((s for s in pool_spec.servers if s.name == server), None)
+    return (spec or ServerSpec(name=server)).fqdn
 
 
 # ---------------------------------------------------------------------------- commands
@@ -203,9 +204,9 @@ def local_ocfs2_root(ovm_driver: PoolDriver, pool_spec: PoolSpec, server: str, d
 
 
 @given(parsers.re(rf"/etc/hosts on (?P<server>{SERVER}) maps its host name to the loopback address"))
-def hostname_on_loopback(ovm_driver: PoolDriver, server: str) -> None:
+def hostname_on_loopback(ovm_driver: PoolDriver, pool_spec: PoolSpec, server: str) -> None:
     """Rewrite /etc/hosts so the server's own names sit on 127.0.0.1, as a careless install leaves them."""
-    full = fqdn(ovm_driver, server)
+    full = fqdn(pool_spec, server)
     kept = [
         ln
         for ln in read(ovm_driver, server, HOSTS).splitlines()
@@ -216,9 +217,9 @@ def hostname_on_loopback(ovm_driver: PoolDriver, server: str) -> None:
 
 
 @given(parsers.re(rf"(?P<server>{SERVER}) resolves (?P<other>{SERVER}) to (?P<ip>[\d.]+)"))
-def resolves_elsewhere(ovm_driver: PoolDriver, server: str, other: str, ip: str) -> None:
+def resolves_elsewhere(ovm_driver: PoolDriver, pool_spec: PoolSpec, server: str, other: str, ip: str) -> None:
     """Give the server its own, different /etc/hosts entry for another server of the pool."""
-    full = fqdn(ovm_driver, other)
+    full = fqdn(pool_spec, other)
     kept = [ln for ln in read(ovm_driver, server, HOSTS).splitlines() if full not in ln.split()]
     kept.append(f"{ip}\t{full} {other}")
     ovm_driver.write_file(server, HOSTS, "\n".join(kept) + "\n")
@@ -297,24 +298,24 @@ def cluster_root_mounted(ovm_driver: PoolDriver, pool_spec: PoolSpec, how: str, 
 
 
 @then("the hostname of every server is its fully qualified domain name")
-def hostnames_fqdn(ovm_driver: PoolDriver) -> None:
+def hostnames_fqdn(ovm_driver: PoolDriver, pool_spec: PoolSpec) -> None:
     """`hostname` on each server prints its name with the domain (server1.example.com)."""
     for server in servers_of(ovm_driver):
         result = ovm_driver.run(server, ["hostname"])
         assert result.succeeded, f"`hostname` failed on {server}: {result.stderr}"
-        assert result.stdout.strip() == fqdn(ovm_driver, server), (
-            f"{server} calls itself {result.stdout.strip()!r}, not {fqdn(ovm_driver, server)!r}"
+        assert result.stdout.strip() == fqdn(pool_spec, server), (
+            f"{server} calls itself {result.stdout.strip()!r}, not {fqdn(pool_spec, server)!r}"
         )
 
 
 @then("no server has its host name on the loopback address")
-def no_loopback_hostnames(ovm_driver: PoolDriver) -> None:
+def no_loopback_hostnames(ovm_driver: PoolDriver, pool_spec: PoolSpec) -> None:
     """/etc/hosts of each server maps neither its short name nor its FQDN to a 127.x address."""
     for server in servers_of(ovm_driver):
         for line in read(ovm_driver, server, HOSTS).splitlines():
             fields = line.split("#", 1)[0].split()
             if fields and fields[0].startswith("127."):
-                assert server not in fields[1:] and fqdn(ovm_driver, server) not in fields[1:], (
+                assert server not in fields[1:] and fqdn(pool_spec, server) not in fields[1:], (
                     f"/etc/hosts on {server} maps its host name to {fields[0]}: {line!r}"
                 )
 

@@ -90,15 +90,6 @@ def last_action(request: pytest.FixtureRequest) -> ManagerAction:
     return action
 
 
-def last_command(request: pytest.FixtureRequest) -> CommandRun:
-    run = optional_fixture(request, "command_run")
-    if not isinstance(run, CommandRun):
-        raise AssertionError(
-            'this Then step checks a command: add a When step `I run "..." on <server>` first'
-        )
-    return run
-
-
 def reference(request: pytest.FixtureRequest) -> Fault | ManagerAction | None:
     """The latest fault or Manager operation: what the pool is expected to be reacting to."""
     found = [

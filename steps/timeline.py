@@ -73,26 +73,6 @@ def ran_on_after(
     ]
 
 
-def first_time(
-    events: Iterable[TimelineEvent],
-    kind: str,
-    *,
-    server: str | None = None,
-    guest: str | None = None,
-    after_ms: int = 0,
-) -> int | None:
-    """The time of the first `kind` event (for that server/guest) at or after `after_ms`, or None."""
-    for e in sorted(events, key=lambda e: e.t_ms):
-        if e.kind != kind or e.t_ms < after_ms:
-            continue
-        if server is not None and e.server != server:
-            continue
-        if guest is not None and e.guest != guest:
-            continue
-        return e.t_ms
-    return None
-
-
 def describe(interval: RunInterval) -> str:
     end = "still running" if interval.end_ms is None else f"{interval.end_ms} ms"
     return f"{interval.guest} on {interval.server} from {interval.start_ms} ms to {end}"

@@ -37,6 +37,7 @@ from ovmref import events as ev
 from ovmref.agent import Agent
 from ovmref.failover import requests as rq
 from ovmref.failover.pooldb import PoolDB, ServerRecord
+from ovmref.heartbeat.network import Keepalive
 from ovmref.release import Release
 from ovmref.timing import O2CBTimings
 
@@ -263,7 +264,7 @@ class SimDriver(PoolDriver):
 
     def _master_host(self) -> SimHost | None:
         for host in self.hosts.values():
-            if host.agent is not None and host.agent.is_master and host.state in ("running", "maintenance"):
+            if host.agent is not None and host.agent.is_master and host.answers_rpc:
                 return host
         return None
 
@@ -312,19 +313,31 @@ class SimDriver(PoolDriver):
         self._host(server).fs.write_text(path, text)
 
     def _reconcile_services(self, host: SimHost) -> None:
-        """The agent and its heartbeat run only while the services and the heartbeat region are up."""
+        """The cluster stack runs while o2cb has a heartbeat region; the agent daemon while ovs-agent runs."""
         assert self.setup is not None
         if host.state not in ("running", "maintenance") or self.spec is None:
             return
         if self.storage.peek_pooldb() is None:
             return  # the pool is still being configured; agents start at the end of build_pool
-        should_run = self.setup.agent_can_run(host)
-        if host.agent is None and should_run:
-            self._start_agent(host)
-        elif host.agent is not None and not should_run:
+        heartbeat = self.setup.heartbeat_active(host)
+        daemon = self.setup.agent_service_running(host)
+        if host.agent is None:
+            host.agent_daemon = daemon
+            if heartbeat:
+                self._start_agent(host)
+            return
+        if not heartbeat:
             self._mark("leave", host.name, detail="cluster services stopped: the server leaves the cluster")
             agent = host.agent
-            self._execute(host, agent._halt(self.clock.now_ms, False, "cluster services stopped"))
+            self._execute(host, agent.leave_cluster(self.clock.now_ms))
+            host.agent = None
+            host.timers.clear()
+            host.incarnation += 1
+            return
+        if daemon and not host.agent_daemon:
+            host.agent_daemon = True
+            self._execute(host, host.agent.daemon_started(self.clock.now_ms))
+        host.agent_daemon = daemon
 
     # ================================================================================= faults
     def inject(self, fault: FaultKind, servers: Sequence[str]) -> None:
@@ -425,7 +438,8 @@ class SimDriver(PoolDriver):
         self.setup.boot_services(host)
         if rejoin:
             self._mark("rejoin", host.name)
-        if self.setup.agent_can_run(host):
+        host.agent_daemon = self.setup.agent_service_running(host)
+        if self.setup.heartbeat_active(host):
             self._start_agent(host)
 
     def _start_agent(self, host: SimHost) -> None:
@@ -516,7 +530,18 @@ class SimDriver(PoolDriver):
         peer = next((h for h in self.hosts.values() if h.node == e.peer), None)
         if peer is None or not self.net.reachable(host.name, peer.name):
             return
-        self._deliver_later(peer, self.net.latency_ms, ev.Received(host.node, e.message))
+        if not isinstance(e.message, Keepalive) and not host.agent_daemon:
+            return  # the agent daemon is stopped: only the kernel's o2net keepalives go out
+        incarnation = peer.incarnation
+
+        def arrive() -> None:
+            if peer.incarnation != incarnation:
+                return
+            if not isinstance(e.message, Keepalive) and not peer.agent_daemon:
+                return
+            self._deliver_now(peer, ev.Received(host.node, e.message))
+
+        self.clock.after(self.net.latency_ms, arrive)
 
     def _fx_fence(self, host: SimHost, e: fx.Fence) -> None:
         self._mark("fence", host.name, detail=e.reason)

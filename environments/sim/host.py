@@ -29,6 +29,8 @@ class SimHost:
     #: events that arrived while the server was hung, delivered when it resumes
     deferred: list[ev.Event] = field(default_factory=list)
     boot_when_storage_returns: bool = False
+    #: the ovs-agent daemon runs (the o2cb heartbeat can run without it)
+    agent_daemon: bool = True
 
     @property
     def name(self) -> str:
@@ -38,6 +40,11 @@ class SimHost:
     def executing(self) -> bool:
         """Up and not frozen: it can run guests and act."""
         return self.state in ("running", "maintenance") and self.agent is not None
+
+    @property
+    def answers_rpc(self) -> bool:
+        """Its ovs-agent daemon can take commands from the master or the Manager."""
+        return self.executing and self.agent_daemon
 
     def running_guests(self) -> list[str]:
         return sorted(g for g, phase in self.guests.items() if phase == "running")

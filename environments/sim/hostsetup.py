@@ -103,11 +103,12 @@ class SimHostSetup:
         for name in SERVICE_ORDER:
             self.run_tool(host, ["service", name, "start"])
 
-    def agent_can_run(self, host: SimHost) -> bool:
-        """ovs-agent is running and o2cb has an active heartbeat region (configfs)."""
+    def agent_service_running(self, host: SimHost) -> bool:
+        return host.fs.exists("/var/lock/subsys/ovs-agent")
+
+    def heartbeat_active(self, host: SimHost) -> bool:
+        """o2cb is online with an active heartbeat region (configfs), as the kernel shows it."""
         fs = host.fs
-        if not fs.exists("/var/lock/subsys/ovs-agent"):
-            return False
         cluster = boot_cluster(fs, self.pool.context(host.name))
         regions = f"{configfs_cluster_dir(cluster)}/heartbeat"
         return fs.is_dir(regions) and bool(fs.listdir(regions))

@@ -69,6 +69,16 @@ class Coordinator:
             self._server_failed(rec)
         return self._flush()
 
+    def resync(self) -> list[fx.Effect]:
+        """Periodic: servers that heartbeat but never said Hello (an announce lost in a partition)
+        are asked again, and waiting guests get another chance."""
+        me = self.db.servers[self.me].node
+        for rec in self._members():
+            if rec.name in self.live and rec.state in ("joining", "down") and rec.name != self.me:
+                self._send(rec.name, msg.MasterAnnounce(me))
+        self._retry_powered_off()
+        return self._flush()
+
     def on_message(self, message: object) -> list[fx.Effect]:
         handler = {
             msg.Hello: self._on_hello,

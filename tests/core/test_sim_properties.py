@@ -168,8 +168,8 @@ class PoolUnderFaults(RuleBasedStateMachine):
 
 TestPoolUnderFaults = PoolUnderFaults.TestCase
 TestPoolUnderFaults.settings = settings(
-    max_examples=25,
-    stateful_step_count=6,
+    max_examples=80,
+    stateful_step_count=8,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )

@@ -62,13 +62,3 @@ def test_a_guest_still_running_on_its_old_server_is_seen() -> None:
     events = [ev(0, "guest_running", "s1"), ev(60, "guest_running", "s2")]
     assert tl.ran_on_after(events, "vm1", "s1", after_ms=5)
     assert tl.double_runs(events)
-
-
-def test_first_time_filters_by_kind_server_and_time() -> None:
-    events = [
-        TimelineEvent(5, "fence", "s2"),
-        TimelineEvent(9, "fence", "s1"),
-        TimelineEvent(12, "fence", "s2"),
-    ]
-    assert tl.first_time(events, "fence", server="s2", after_ms=6) == 12
-    assert tl.first_time(events, "fence", server="s3") is None

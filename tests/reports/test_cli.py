@@ -79,6 +79,12 @@ def test_check_accepts_well_formed_files(tmp_path: Path) -> None:
     done = cli("check", str(conf))
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == f"{conf}: OK (cluster.conf): 1 cluster(s), 1 node(s), 0 heartbeat region(s)"
+    repos = tmp_path / "repositories"
+    repos.write_text(f"# /etc/ovs/repositories\n{'A' * 32} nfs:/OVS C cluster root\n")
+    done = cli("check", str(repos))
+    assert done.returncode == 0 and "1 repository(ies); cluster root: nfs:/OVS" in done.stdout
+    repos.write_text(f"{'A' * 32} nfs:/OVS X\n")
+    assert_user_error(cli("check", str(repos)), f"{repos}:1: flag must be C (cluster root) or -, got 'X'")
     tab = tmp_path / "mounts"
     tab.write_text("server:/OVS /OVS nfs defaults 0 0\n")
     done = cli("check", str(tab), "--kind", "fstab")

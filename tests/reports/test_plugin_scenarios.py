@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pytest
 from report_helpers import read_report, scenario_rows, statuses
-from sandbox_project import FEATURE_HEAD, SCENARIO_STEPS
+from sandbox_project import CATALOG, FEATURE_HEAD, SCENARIO_STEPS
 
 from conformance.options import derive_seed
 
@@ -133,3 +133,13 @@ def test_fixtures_give_the_driver_its_release_and_seed(pytester: pytest.Pytester
     result = pt.runpytest("test_fixtures.py", "--ovm-release=2.1,3.x")
     result.assert_outcomes(passed=1)
     assert not (pt.path / "reports").exists(), "no scenario ran, so no report is written"
+
+
+def test_a_broken_catalog_stops_collection_with_file_and_line(sandbox: Sandbox) -> None:
+    pt = sandbox()
+    (pt.path / "rules.yaml").write_text(CATALOG.replace("kind: role", "kind: wish"))
+    result = pt.runpytest()
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    result.stdout.fnmatch_lines(["bad rule catalog: *rules.yaml:15: kind of rule HA-MASTER is 'wish'*"])
+    result.stdout.no_fnmatch_line("*Traceback*")
+    assert not (pt.path / "reports").exists()
