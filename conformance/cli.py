@@ -20,6 +20,8 @@ from typing import Any, NoReturn
 from conformance.catalog import Catalog, CatalogError, Rule, load_catalog
 from conformance.options import OptionError, check_environment, new_run_id, parse_releases
 from conformance.report_files import HTML_NAME, JSON_NAME
+from environments.pooldef import PoolDefinitionError, load_pool_definition
+from environments.whatif import Fault, WhatIfError, play, render
 from ovmref.errors import ConfigSyntaxError
 
 USAGE_ERROR = 2
@@ -72,6 +74,17 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("file", type=Path)
     check.add_argument("--kind", choices=tuple(CHECKERS), help="file format (default: from the file name)")
     check.set_defaults(handler=cmd_check)
+    sim = sub.add_parser(
+        "simulate",
+        help="play faults on a pool you describe (YAML) and see where its guests end up",
+        description="What happens to this pool if ...? Builds the pool described in POOL.yaml on the "
+        "simulator, starts its guests, injects each fault in turn (KIND:SERVER, KIND one of crash, hang, "
+        "storage, partition) and prints the HA decisions and where every guest ends up.",
+    )
+    sim.add_argument("pool", type=Path, help="pool definition (see environments/pooldef.py)")
+    sim.add_argument("faults", nargs="*", metavar="KIND:SERVER")
+    sim.add_argument("--seed", type=int, default=1)
+    sim.set_defaults(handler=cmd_simulate)
     return parser
 
 
@@ -85,10 +98,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(args_list)
         handler: Callable[[argparse.Namespace, list[str]], int] = args.handler
         return handler(args, extra)
-    except (CatalogError, ConfigSyntaxError) as exc:  # already `FILE:LINE: problem`
+    except (CatalogError, ConfigSyntaxError, PoolDefinitionError) as exc:  # already `FILE:LINE: problem`
         print(exc, file=sys.stderr)
         return USAGE_ERROR
-    except (UserError, OptionError) as exc:
+    except (UserError, OptionError, WhatIfError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return USAGE_ERROR
     except BrokenPipeError:  # `ovm-conformance rules | head`: stop quietly
@@ -268,6 +281,16 @@ def cmd_check(args: argparse.Namespace, extra: list[str]) -> int:
     summary = CHECKERS[kind](text, str(path))
     print(f"{path}: OK ({kind}): {summary}")
     return 0
+
+
+# ---- simulate -------------------------------------------------------------------------------
+def cmd_simulate(args: argparse.Namespace, extra: list[str]) -> int:
+    _no_extra(extra)
+    definition = load_pool_definition(args.pool)
+    faults = [Fault.parse(f) for f in args.faults]
+    result = play(definition, faults, seed=args.seed)
+    print(render(result))
+    return 1 if result.violations else 0
 
 
 def _no_extra(extra: list[str]) -> None:
