@@ -94,7 +94,7 @@ class Agent:
         if self.master_node == self.node:
             out.append(fx.AcquireLease(MASTER_LEASE, self.node, self.generation, None, "master:initial"))
         elif self.master_node is not None:
-            out.append(fx.Send(self.master_node, self._hello()))
+            out.append(fx.Send(self.master_node, self._hello(started=True)))
         return self._run(out, now_ms)
 
     def handle(self, now_ms: int, event: ev.Event) -> list[fx.Effect]:
@@ -126,7 +126,7 @@ class Agent:
         """`service ovs-agent start` after a stop: tell the master what runs here."""
         if self.fenced or self.halted:
             return []
-        return self._run(self._to_master(self._hello()), now_ms)
+        return self._run(self._to_master(self._hello(started=True)), now_ms)
 
     # ---- dispatch ------------------------------------------------------------------------
     def _handle(self, now: int, event: ev.Event) -> list[fx.Effect]:
@@ -285,10 +285,9 @@ class Agent:
             return [fx.Record("lost_report", f"no server pool master to tell: {message!r}")]
         return [fx.Send(self.master_node, message)]
 
-    def _hello(self) -> msg.Hello:
-        return msg.Hello(
-            self.node, self.generation, tuple(sorted(g for g, p in self.guests.items() if p == "running"))
-        )
+    def _hello(self, started: bool = False) -> msg.Hello:
+        running = tuple(sorted(g for g, p in self.guests.items() if p == "running"))
+        return msg.Hello(self.node, self.generation, running, started)
 
     # ---- messages ------------------------------------------------------------------------
     def _on_message(self, now: int, peer: int, m: object) -> list[fx.Effect]:

@@ -120,6 +120,14 @@ class Record:
 
 
 @dataclass(frozen=True)
+class Propagate:
+    """Copy the master's cluster.conf and repository list to a server whose agent started
+    ("When an Oracle VM Agent is started in the server pool, this propagation is repeated")."""
+
+    node: int
+
+
+@dataclass(frozen=True)
 class Reply:
     """Answer to a ManagerRequest (the Manager shows `message` when not ok)."""
 
@@ -152,4 +160,5 @@ Effect = (
     | Record
     | Reply
     | Halt
+    | Propagate
 )

@@ -42,7 +42,8 @@ from ovmref.release import Release
 from ovmref.timing import O2CBTimings
 
 IO_MS = 1  # latency of a storage operation
-MIGRATION_MS = 200  # a live-migrated guest resumes on the target after this long
+MIGRATION_MS = 200
+COMMAND_MS = 100  # virtual time a host command takes  # a live-migrated guest resumes on the target after this long
 
 
 class SimDriver(PoolDriver):
@@ -304,6 +305,8 @@ class SimDriver(PoolDriver):
         result = self.setup.run_tool(host, list(argv))
         self._mark("command", server, detail=f"{' '.join(argv)} -> rc {result.rc}")
         self._reconcile_services(host)
+        if self.storage.peek_pooldb() is not None:
+            self.advance(COMMAND_MS)  # a command takes a moment; what it triggers on the network settles
         return result
 
     def read_file(self, server: str, path: str) -> str | None:
@@ -619,6 +622,14 @@ class SimDriver(PoolDriver):
 
             self.clock.after(self.timings.reboot_ms, reboot)
 
+    def _fx_propagate(self, host: SimHost, e: fx.Propagate) -> None:
+        assert self.setup is not None
+        target = next((h for h in self.hosts.values() if h.node == e.node), None)
+        if target is not None and target.state in ("running", "maintenance") and \
+                self.net.reachable(host.name, target.name):
+            self.setup.propagate(host.name, target.name)
+            self._mark("propagate", host.name, detail=f"cluster.conf and repositories to {target.name}")
+
     _handlers: ClassVar[dict[type, Callable[[SimDriver, SimHost, Any], None]]] = {
         fx.SetTimer: _fx_set_timer,
         fx.CancelTimer: _fx_cancel_timer,
@@ -635,6 +646,7 @@ class SimDriver(PoolDriver):
         fx.Record: _fx_record,
         fx.Reply: _fx_reply,
         fx.Halt: _fx_halt,
+        fx.Propagate: _fx_propagate,
     }
 
     # ===================================================================== time and observation

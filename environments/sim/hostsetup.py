@@ -21,6 +21,7 @@ from ovmref.hostfs import MemoryHostFS
 from ovmref.prereq import Finding, check_pool
 from ovmref.release import Release
 from ovmref.storage.layout import configfs_cluster_dir
+from ovmref.storage.repositories import REPOSITORIES, REPOSITORIES_OPTIONS
 from ovmref.tools.cluster_configure import generate_cluster_conf
 from ovmref.tools.storage_ops import boot_cluster
 
@@ -90,6 +91,14 @@ class SimHostSetup:
                     f"{(result.stderr or result.stdout).strip()}",
                 )
         return OpResult(True)
+
+    def propagate(self, source: str, target: str) -> None:
+        """The master's agent copies cluster.conf and the repository list to a server."""
+        src = self.pool.hosts[source]
+        for path in (CLUSTER_CONF, REPOSITORIES, REPOSITORIES_OPTIONS):
+            text = src.read_text(path)
+            if text is not None:
+                self.pool.hosts[target].write_text(path, text)
 
     def run_tool(self, host: SimHost, argv: list[str]) -> CommandResult:
         ctx = self.pool.context(host.name, now_s=EPOCH_S + self.clock.now_ms // 1000)

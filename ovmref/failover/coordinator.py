@@ -204,6 +204,8 @@ class Coordinator:
         if rec is None or rec.state == "deleted":
             return
         rec.generation = m.generation
+        if m.started and rec.name != self.me:
+            self._out.append(fx.Propagate(rec.node))
         if rec.state in ("joining", "down", "shutdown", "active"):
             if rec.state == "shutdown" and not rec.drain_restart:
                 return

@@ -76,6 +76,7 @@ class Hello:
     node: int
     generation: int
     guests: tuple[str, ...]
+    started: bool = False  # the agent has just started (boot or `service ovs-agent start`)
 
 
 @dataclass(frozen=True)
