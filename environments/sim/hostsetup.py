@@ -8,7 +8,6 @@ would, and `run()` executes the same tool code the real environments ship.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -48,7 +47,12 @@ class SimHostSetup:
         infos = [server_info(s, n) for n, s in enumerate(spec.servers)]
         masters = [s.name for s in spec.servers if "master" in s.roles] or [spec.servers[0].name]
         self.pool = MemoryPool(
-            release, infos, storage_kind=spec.storage, cluster_root=spec.cluster_root, master=masters[0]
+            release,
+            infos,
+            storage_kind=spec.storage,
+            cluster_root=spec.cluster_root,
+            master=masters[0],
+            node_slots=spec.node_slots,
         )
 
     def install(self, spec: ServerSpec, node: int) -> MemoryHostFS:
@@ -125,5 +129,4 @@ class SimHostSetup:
     def verify(self, servers: Sequence[str]) -> list[Finding]:
         """What the Manager checks when HA is enabled on the pool ("The server pool setup is verified")."""
         hosts = {name: self.pool.hosts[name] for name in servers}
-        facts = dataclasses.replace(self.pool.facts(), node_slots=self.spec.node_slots)
-        return check_pool(hosts, self.release, facts)
+        return check_pool(hosts, self.release, self.pool.facts())

@@ -36,6 +36,7 @@ LOCAL_OVS_DEVICE = "/dev/sda3"  # the installer's local OCFS2 /OVS partition
 LOCAL_OCFS2_OPTIONS = "rw,heartbeat=none"
 OVS_SUBDIRS = ("iso_pool", "publish_pool", "running_pool", "seed_pool", "sharedDisk")
 NSSWITCH_TEXT = "passwd:     files\nshadow:     files\ngroup:      files\nhosts:      files dns\n"
+TMP = "/tmp"
 DEFAULT_CLUSTER = "ocfs2"  # the white paper's sample cluster.conf
 
 
@@ -73,6 +74,7 @@ def install_server(
     fs.write_text(AGENT_INI, "[server]\nssl=enable\nport=8899\n")
     fs.write_text(REPOSITORIES, render_repositories(RepositoryList()))
     fs.mkdir(OVS)
+    fs.mkdir(TMP)  # where ovs-cluster-check --alter-fstab backs up /etc/fstab
     fstab = [
         MountEntry("LABEL=/", "/", "ext3", "defaults", 1, 1),
         MountEntry("LABEL=/boot", "/boot", "ext3", "defaults", 1, 2),

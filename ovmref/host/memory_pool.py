@@ -1,7 +1,7 @@
 """A pool of in-memory Oracle VM Servers, installed and clustered the documented way.
 
 Installs each server (install_server), gives each its view of storage (the
-shared cluster root plus its own local disk), and runs the documented HA
+site's shared storage, with the cluster root, plus its own local disk), and runs the documented HA
 procedure (ha_setup_commands) through run_tool. The simulator and the host
 tests build pools with it; breaking one file afterwards is how a test shows
 that a prerequisite catches exactly that mistake.
@@ -18,7 +18,20 @@ from ovmref.host.procedure import ha_setup_commands
 from ovmref.hostfs import HostFS, MemoryHostFS
 from ovmref.prereq import PoolFacts, PoolMemberFacts
 from ovmref.release import Release
-from ovmref.storage.shared import SharedVolume, StorageMap
+from ovmref.storage.layout import HEARTBEAT_FILE_NAME, is_nfs_source
+from ovmref.storage.shared import (
+    OCFS2_MAX_SLOTS,
+    ORACLE_HEARTBEAT_BLOCK,
+    ORACLE_HEARTBEAT_CLUSTER,
+    ORACLE_HEARTBEAT_LABEL,
+    ORACLE_NODE_SLOTS,
+    Ocfs2Format,
+    SharedVolume,
+    SiteStorage,
+    StorageMap,
+    new_ocfs2_uuid,
+)
+from ovmref.storage.volume_files import volume_file
 from ovmref.tools.context import PoolMember, ToolContext, ToolResult
 from ovmref.tools.dispatch import run_tool
 
@@ -63,9 +76,12 @@ class MemoryPool:
         cluster_name: str | None = None,
         local_ovs: bool = True,
         heartbeat_formatter: Callable[[HostFS, str], None] = blank_heartbeat_file,
+        node_slots: int = ORACLE_NODE_SLOTS,
     ) -> None:
         if name_service not in ("files", "dns"):
             raise ValueError(f"name_service must be files or dns, got {name_service!r}")
+        if not 1 <= node_slots <= OCFS2_MAX_SLOTS:
+            raise ValueError(f"node_slots must be between 1 and {OCFS2_MAX_SLOTS}, got {node_slots}")
         self.release = release
         self.servers = {s.name: s for s in servers}
         self.storage_kind = storage_kind
@@ -75,7 +91,10 @@ class MemoryPool:
         self.local_ovs = local_ovs
         self.dns_zone = {s.fqdn: s.ip for s in servers}
         self.name_service = name_service
-        self.root_volume = SharedVolume.create(self.cluster_root)
+        self.default_node_slots = node_slots
+        self.root_volume = SharedVolume.create(self.cluster_root, node_slots=node_slots, formatted=True)
+        nfs_host = self.cluster_root.split(":/", 1)[0] if is_nfs_source(self.cluster_root) else None
+        self.site = SiteStorage(nfs_host, [self.root_volume])
         self.hosts: dict[str, MemoryHostFS] = {}
         self.storage: dict[str, StorageMap] = {}
         self._formatter = heartbeat_formatter
@@ -98,7 +117,7 @@ class MemoryPool:
             local_disk=local.tree,
         )
         self.hosts[s.name] = fs
-        self.storage[s.name] = StorageMap([self.root_volume], local=[local])
+        self.storage[s.name] = StorageMap([self.root_volume], local=[local], site=self.site)
 
     def add_server(self, info: ServerInfo) -> MemoryHostFS:
         """Install one more server (not yet in the cluster) and make it a member.
@@ -125,14 +144,13 @@ class MemoryPool:
 
     def context(self, server: str, *, now_s: int = 1_240_000_000) -> ToolContext:
         s = self.servers[server]
-        fs = self.hosts[server]
         return ToolContext(
             hostname=s.name,
             fqdn=s.fqdn,
             ip=s.ip,
             release=self.release,
             storage=self.storage[server],
-            format_heartbeat_file=lambda path: self._formatter(fs, path),
+            format_heartbeat_file=lambda path: self._format_heartbeat_file(server, path),
             is_master=server == self.master,
             members=self.members,
             propagate=self._propagate,
@@ -140,6 +158,25 @@ class MemoryPool:
             dns_zone=self.dns_zone,
             cluster_name=self.cluster_name,
         )
+
+    def _format_heartbeat_file(self, server: str, path: str) -> None:
+        """The heartbeat-file port: format with the pool's formatter, then record on the volume
+        holding the file the white paper's parameters (-L server_pool_hb -b 2k -C 4k) with the
+        pool's node slots. mkfs.ocfs2 records its own options over this."""
+        fs = self.hosts[server]
+        self._formatter(fs, path)
+        held = volume_file(fs, self.storage[server], path)
+        if held is None:
+            return
+        volume, inner = held
+        fmt = Ocfs2Format(
+            new_ocfs2_uuid(volume.source, inner, server, path),
+            ORACLE_HEARTBEAT_LABEL,
+            self.default_node_slots,
+            ORACLE_HEARTBEAT_BLOCK,
+            ORACLE_HEARTBEAT_CLUSTER,
+        )
+        volume.ocfs2.format_file(inner, fmt)
 
     def _propagate(self, server: str, path: str, text: str) -> None:
         self.hosts[server].write_text(path, text)
@@ -170,10 +207,24 @@ class MemoryPool:
                 )
         return transcript
 
+    @property
+    def node_slots(self) -> int:
+        """The cluster root's node slots as last formatted: its OCFS2 file system, or on NFS the
+        heartbeat file's (mkfs.ocfs2 -N, or the constructor's count when the pool's formatter made
+        it, also used for a file written behind the tools' back). A block cluster root wiped by dd
+        has no slots at all."""
+        root = self.root_volume
+        if root.nfs:
+            hb = root.ocfs2.file(f"/{HEARTBEAT_FILE_NAME}")
+            return hb.node_slots if hb is not None else self.default_node_slots
+        device = root.ocfs2.device
+        return device.node_slots if device is not None else 0
+
     def facts(self) -> PoolFacts:
         return PoolFacts(
             cluster_root=self.cluster_root,
             storage_kind=self.storage_kind,
             members=[PoolMemberFacts(s.name, s.fqdn, s.ip) for s in self.servers.values()],
             dns_zone=self.dns_zone,
+            node_slots=self.node_slots,
         )

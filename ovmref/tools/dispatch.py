@@ -17,8 +17,10 @@ from ovmref.hostfs import HostFS
 from ovmref.tools.cluster_check import cluster_check
 from ovmref.tools.cluster_configure import cluster_configure
 from ovmref.tools.context import ToolContext, ToolError, ToolResult
+from ovmref.tools.dd import dd
 from ovmref.tools.hbctl import hb_ctl
 from ovmref.tools.makerepo import makerepo
+from ovmref.tools.mkfs import mkfs_ocfs2
 from ovmref.tools.service import service
 from ovmref.tools.shell import cat, hostname, mount_list, umount
 
@@ -30,6 +32,8 @@ TOOLS: dict[str, Tool] = {
     "ovs-cluster-check": cluster_check,
     "service": service,
     "ocfs2_hb_ctl": hb_ctl,
+    "mkfs.ocfs2": mkfs_ocfs2,
+    "dd": dd,
     "umount": umount,
     "mount": mount_list,
     "cat": cat,

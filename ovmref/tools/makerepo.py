@@ -25,6 +25,7 @@ from ovmref.tools.storage_ops import (
     mount_repository,
     mountpoint_for,
     reach,
+    require_file_system,
     save_repositories,
 )
 
@@ -58,6 +59,7 @@ def _add_global_region(fs: HostFS, region: str) -> str | None:
 def makerepo(fs: HostFS, args: list[str], ctx: ToolContext) -> ToolResult:
     source, cluster_root, description = _parse(args)
     volume = reach(ctx, source)
+    require_file_system(volume)
     repos = load_repositories(fs)
     if cluster_root:
         local = local_ovs_mount(fs, ctx)

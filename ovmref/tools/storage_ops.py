@@ -54,6 +54,14 @@ def reach(ctx: ToolContext, source: str) -> SharedVolume:
     return volume
 
 
+def require_file_system(volume: SharedVolume) -> None:
+    """mount.ocfs2 finds no superblock on a LUN nobody formatted (or one dd wiped)."""
+    if not volume.formatted:
+        raise ToolError(
+            f"mount.ocfs2: {volume.source} holds no OCFS2 file system: format it with mkfs.ocfs2 first"
+        )
+
+
 def mountpoint_for(release: Release, repo: Repository) -> str:
     if repo.cluster_root:
         return cluster_root_mountpoint(release, repo.uuid)
@@ -89,6 +97,7 @@ def mount_repository(fs: HostFS, ctx: ToolContext, repo: Repository) -> str:
             raise ToolError(f"{target} is busy: {current.source} is mounted there")
         return f"{repo.source} already mounted on {target}"
     volume = reach(ctx, repo.source)
+    require_file_system(volume)
     if not volume.nfs and not volume.local_disk and not ServiceTable(fs).is_running("o2cb"):
         raise ToolError(
             f"mount.ocfs2: cluster stack is not running: start o2cb before mounting {repo.source}"
