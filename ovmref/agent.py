@@ -25,7 +25,7 @@ from ovmref.heartbeat.membership import NodeDown, NodeUp
 from ovmref.heartbeat.network import Keepalive
 from ovmref.lease import ANY_GENERATION
 from ovmref.release import Release
-from ovmref.timing import O2CBTimings
+from ovmref.timing import LIVE_THRESHOLD, O2CBTimings
 
 MASTER_LEASE = "master"
 SYNC_ITERATIONS = 5  # how often the master re-announces itself to servers that never said Hello
@@ -74,6 +74,9 @@ class Agent:
         self.halted = False
         self._leaving = False
         self._pending: dict[str, tuple[int, int]] = {}  # guest -> (memory, vcpus) awaiting a lease
+        self._started_ms = 0
+        self.joined = False  # joined the cluster's lock domain: may take the master role and run guests
+        self._peer_gen: dict[int, int] = {}  # generation of each peer's incarnation while it was live
 
     # ---- observation ---------------------------------------------------------------------
     @property
@@ -90,17 +93,36 @@ class Agent:
     # ---- entry points --------------------------------------------------------------------
     def start(self, now_ms: int) -> list[fx.Effect]:
         """The agent (and the o2cb heartbeat under it) starts on a booted server."""
-        out = self._cluster(self.cluster.start(now_ms), now_ms)
-        if self.master_node == self.node:
-            out.append(fx.AcquireLease(MASTER_LEASE, self.node, self.generation, None, "master:initial"))
-        elif self.master_node is not None:
-            out.append(fx.Send(self.master_node, self._hello(started=True)))
-        return self._run(out, now_ms)
+        self._started_ms = now_ms
+        return self._run(self._cluster(self.cluster.start(now_ms), now_ms), now_ms)
 
     def handle(self, now_ms: int, event: ev.Event) -> list[fx.Effect]:
         if self.fenced or self.halted:
             return []
-        return self._run(self._handle(now_ms, event), now_ms)
+        out = self._handle(now_ms, event)
+        if not self.joined and not self.fenced and not self.halted and self._domain_ready(now_ms):
+            out += self._join()
+        return self._run(out, now_ms)
+
+    def _domain_ready(self, now: int) -> bool:
+        """Joined the cluster's lock domain: own heartbeat seen, every live peer seen long enough to
+        be live, and a network connection to each of them (a node that reboots into a partition
+        sees its peers on disk but cannot reach them, so it cannot mount or run anything)."""
+        if now - self._started_ms < (LIVE_THRESHOLD + 1) * self.timings.iteration_ms:
+            return False
+        live = self.cluster.live_nodes
+        return self.node in live and (live - {self.node}) <= self.cluster.connected
+
+    def _join(self) -> list[fx.Effect]:
+        self.joined = True
+        out: list[fx.Effect] = [fx.Record("joined", f"{self.name} joined the cluster domain")]
+        if self.master_node == self.node:
+            # the lease may still name this server's previous incarnation (it rebooted): take it back
+            out.append(fx.AcquireLease(MASTER_LEASE, self.node, self.generation, (self.node, ANY_GENERATION),
+                                       "master:initial"))
+        elif self.master_node is not None:
+            out.append(fx.Send(self.master_node, self._hello(started=True)))
+        return out
 
     def add_peer(self, node: int, name: str) -> None:
         """A server added to the pool: cluster.conf gained a node (propagated by the master)."""
@@ -124,7 +146,7 @@ class Agent:
 
     def daemon_started(self, now_ms: int) -> list[fx.Effect]:
         """`service ovs-agent start` after a stop: tell the master what runs here."""
-        if self.fenced or self.halted:
+        if self.fenced or self.halted or not self.joined:
             return []
         return self._run(self._to_master(self._hello(started=True)), now_ms)
 
@@ -133,6 +155,8 @@ class Agent:
         if isinstance(event, ev.TimerFired):
             if event.name.startswith("o2cb."):
                 return self._cluster(self.cluster.handle(now, event), now)
+            if event.name == "agent.settled":
+                return self.coordinator.judge_absent(self.live_servers()) if self.coordinator else []
             if event.name == "agent.sync":
                 if self.coordinator is None:
                     return []
@@ -221,13 +245,15 @@ class Agent:
                         MASTER_LEASE,
                         self.node,
                         self.generation,
-                        (change.node, ANY_GENERATION),
+                        # exactly the incarnation judged dead: a master that rebooted meanwhile keeps it
+                        (change.node, self._peer_gen.get(change.node, ANY_GENERATION)),
                         "master:takeover",
                     )
                 )
         return out
 
     def _node_up(self, change: NodeUp) -> list[fx.Effect]:
+        self._peer_gen[change.node] = self.cluster.peer_generation(change.node)
         if self.coordinator is None:
             return []
         name = self.node_names.get(change.node)
@@ -245,8 +271,13 @@ class Agent:
             return []
         self.master_node = self.node
         self.coordinator = Coordinator(db, self.name)
-        out = self.coordinator.become_master(self.live_servers())
-        return [*out, *self.coordinator.on_message(self._hello()), self._sync_timer(now)]
+        settled_at = self._started_ms + (self.timings.dead_threshold + 1) * self.timings.iteration_ms
+        settled = now >= settled_at
+        out = self.coordinator.become_master(self.live_servers(), view_settled=settled)
+        out += self.coordinator.on_message(self._hello())
+        if not settled:
+            out.append(fx.SetTimer("agent.settled", settled_at))
+        return [*out, self._sync_timer(now)]
 
     def _sync_timer(self, now: int) -> fx.SetTimer:
         return fx.SetTimer("agent.sync", now + SYNC_ITERATIONS * self.timings.iteration_ms)
@@ -338,6 +369,8 @@ class Agent:
             )
         if self._leaving:
             return self._to_master(msg.StartFailed(guest, self.node, "server is shutting down"))
+        if not self.joined:
+            return self._to_master(msg.StartFailed(guest, self.node, "not yet joined to the cluster domain"))
         self._pending[guest] = (memory, vcpus)
         return [fx.AcquireLease(guest_lease(guest), self.node, self.generation, expect, f"{how}:{guest}")]
 

@@ -42,8 +42,8 @@ from ovmref.release import Release
 from ovmref.timing import O2CBTimings
 
 IO_MS = 1  # latency of a storage operation
-MIGRATION_MS = 200
-COMMAND_MS = 100  # virtual time a host command takes  # a live-migrated guest resumes on the target after this long
+MIGRATION_MS = 200  # a live-migrated guest resumes on the target after this long
+COMMAND_MS = 100  # virtual time a host command takes
 
 
 class SimDriver(PoolDriver):

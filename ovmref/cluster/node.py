@@ -85,6 +85,10 @@ class ClusterNode:
     def quorum(self) -> Quorum:
         return self._quorum
 
+    def peer_generation(self, node: int) -> int:
+        """The generation of the incarnation last read in `node`'s heartbeat slot."""
+        return self._disk.generation_of(node)
+
     def add_peer(self, node: int) -> None:
         """A server joined the pool: cluster.conf gained `node` (o2cb_ctl -C -i ... on every member)."""
         self._disk.add_node(node)

@@ -18,7 +18,6 @@ from ovmref.failover import messages as msg
 from ovmref.failover import requests as rq
 from ovmref.failover.placement import choose_server
 from ovmref.failover.pooldb import GuestRecord, PoolDB, ServerRecord
-from ovmref.lease import ANY_GENERATION
 from ovmref.release import Release
 
 _ACTIVE_GUEST = ("running", "starting", "migrating")
@@ -33,10 +32,19 @@ class Coordinator:
         self.live: set[str] = set()
         self._out: list[fx.Effect] = []
         self._dirty = False
+        self._start_age: dict[str, int] = {}  # resync periods a guest has been starting
 
     # ---- entry points (each returns the effects to carry out) ---------------------------
-    def become_master(self, live: Iterable[str]) -> list[fx.Effect]:
-        """Take the role: announce it, treat servers missing from the heartbeat view as failed."""
+    def become_master(self, live: Iterable[str], *, view_settled: bool = True) -> list[fx.Effect]:
+        """Take the role and announce it.
+
+        Servers missing from the heartbeat view count as failed only once the
+        view is settled: this server has read the region for longer than the
+        dead threshold, so an absent server's slot has been still that long
+        (the same judgement o2hb makes). A master that has just booted must
+        wait for that (`judge_absent` later), or it would restart guests that
+        are running on servers it simply has not seen yet.
+        """
         self.live = set(live) | {self.me}
         self.db.master = self.me
         for rec in self.db.servers.values():
@@ -46,14 +54,24 @@ class Coordinator:
         for rec in self._members():
             if rec.name != self.me:
                 self._send(rec.name, msg.MasterAnnounce(self.db.servers[self.me].node))
-        me = self.db.servers[self.me]
-        me.state = "active"
-        for rec in list(self._members()):
-            if rec.name not in self.live and rec.state in ("active", "draining"):
-                self._server_failed(rec)
+        self.db.servers[self.me].state = "active"
+        if view_settled:
+            self._fail_absent()
         self._retry_powered_off()
         self._dirty = True
         return self._flush()
+
+    def judge_absent(self, live: Iterable[str]) -> list[fx.Effect]:
+        """The heartbeat view has settled: servers still absent from it have failed."""
+        self.live = set(live) | {self.me}
+        self._fail_absent()
+        self._retry_powered_off()
+        return self._flush()
+
+    def _fail_absent(self) -> None:
+        for rec in list(self._members()):
+            if rec.name not in self.live and rec.state in ("active", "draining"):
+                self._server_failed(rec)
 
     def node_up(self, server: str) -> list[fx.Effect]:
         self.live.add(server)
@@ -76,8 +94,23 @@ class Coordinator:
         for rec in self._members():
             if rec.name in self.live and rec.state in ("joining", "down") and rec.name != self.me:
                 self._send(rec.name, msg.MasterAnnounce(me))
+        self._resend_stale_starts()
         self._retry_powered_off()
         return self._flush()
+
+    def _resend_stale_starts(self) -> None:
+        """A start command lost on the way (a partition, a master change) is sent again;
+        agents treat a repeated command as the same one."""
+        starting = {g.name for g in self.db.guests.values() if g.state == "starting"}
+        for name in list(self._start_age):
+            if name not in starting:
+                del self._start_age[name]
+        for name in sorted(starting):
+            age = self._start_age.get(name, 0) + 1
+            self._start_age[name] = age
+            g = self.db.guests[name]
+            if age >= 2 and g.server is not None and g.server in self.live:
+                self._send(g.server, msg.StartGuestCmd(g.name, g.memory_mb, g.vcpus, g.recover_from))
 
     def on_message(self, message: object) -> list[fx.Effect]:
         handler = {
@@ -138,11 +171,11 @@ class Coordinator:
             if g.state not in _ACTIVE_GUEST:
                 continue
             if self.db.ha_protected(g):
-                self._restart(g, expect_node=rec.node)
+                self._restart(g, expect=(rec.node, rec.generation))
             else:
                 self._set_stopped(g, f"{rec.name} failed; HA not enabled on both pool and guest")
 
-    def _restart(self, g: GuestRecord, expect_node: int | None) -> None:
+    def _restart(self, g: GuestRecord, expect: tuple[int, int] | None) -> None:
         """Restart an HA guest elsewhere, or power it off until a server is available."""
         old = g.server
         g.server = None
@@ -151,7 +184,7 @@ class Coordinator:
         self._dirty = True
         if target is None:
             g.state = "powered_off"
-            g.recover_from = expect_node
+            g.recover_from = expect
             self._record(
                 "guest_powered_off",
                 "no preferred or available server with enough resources: powered off until one is",
@@ -159,14 +192,13 @@ class Coordinator:
             )
             return
         g.restarts += 1
-        self._start_on(g, target, expect=(expect_node, ANY_GENERATION) if expect_node is not None else None)
+        self._start_on(g, target, expect=expect)
         self._record(
             "restart", f"restarting {g.name} on {target} (was on {old})", guest=g.name, server=target
         )
 
     def _start_on(self, g: GuestRecord, target: str, expect: tuple[int, int] | None) -> None:
-        if expect is None:
-            g.recover_from = None
+        g.recover_from = expect  # kept for a resend of this very command
         g.server = target
         g.state = "starting"
         self._send(target, msg.StartGuestCmd(g.name, g.memory_mb, g.vcpus, expect))
@@ -181,8 +213,7 @@ class Coordinator:
             target = self._place(g)
             if target is not None:
                 g.restarts += 1
-                dead = g.recover_from
-                self._start_on(g, target, expect=(dead, ANY_GENERATION) if dead is not None else None)
+                self._start_on(g, target, expect=g.recover_from)
                 self._record(
                     "restart",
                     f"{g.name} restarted on {target} now that a server is available",
@@ -203,6 +234,7 @@ class Coordinator:
         rec = self.db.server_by_node(m.node)
         if rec is None or rec.state == "deleted":
             return
+        previous = (rec.node, rec.generation)  # the incarnation that may still hold leases
         rec.generation = m.generation
         if m.started and rec.name != self.me:
             self._out.append(fx.Propagate(rec.node))
@@ -220,7 +252,7 @@ class Coordinator:
             if g.state == "running" and g.name not in reported:
                 # the server came back without it (rebooted): it is not running anywhere
                 if self.db.ha_protected(g):
-                    self._restart(g, expect_node=rec.node)
+                    self._restart(g, expect=previous if previous[1] != m.generation else None)
                 else:
                     self._set_stopped(g, f"{rec.name} no longer runs it")
         self._dirty = True
@@ -244,7 +276,7 @@ class Coordinator:
             return
         if g.restart_elsewhere and self.db.ha_protected(g):
             g.restart_elsewhere = False
-            self._restart(g, expect_node=None)
+            self._restart(g, expect=None)
         else:
             g.server, g.state, g.restart_elsewhere = None, "stopped", False
             self._dirty = True

@@ -45,8 +45,9 @@ class GuestRecord:
     restarts: int = 0
     # a guest stopped on a draining server that is to be restarted elsewhere
     restart_elsewhere: bool = False
-    # node whose (dead) incarnation may still hold the guest's lease: a later restart takes it over
-    recover_from: int | None = None
+    # (node, generation) of the dead incarnation that may still hold the guest's lease:
+    # a later restart takes the lease over from exactly that holder
+    recover_from: tuple[int, int] | None = None
 
 
 @dataclass

@@ -75,6 +75,11 @@ class DiskHeartbeat:
         self._notes: list[str] = []
 
     # ---- what peers and the agent ask ----------------------------------------------
+    def generation_of(self, node: int) -> int:
+        """The generation last read in `node`'s slot (0 when none or after a clean leave)."""
+        slot = self._slots.get(node)
+        return slot.last_generation if slot is not None else 0
+
     @property
     def live_nodes(self) -> frozenset[int]:
         return frozenset(n for n, s in self._slots.items() if s.live)
