@@ -1,43 +1,82 @@
-"""Safety and liveness properties checked on any environment's timeline.
+"""Safety facts read off any environment's timeline: where each guest really ran, and when.
 
 Driver-agnostic: they read only TimelineEvents, so the simulator, real
-processes and containers are judged by the same code.
+processes and containers are judged by the same code ("a guest never runs
+on two servers at once" is checked here, for steps and property tests alike).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from environments.model import TimelineEvent
 
 
 @dataclass(frozen=True)
-class Overlap:
+class RunInterval:
+    """A guest running on one server from `start_ms` until `end_ms` (None: still running)."""
+
     guest: str
-    first: str
-    second: str
-    t_ms: int
+    server: str
+    start_ms: int
+    end_ms: int | None
 
-    def __str__(self) -> str:
-        return f"{self.guest} ran on {self.first} and {self.second} at once (t={self.t_ms / 1000:.3f} s)"
+    def overlaps(self, other: RunInterval) -> bool:
+        """True when both ran at some common instant of positive length."""
+        if not (self.lasted and other.lasted):
+            return False
+        end_a = self.end_ms if self.end_ms is not None else float("inf")
+        end_b = other.end_ms if other.end_ms is not None else float("inf")
+        return self.start_ms < end_b and other.start_ms < end_a
+
+    @property
+    def lasted(self) -> bool:
+        return self.end_ms is None or self.end_ms > self.start_ms
 
 
-def double_runs(timeline: Iterable[TimelineEvent]) -> list[Overlap]:
-    """Every instant a guest was running on two servers (guest_running .. guest_stop per server)."""
-    running: dict[str, set[str]] = {}
-    found: list[Overlap] = []
-    for e in sorted(timeline, key=lambda x: x.t_ms):  # stable: same-instant order is kept
+def run_intervals(events: Iterable[TimelineEvent]) -> list[RunInterval]:
+    """Per guest and server: from `guest_running` to the next `guest_stop` of that guest on that server."""
+    open_at: dict[tuple[str, str], int] = {}
+    done: list[RunInterval] = []
+    for e in sorted(events, key=lambda e: e.t_ms):
         if e.guest is None or e.server is None:
             continue
-        where = running.setdefault(e.guest, set())
-        if e.kind == "guest_running":
-            others = where - {e.server}
-            found.extend(Overlap(e.guest, other, e.server, e.t_ms) for other in sorted(others))
-            where.add(e.server)
-        elif e.kind == "guest_stop":
-            where.discard(e.server)
-    return found
+        key = (e.guest, e.server)
+        if e.kind == "guest_running" and key not in open_at:
+            open_at[key] = e.t_ms
+        elif e.kind == "guest_stop" and key in open_at:
+            done.append(RunInterval(e.guest, e.server, open_at.pop(key), e.t_ms))
+    done.extend(RunInterval(g, s, t, None) for (g, s), t in open_at.items())
+    return sorted(done, key=lambda i: (i.guest, i.start_ms, i.server))
+
+
+def double_runs(events: Iterable[TimelineEvent]) -> list[tuple[RunInterval, RunInterval]]:
+    """Every pair of intervals in which one guest ran on two servers at the same time."""
+    by_guest: dict[str, list[RunInterval]] = {}
+    for interval in run_intervals(events):
+        by_guest.setdefault(interval.guest, []).append(interval)
+    clashes: list[tuple[RunInterval, RunInterval]] = []
+    for intervals in by_guest.values():
+        for i, a in enumerate(intervals):
+            clashes.extend((a, b) for b in intervals[i + 1 :] if a.server != b.server and a.overlaps(b))
+    return clashes
+
+
+def ran_on_after(
+    events: Sequence[TimelineEvent], guest: str, server: str, after_ms: int
+) -> list[RunInterval]:
+    """Intervals of positive length in which `guest` ran on `server` at some instant after `after_ms`."""
+    return [
+        i
+        for i in run_intervals(events)
+        if i.guest == guest and i.server == server and i.lasted and (i.end_ms is None or i.end_ms > after_ms)
+    ]
+
+
+def describe(interval: RunInterval) -> str:
+    end = "still running" if interval.end_ms is None else f"{interval.end_ms} ms"
+    return f"{interval.guest} on {interval.server} from {interval.start_ms} ms to {end}"
 
 
 def first_time(

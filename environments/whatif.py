@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from environments.invariants import double_runs
+from environments.invariants import describe, double_runs
 from environments.model import FaultKind, PoolState
 from environments.pooldef import PoolDefinition
 from environments.sim.driver import SimDriver
@@ -78,7 +78,7 @@ def play(definition: PoolDefinition, faults: Sequence[Fault], seed: int = 1) -> 
                 what = f"{e.guest}: " if e.guest else ""
                 lines.append(f"  {(e.t_ms - start) / 1000:6.1f} s  {e.kind:<19} {what}{e.detail}")
     after = driver.observe()
-    violations = tuple(str(v) for v in double_runs(driver.timeline()))
+    violations = tuple(f"{describe(a)} overlaps {describe(b)}" for a, b in double_runs(driver.timeline()))
     return WhatIfResult(before, after, tuple(lines), violations)
 
 

@@ -12,9 +12,9 @@ from collections.abc import Callable
 import pytest
 from pytest_bdd import parsers, then
 
+from environments import invariants as tl
 from environments.base import PoolDriver
 from environments.model import GuestState, PoolState
-from steps import timeline as tl
 from steps.records import (
     SERVER,
     Fault,

@@ -3,19 +3,15 @@ from environments.model import TimelineEvent as E
 
 
 def test_overlap_is_found_and_handover_is_not() -> None:
-    clean = [
-        E(0, "guest_running", "s1", "vm1"),
-        E(10, "guest_stop", "s1", "vm1"),
-        E(10, "guest_running", "s2", "vm1"),
-    ]
+    clean = [E(0, "guest_running", "s1", "vm1"), E(10, "guest_stop", "s1", "vm1"),
+             E(10, "guest_running", "s2", "vm1")]
     assert double_runs(clean) == []
-    bad = [
-        E(0, "guest_running", "s1", "vm1"),
-        E(5, "guest_running", "s2", "vm1"),
-        E(9, "guest_stop", "s1", "vm1"),
-    ]
+    bad = [E(0, "guest_running", "s1", "vm1"), E(5, "guest_running", "s2", "vm1"),
+           E(9, "guest_stop", "s1", "vm1")]
     found = double_runs(bad)
-    assert len(found) == 1 and found[0].first == "s1" and found[0].second == "s2" and found[0].t_ms == 5
+    assert len(found) == 1
+    a, b = found[0]
+    assert {a.server, b.server} == {"s1", "s2"} and b.start_ms == 5
 
 
 def test_first_time_filters() -> None:

@@ -12,11 +12,13 @@ Hypothesis' stateful testing prints a failing run as a replayable script.
 
 from __future__ import annotations
 
+import os
+
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
-from environments.invariants import double_runs
+from environments.invariants import describe, double_runs
 from environments.model import GuestSpec, PoolSpec, PoolState, ServerSpec
 from environments.sim.driver import SimDriver
 from ovmref.release import Release
@@ -133,7 +135,7 @@ class PoolUnderFaults(RuleBasedStateMachine):
     @invariant()
     def never_on_two_servers(self) -> None:
         overlaps = double_runs(self.driver.timeline())
-        assert not overlaps, "; ".join(map(str, overlaps))
+        assert not overlaps, "; ".join(f"{describe(a)} overlaps {describe(b)}" for a, b in overlaps)
         seen: dict[str, str] = {}
         for host in self.driver.hosts.values():
             if not host.executing:
@@ -168,7 +170,7 @@ class PoolUnderFaults(RuleBasedStateMachine):
 
 TestPoolUnderFaults = PoolUnderFaults.TestCase
 TestPoolUnderFaults.settings = settings(
-    max_examples=80,
+    max_examples=int(os.environ.get("OVM_PROPERTY_EXAMPLES", "80")),  # raise it for a deeper campaign
     stateful_step_count=8,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],

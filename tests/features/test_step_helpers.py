@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from environments import invariants as tl
 from environments.model import TimelineEvent
-from steps import timeline as tl
 from steps.records import names, numbered_range
 
 
