@@ -8,6 +8,7 @@ status 2, never a traceback; `run` otherwise returns pytest's exit status.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import re
@@ -151,6 +152,8 @@ def pytest_command(
             raise UserError(f"-n: expected 'auto' or a number, got {args.workers!r}")
         command += ["-n", args.workers]
     if args.allure:
+        if importlib.util.find_spec("allure_pytest") is None:
+            raise UserError("--allure needs allure-pytest: pip install 'ovm-ha-conformance[allure]'")
         command += [f"--alluredir={Path(args.allure).resolve()}"]
     if args.quiet:
         command += ["-q"]
