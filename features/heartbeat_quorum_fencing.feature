@@ -21,6 +21,7 @@ Feature: Heartbeating, quorum and fencing in the O2CB cluster
     And a guest vm1 with HA enabled running on server3
     When server3 loses access to the shared storage
     Then server3 fences itself before the other servers see it as dead
+    And server3 fences itself O2CB_HEARTBEAT_THRESHOLD-1 heartbeat iterations after its last heartbeat write
     And guest vm1 is running on another server within the failover bound
     And no guest ever ran on two servers at once
 
@@ -58,6 +59,7 @@ Feature: Heartbeating, quorum and fencing in the O2CB cluster
     And guests vm1 to vm4 with HA enabled are running
     When the network partitions <cut off> from the rest
     Then every HA guest is running within the failover bound
+    And every HA guest of <cut off> is running on another server within the failover bound
     And server1 is the server pool master
 
     Examples:
@@ -72,6 +74,7 @@ Feature: Heartbeating, quorum and fencing in the O2CB cluster
     And guests vm1 to vm4 with HA enabled are running
     When the network partitions <cut off> from the rest
     Then every HA guest is running within the failover bound
+    And every HA guest of <cut off> is running on another server within the failover bound
     And exactly one server has the master role
 
     Examples:
@@ -85,6 +88,7 @@ Feature: Heartbeating, quorum and fencing in the O2CB cluster
     And guests vm1 to vm4 with HA enabled are running
     When the network partitions <cut off> from the rest
     Then every HA guest is running within the failover bound
+    And every HA guest of <cut off> is running on another server within the failover bound
 
     Examples:
       | count | cut off             |

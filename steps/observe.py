@@ -123,7 +123,11 @@ def check_failover(driver: PoolDriver, fault: Fault, guests: list[str], must_mov
         server = state.servers.get(gs.server)
         return (server is not None and server.state in UP) and (not must_move or gs.server != origin[g])
 
-    if driver.now_ms() < deadline:
+    if not must_move:
+        # a guest that may stay put is judged at the deadline: just after the fault every guest still
+        # runs on a server that has not fenced yet, so an early look would prove nothing
+        driver.advance(max(0, deadline - driver.now_ms()))
+    elif driver.now_ms() < deadline:
         driver.wait_until(lambda s: all(moved(s, g) for g in guests), deadline - driver.now_ms())
     state = driver.observe()
     events = driver.timeline()
@@ -356,6 +360,36 @@ def fences_first(ovm_driver: PoolDriver, request: pytest.FixtureRequest, server:
     )
     assert fence_times(ovm_driver, server, fault.at_ms), f"{server} never fenced itself"
     assert not fenced_while_seen, f"another server saw {server} dead before {server} fenced itself"
+
+
+@then(
+    parsers.re(
+        rf"(?P<server>{SERVER}) fences itself O2CB_HEARTBEAT_THRESHOLD-1 heartbeat iterations "
+        r"after its last heartbeat write"
+    )
+)
+def fences_on_write_timeout(ovm_driver: PoolDriver, request: pytest.FixtureRequest, server: str) -> None:
+    """The self-fence fires (dead_threshold-1) iterations after the server's last good heartbeat write."""
+    fault = last_fault(request)
+    t = ovm_driver.timings
+    eventually(ovm_driver, lambda s: bool(fence_times(ovm_driver, server, fault.at_ms)),
+               patience_ms(ovm_driver, request))
+    fenced = fence_times(ovm_driver, server, fault.at_ms)
+    assert fenced, f"{server} never fenced itself"
+    writes = [
+        e.t_ms
+        for e in ovm_driver.timeline()
+        if e.kind == "heartbeat" and e.server == server and e.t_ms <= fault.at_ms
+    ]
+    # without recorded writes, the last one happened within the iteration before the fault
+    first, last = (writes[-1], writes[-1]) if writes else (fault.at_ms - t.iteration_ms, fault.at_ms)
+    timeout = (t.dead_threshold - 1) * t.iteration_ms
+    slack = t.iteration_ms // 4  # the write's own I/O completes a moment after it is issued
+    early, late = first + timeout, last + timeout + slack
+    assert early <= fenced[0] <= late, (
+        f"{server} fenced itself {fenced[0] - fault.at_ms} ms after the fault; the write timeout of "
+        f"{timeout} ms puts it between {early - fault.at_ms} and {late - fault.at_ms} ms"
+    )
 
 
 @then(parsers.re(rf"(?P<servers>{_SERVERS}) (?:stays|stay) in the cluster"))
