@@ -160,7 +160,8 @@ class Agent:
             if event.name == "agent.sync":
                 if self.coordinator is None:
                     return []
-                return [self._sync_timer(now), *self.coordinator.resync()]
+                verify = fx.AcquireLease(MASTER_LEASE, self.node, self.generation, None, "master:verify")
+                return [self._sync_timer(now), verify, *self.coordinator.resync()]
             if event.name == "agent.leave-timeout" and self._leaving:
                 return self._halt(now, restart=self._leave_restart, reason="command-line shutdown")
             return []
@@ -311,6 +312,17 @@ class Agent:
             fx.Reply(request_id, True, f"master role handed to {server}"),
         ]
 
+    def _verified(self, r: ev.LeaseResult) -> list[fx.Effect]:
+        """Still holding the master lease: carry on (a rival's own periodic check makes it step
+        down); lost it: step down and follow the holder."""
+        if not r.granted:
+            self.coordinator = None
+            if r.holder is not None:
+                self.master_node = r.holder[0]
+            return [fx.Record("master", f"{self.name} steps down: the master lease is held by node "
+                              f"{r.holder[0] if r.holder else '?'}"), *self._to_master(self._hello())]
+        return []
+
     def _to_master(self, message: object) -> list[fx.Effect]:
         if self.master_node is None:
             return [fx.Record("lost_report", f"no server pool master to tell: {message!r}")]
@@ -348,9 +360,10 @@ class Agent:
         if isinstance(m, msg.ShutdownCmd):
             return self._halt(now, m.restart, "shut down by the server pool master")
         if isinstance(m, msg.MasterAnnounce):
-            self.master_node = m.master
             if self.coordinator is not None and m.master != self.node:
-                self.coordinator = None  # someone else won the lock: step down
+                # another server claims the role: the master lease decides who keeps it
+                return [fx.AcquireLease(MASTER_LEASE, self.node, self.generation, None, "master:verify")]
+            self.master_node = m.master
             return self._to_master(self._hello())
         if isinstance(m, msg.BecomeMaster):
             return [
@@ -377,6 +390,8 @@ class Agent:
     def _on_lease(self, now: int, r: ev.LeaseResult) -> list[fx.Effect]:
         kind, _, guest = r.context.partition(":")
         if kind == "master":
+            if r.context == "master:verify":
+                return self._verified(r)
             if r.granted:
                 return [fx.LoadPoolDB()]
             if r.holder is not None:
