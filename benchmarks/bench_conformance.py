@@ -20,8 +20,21 @@ REPO = Path(__file__).resolve().parents[1]
 
 def run(workers: str | None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        cmd = [sys.executable, "-m", "conformance", "run", "--env", "sim", "--release", "all", "-q",
-               "--report-dir", tmp, "--run-id", "bench"]
+        cmd = [
+            sys.executable,
+            "-m",
+            "conformance",
+            "run",
+            "--env",
+            "sim",
+            "--release",
+            "all",
+            "-q",
+            "--report-dir",
+            tmp,
+            "--run-id",
+            "bench",
+        ]
         if workers:
             cmd += ["-n", workers]
         t0 = time.perf_counter()
@@ -30,9 +43,11 @@ def run(workers: str | None) -> None:
         report = json.loads((Path(tmp) / "bench" / "conformance.json").read_text())
         s = report["summary"]
         label = f"-n {workers}" if workers else "serial"
-        print(f"conformance run, all releases, {label:>9}: {wall:5.1f} s wall  [target < 20 s]  "
-              f"exit {done.returncode}; rules {s['rules']}: {s['passed']} passed, {s['failed']} failed; "
-              f"{s['scenarios']}")
+        print(
+            f"conformance run, all releases, {label:>9}: {wall:5.1f} s wall  [target < 20 s]  "
+            f"exit {done.returncode}; rules {s['rules']}: {s['passed']} passed, {s['failed']} failed; "
+            f"{s['scenarios']}"
+        )
 
 
 if __name__ == "__main__":
