@@ -37,6 +37,16 @@ def server_info(spec: ServerSpec, node: int) -> ServerInfo:
     )
 
 
+def run_in_order(commands: Sequence[tuple[str, list[str]]], run: Runner) -> OpResult:
+    """Run (server, argv) commands one after the other; the first failure stops and is reported."""
+    for server, argv in commands:
+        result = run(server, argv)
+        if not result.succeeded:
+            output = (result.stderr or result.stdout).strip()
+            return OpResult(False, f"{server}: {' '.join(argv)} failed (rc {result.rc}): {output}")
+    return OpResult(True)
+
+
 class SimHostSetup:
     def __init__(
         self, release: Release, spec: PoolSpec, _hosts: Callable[[], dict[str, Any]], clock: Scheduler
@@ -62,15 +72,7 @@ class SimHostSetup:
 
     def configure_cluster(self, run: Runner) -> OpResult:
         """The documented procedure (User's Guide 9.3, white paper), command by command."""
-        for server, argv in self.pool.setup_commands():
-            result = run(server, argv)
-            if not result.succeeded:
-                return OpResult(
-                    False,
-                    f"{server}: {' '.join(argv)} failed (rc {result.rc}): "
-                    f"{(result.stderr or result.stdout).strip()}",
-                )
-        return OpResult(True)
+        return run_in_order(self.pool.setup_commands(), run)
 
     def join_server(self, name: str, run: Runner) -> OpResult:
         """Adding a server (white paper): the master's cluster.conf gains the node and is propagated."""
@@ -86,15 +88,7 @@ class SimHostSetup:
             *[(name, ["service", svc, "start"]) for svc in SERVICE_ORDER],
             (name, [f"{lib}/ovs-cluster-check", "--alter-fstab"]),
         ]
-        for server, argv in steps:
-            result = run(server, argv)
-            if not result.succeeded:
-                return OpResult(
-                    False,
-                    f"{server}: {' '.join(argv)} failed (rc {result.rc}): "
-                    f"{(result.stderr or result.stdout).strip()}",
-                )
-        return OpResult(True)
+        return run_in_order(steps, run)
 
     def propagate(self, source: str, target: str) -> None:
         """The master's agent copies cluster.conf and the repository list to a server."""
