@@ -7,7 +7,7 @@ every other event is kept.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 MAX_TIMELINE_EVENTS = 4000
@@ -30,8 +30,15 @@ def cap_timeline(
     return merged, True
 
 
-def failover_marks(events: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Per injected fault: when it was detected, fenced, and when each guest ran again (seconds after)."""
+def failover_marks(
+    events: Sequence[dict[str, Any]], bound_ms: Callable[[str], int | None] | None = None
+) -> list[dict[str, Any]]:
+    """Per injected fault: when it was detected, fenced, and when each guest ran again (seconds after).
+
+    `bound_ms(fault)` gives the failover bound the environment promises for a
+    fault kind (None for faults it has no bound for); it is stored as bound_s
+    so the report can compare the measured times with it.
+    """
     marks: list[dict[str, Any]] = []
     for fault in (e for e in events if e.get("kind") == "fault"):
         t0 = int(fault["t_ms"])
@@ -56,6 +63,9 @@ def failover_marks(events: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
                 running[str(guest)] = (int(e["t_ms"]) - t0) / 1000
         if running:
             mark["guests_running_after_s"] = running
+        bound = bound_ms(str(mark["fault"])) if bound_ms is not None else None
+        if bound is not None:
+            mark["bound_s"] = bound / 1000
         marks.append(mark)
     return marks
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Generator, Iterator
-from typing import Any
+from typing import Any, cast, get_args
 
 import pytest
 
@@ -36,6 +36,7 @@ from conformance.options import (
 from conformance.reporting import ConformanceSession
 from conformance.results import EVIDENCE_KEY, METADATA_KEY, ScenarioMeta
 from environments.base import EnvironmentError_, PoolDriver
+from environments.model import FaultKind
 from ovmref.release import Release
 from ovmref.timing import O2CBTimings
 
@@ -259,8 +260,22 @@ def _evidence(item: pytest.Item, call: pytest.CallInfo[None]) -> dict[str, Any]:
             evidence["timeline_error"] = f"{type(exc).__name__}: {exc}"
         else:
             evidence["timeline"], evidence["timeline_truncated"] = cap_timeline(events)
-            evidence["failover"] = failover_marks(evidence["timeline"])
+            evidence["failover"] = failover_marks(evidence["timeline"], _bound_of(driver))
     return evidence
+
+
+def _bound_of(driver: PoolDriver) -> Callable[[str], int | None]:
+    """The driver's failover bound for a fault event's detail, when that names a fault kind."""
+
+    def bound(fault: str) -> int | None:
+        if fault not in get_args(FaultKind):
+            return None  # e.g. "guest crash": no documented bound
+        try:
+            return driver.failover_bound_ms(cast(FaultKind, fault))
+        except ValueError:  # timings that do not know this kind
+            return None
+
+    return bound
 
 
 def _attach_to_allure(item: pytest.Item, evidence: dict[str, Any]) -> None:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from conformance.catalog import Catalog, Rule
-from conformance.results import SCENARIO_STATUSES, ScenarioResult
+from conformance.results import SCENARIO_STATUSES, ScenarioResult, ScenarioStatus
 from ovmref.release import Release
 
 RuleStatus = Literal["passed", "failed", "skipped", "not-applicable"]
@@ -42,6 +42,58 @@ class RuleRow:
     status: RuleStatus
     by_release: dict[Release, ReleaseVerdict]
     scenarios: tuple[ScenarioResult, ...]
+
+    @property
+    def groups(self) -> tuple[ScenarioGroup, ...]:
+        """The scenarios by name, one badge per release each; failed first."""
+        return group_scenarios(self.scenarios)
+
+
+# which scenario status a grouped row shows when its examples disagree: the first found wins
+_GROUP_ORDER: tuple[ScenarioStatus, ...] = ("failed", "error", "skipped", "passed", "not-applicable")
+
+
+def worst_status(statuses: list[ScenarioStatus]) -> ScenarioStatus:
+    """The status a reader must see first: a failure among passes, a pass among not-applicables."""
+    return next((s for s in _GROUP_ORDER if s in statuses), "not-applicable")
+
+
+@dataclass(frozen=True)
+class ScenarioGroup:
+    """One scenario of a rule by name: its Outline examples and its runs per release, together."""
+
+    name: str
+    by_release: dict[str, tuple[ScenarioResult, ...]]  # release value -> runs (one per example)
+
+    @property
+    def status(self) -> ScenarioStatus:
+        return worst_status([r.status for runs in self.by_release.values() for r in runs])
+
+    @property
+    def examples(self) -> int:
+        """How many examples the scenario has (runs in one release)."""
+        return max((len(runs) for runs in self.by_release.values()), default=0)
+
+    def release_status(self, release: str) -> ScenarioStatus | None:
+        runs = self.by_release.get(release, ())
+        return worst_status([r.status for r in runs]) if runs else None
+
+    def representative(self, release: str) -> ScenarioResult | None:
+        """The run a release badge links to: the first one showing the badge's status."""
+        status = self.release_status(release)
+        return next((r for r in self.by_release.get(release, ()) if r.status == status), None)
+
+
+def group_scenarios(scenarios: tuple[ScenarioResult, ...]) -> tuple[ScenarioGroup, ...]:
+    """Group by scenario name (first seen order), failed groups first."""
+    names: dict[str, dict[str, list[ScenarioResult]]] = {}
+    for s in scenarios:
+        names.setdefault(s.meta.name, {}).setdefault(s.meta.release, []).append(s)
+    groups = [
+        ScenarioGroup(name, {release: tuple(runs) for release, runs in by_release.items()})
+        for name, by_release in names.items()
+    ]
+    return tuple(sorted(groups, key=lambda g: _GROUP_ORDER.index(g.status)))
 
 
 @dataclass(frozen=True)

@@ -102,6 +102,7 @@ def test_failover_marks_are_measured_from_the_timeline(finished_run: tuple[Path,
             "detected_after_s": 5.0,
             "fenced_after_s": 5.0,
             "guests_running_after_s": {"vm1": 7.0},
+            "bound_s": 9.0,  # the driver's failover_bound_ms("crash"): (5 + 1) * 1 s + 1 s + 2 s boot
         }
     ]
 
@@ -122,18 +123,40 @@ def test_html_has_header_matrix_evidence_and_a_timeline_for_the_fault(
         "passed",
         "not-applicable",
     ]
-    # every scenario link points to an evidence section that exists
+    # scenarios grouped by name: one row per scenario, a badge per release linking to its evidence
+    groups = re.findall(r'<li class="grp">(.*?)</li>', page)
+    assert len(groups) == 5
+    broken = re.search(r'<tr id="rule-HA-BROKEN">.*?</tr>', page, re.S)
+    assert broken is not None
+    (group,) = re.findall(r'<li class="grp">(.*?)</li>', broken.group(0))
+    assert re.findall(r'<a class="st ([a-z-]+)" href="#sc-[0-9a-f]+" title="[^"]+">([^<]+)</a>', group) == [
+        ("failed", "2.1"),
+        ("failed", "2.2"),
+        ("failed", "3.x"),
+    ]
+    # every link points to an evidence section that exists; every scenario run has one
     links = set(re.findall(r'href="#(sc-[0-9a-f]+)"', page))
-    assert len(links) == 15
-    assert all(f'id="{anchor}"' in page for anchor in links)
-    # one SVG per run of the fault scenario, with lanes for both servers and the guest
+    sections = set(re.findall(r'<section class="scenario" id="(sc-[0-9a-f]+)"', page))
+    assert len(sections) == 15 and links <= sections
+    # the failed runs are listed before the matrix, each with its replay command
+    failed = page[page.index('id="failed"') : page.index("<h2>Rule matrix</h2>")]
+    assert failed.count("<li>") == 3
+    assert "--scenario &#x27;test_failover.py::test_a_check_that_fails[2.1]&#x27;" in failed
+    # one SVG per run of the fault scenario: lanes for both servers and the guest, a bar per stretch
     svgs = re.findall(r"<svg.*?</svg>", page, re.S)
     assert len(svgs) == 3
     for label in (">server1<", ">server2<", ">guest vm1<", "fault: crash", "time (s)"):
         assert label in svgs[0]
-    for kind in ("heartbeat", "fault", "node_down", "fence", "guest_stop", "guest_start", "guest_running"):
+    for kind in ("heartbeat", "fault", "node_down", "fence", "guest_stop"):
         assert f'class="ev {kind}"' in svgs[0]
-    assert "--scenario &#x27;test_failover.py::test_a_check_that_fails[2.1]&#x27;" in page
+    bars = re.findall(r'<g class="stretch" data-server="(\w+)"><title>([^<]*)</title>', svgs[0])
+    assert [server for server, _ in bars] == ["server1", "server2"]
+    assert bars[1][1].startswith("vm1 on server2: booting 8-10 s, running 10-end s")
+    # the caption: detection and restart against the bound the plugin stored
+    caption = re.search(r"<figcaption>(.*?)</figcaption>", page, re.S)
+    assert caption is not None
+    assert "detected after <strong>5 s</strong>" in caption.group(1)
+    assert "vm1 running on server2 after <strong>7 s</strong> &le; bound 9 s" in caption.group(1)
 
 
 def test_html_escapes_catalog_text(finished_run: tuple[Path, dict[str, Any]]) -> None:
