@@ -13,11 +13,12 @@ import random
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
-from environments.base import EnvironmentLimitation, PoolDriver
+from environments.base import EnvironmentLimitation
+from environments.hostsetup import PoolHostSetup
+from environments.managed import ManagedPoolDriver
 from environments.model import (
     CommandResult,
     FaultKind,
-    GuestSpec,
     GuestState,
     GuestStateName,
     OpResult,
@@ -28,7 +29,6 @@ from environments.model import (
     TimelineEvent,
 )
 from environments.sim.host import SimHost
-from environments.sim.hostsetup import SimHostSetup
 from environments.sim.network import SimNetwork
 from environments.sim.scheduler import Scheduler
 from environments.sim.storage import SimSharedStorage
@@ -38,6 +38,7 @@ from ovmref.agent import Agent
 from ovmref.failover import requests as rq
 from ovmref.failover.pooldb import PoolDB, ServerRecord
 from ovmref.heartbeat.network import Keepalive
+from ovmref.prereq import Finding
 from ovmref.release import Release
 from ovmref.timing import O2CBTimings
 
@@ -46,7 +47,7 @@ MIGRATION_MS = 200  # a live-migrated guest resumes on the target after this lon
 COMMAND_MS = 100  # virtual time a host command takes
 
 
-class SimDriver(PoolDriver):
+class SimDriver(ManagedPoolDriver):
     name = "sim"
     capabilities = frozenset({"destructive", "faults", "host-commands", "manager"})
 
@@ -65,7 +66,7 @@ class SimDriver(PoolDriver):
         self.storage = SimSharedStorage()
         self.hosts: dict[str, SimHost] = {}
         self.spec: PoolSpec | None = None
-        self.setup: SimHostSetup | None = None
+        self.setup: PoolHostSetup | None = None
         self.record_heartbeats = record_heartbeats
         self._timeline: list[TimelineEvent] = []
         self._replies: dict[int, tuple[bool, str]] = {}
@@ -83,7 +84,7 @@ class SimDriver(PoolDriver):
         if len(spec.servers) > 255:
             return OpResult(False, "an O2CB cluster holds at most 255 nodes")
         self.spec = spec
-        self.setup = SimHostSetup(self.release, spec, self._hosts_fs, self.clock)
+        self.setup = PoolHostSetup(self.release, spec, lambda: self.clock.now_ms)
         for node, server in enumerate(spec.servers):
             self.hosts[server.name] = SimHost(server, node, self.setup.install(server, node))
         if spec.clustered:
@@ -113,9 +114,6 @@ class SimDriver(PoolDriver):
         if spec.ha_enabled:
             return self.enable_pool_ha()
         return OpResult(True, f"pool {spec.name} of {len(spec.servers)} servers formed")
-
-    def _hosts_fs(self) -> dict[str, Any]:
-        return {name: host.fs for name, host in self.hosts.items()}
 
     def _pool_formed(self, state: PoolState) -> bool:
         if state.master is None:
@@ -164,104 +162,18 @@ class SimDriver(PoolDriver):
         db = self.storage.peek_pooldb()
         return bool(db and server in db.servers and db.servers[server].state == "active")
 
-    # ====================================================================== Manager operations
-    def enable_pool_ha(self) -> OpResult:
-        assert self.setup is not None
-        findings = self.setup.verify(self.hosts_running())
-        failed = tuple(sorted({f.rule for f in findings if f.status != "passed"}))
-        if failed:
-            detail = "; ".join(
-                f"{f.rule} on {f.server or 'pool'}: {f.message}" for f in findings if f.status != "passed"
-            )
-            return OpResult(False, f"server pool setup check failed: {detail}", failed)
-        return self._manager(rq.SetPoolHA(True))
-
     def hosts_running(self) -> list[str]:
         return [h.name for h in self.hosts.values() if h.state in ("running", "maintenance")]
 
-    def disable_pool_ha(self) -> OpResult:
-        return self._manager(rq.SetPoolHA(False))
+    def _verify_setup(self) -> list[Finding]:
+        assert self.setup is not None
+        return self.setup.verify(self.hosts_running())
 
-    def create_guest(self, spec: GuestSpec) -> OpResult:
-        return self._manager(rq.CreateGuest(spec.name, spec.memory_mb, spec.vcpus, spec.ha, spec.preferred))
+    def _incarnation(self, server: str) -> int:
+        return self.hosts[server].incarnation
 
-    def set_guest_ha(self, guest: str, enabled: bool) -> OpResult:
-        return self._manager(rq.SetGuestHA(guest, enabled))
-
-    def start_guest(self, guest: str) -> OpResult:
-        result = self._manager(rq.StartGuest(guest))
-        if result.ok:
-            self.wait_until(
-                lambda s: s.guests[guest].state == "running",
-                self.timings.guest_boot_ms + 5 * self.timings.iteration_ms,
-            )
-        return result
-
-    def start_guests(self, guests: Sequence[str]) -> list[OpResult]:
-        results = [self._manager(rq.StartGuest(g)) for g in guests]
-        started = [g for g, r in zip(guests, results, strict=True) if r.ok]
-        self.wait_until(
-            lambda s: all(s.guests[g].state == "running" for g in started),
-            self.timings.guest_boot_ms + 5 * self.timings.iteration_ms,
-        )
-        return results
-
-    def stop_guest(self, guest: str) -> OpResult:
-        result = self._manager(rq.StopGuest(guest))
-        if result.ok:
-            self.wait_until(lambda s: s.guests[guest].state != "running", 5 * self.timings.iteration_ms)
-        return result
-
-    def migrate_guest(self, guest: str, target: str) -> OpResult:
-        result = self._manager(rq.MigrateGuest(guest, target))
-        if result.ok:
-            self.wait_until(
-                lambda s: s.guests[guest].state == "running" and s.guests[guest].server == target,
-                5 * self.timings.iteration_ms,
-            )
-        return result
-
-    def shutdown_server(self, server: str, *, migrate: bool, restart: bool = False) -> OpResult:
-        return self._planned(rq.ShutdownServer(server, migrate, restart=restart))
-
-    def delete_server(self, server: str, *, migrate: bool) -> OpResult:
-        return self._planned(rq.ShutdownServer(server, migrate, delete=True))
-
-    def _planned(self, op: rq.ShutdownServer) -> OpResult:
-        if op.server not in self.hosts:
-            return OpResult(False, f"no server named {op.server}")
-        incarnation = self.hosts[op.server].incarnation
-        result = self._manager(op)
-        if result.ok:
-            host = self.hosts[op.server]
-            self.wait_until(
-                lambda s: host.incarnation != incarnation,
-                20 * self.timings.iteration_ms + 2 * self.timings.guest_boot_ms,
-            )
-            self._settle()
-        return result
-
-    def _settle(self) -> None:
-        """Let guests that are being restarted or migrated finish (bounded)."""
-        self.wait_until(
-            lambda s: not any(g.state in ("starting", "migrating") for g in s.guests.values()),
-            self.timings.guest_boot_ms + 5 * self.timings.iteration_ms,
-        )
-
-    def set_maintenance(self, server: str, on: bool) -> OpResult:
-        result = self._manager(rq.SetMaintenance(server, on))
-        if result.ok and on:
-            self.wait_until(lambda s: not s.running_on(server), 10 * self.timings.iteration_ms)
-        return result
-
-    def set_inbound_migration_lock(self, server: str, locked: bool) -> OpResult:
-        return self._manager(rq.SetInboundLock(server, locked))
-
-    def set_master(self, server: str) -> OpResult:
-        result = self._manager(rq.SetMaster(server))
-        if result.ok:
-            self.wait_until(lambda s: s.master == server, 5 * self.timings.iteration_ms)
-        return result
+    def _knows(self, server: str) -> bool:
+        return server in self.hosts
 
     def _master_host(self) -> SimHost | None:
         for host in self.hosts.values():

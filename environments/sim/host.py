@@ -11,14 +11,14 @@ from ovmref.agent import Agent
 
 if TYPE_CHECKING:
     from environments.sim.scheduler import _Entry
-    from ovmref.hostfs import MemoryHostFS
+    from ovmref.host.installed_pool import PoolHostFS
 
 
 @dataclass
 class SimHost:
     spec: ServerSpec
     node: int
-    fs: MemoryHostFS
+    fs: PoolHostFS
     state: ServerStateName = "running"
     agent: Agent | None = None
     #: guest domains really present on this server: guest -> "booting" | "running"

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -101,9 +101,11 @@ class SharedVolume:
         uuid: str | None = None,
         node_slots: int = ORACLE_NODE_SLOTS,
         formatted: bool = True,
+        tree: Tree | None = None,
     ) -> SharedVolume:
         """A fresh, empty volume. A block device comes formatted with OCFS2 (UUID from the source
-        unless given, `node_slots` slots) unless `formatted` is False (a new LUN)."""
+        unless given, `node_slots` slots) unless `formatted` is False (a new LUN). Its content is
+        held in memory unless a `tree` (a real directory) is given."""
         nfs = is_nfs_source(source)
         if nfs and uuid is not None:
             raise ValueError(f"{source} is an NFS export: it has no file system UUID to set")
@@ -112,7 +114,7 @@ class SharedVolume:
             device = Ocfs2Format((uuid or uuid_for_source(source)).upper(), node_slots=node_slots)
         return cls(
             source=normalize_source(source),
-            tree=MemoryTree(source),
+            tree=tree if tree is not None else MemoryTree(source),
             nfs=nfs,
             local_disk=local_disk,
             ocfs2=Ocfs2Catalog(device),
@@ -145,8 +147,14 @@ class SiteStorage:
     content. A new LUN holds no file system until mkfs.ocfs2 formats it.
     """
 
-    def __init__(self, nfs_host: str | None = None, volumes: Iterable[SharedVolume] = ()) -> None:
+    def __init__(
+        self,
+        nfs_host: str | None = None,
+        volumes: Iterable[SharedVolume] = (),
+        make_tree: Callable[[str], Tree] | None = None,
+    ) -> None:
         self.nfs_host = nfs_host
+        self._make_tree = make_tree
         self._volumes: dict[str, SharedVolume] = {v.source: v for v in volumes}
 
     def offers(self, source: str) -> bool:
@@ -159,7 +167,8 @@ class SiteStorage:
         known = self._volumes.get(key)
         if known is not None or not self.offers(key):
             return known
-        return self._volumes.setdefault(key, SharedVolume.create(key, formatted=False))
+        tree = self._make_tree(key) if self._make_tree is not None else None
+        return self._volumes.setdefault(key, SharedVolume.create(key, formatted=False, tree=tree))
 
     @property
     def volumes(self) -> list[SharedVolume]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ovmref.host.memory_pool import MemoryPool, example_servers
+from ovmref.host.installed_pool import InstalledPool, example_servers
 from ovmref.prereq import CHECKS, check_pool, failed_rules
 from ovmref.release import Release
 from ovmref.storage.mounts import mount_at
@@ -20,25 +20,25 @@ WHITE_PAPER_MKFS = ["mkfs.ocfs2", "-L", "server_pool_hb", "-N", "16", "-b", "2k"
 GUIDE_MKFS = ["mkfs.ocfs2", "-L", "mylabel", "-b", "4K", "-C", "4K", "-J", "size=64M", "-N", "16"]
 
 
-def ok(pool: MemoryPool, server: str, *argv: str) -> str:
+def ok(pool: InstalledPool, server: str, *argv: str) -> str:
     result = pool.run(server, list(argv))
     assert result.rc == 0, result.stderr
     return result.stdout + result.stderr
 
 
-def failing(pool: MemoryPool, server: str, *argv: str) -> str:
+def failing(pool: InstalledPool, server: str, *argv: str) -> str:
     result = pool.run(server, list(argv))
     assert result.rc != 0, result
     return result.stderr
 
 
-def hb_rule(pool: MemoryPool) -> list[str]:
+def hb_rule(pool: InstalledPool) -> list[str]:
     return [f.status for f in CHECKS["PRE-NFS-HEARTBEAT-FILE"](dict(pool.hosts), pool.release, pool.facts())]
 
 
 # ---- dd ------------------------------------------------------------------------------------
 def test_dd_writes_zeros_and_prints_the_real_summary() -> None:
-    pool = MemoryPool(Release.R2_1, example_servers(1))
+    pool = InstalledPool(Release.R2_1, example_servers(1))
     fs = pool.hosts["vmserver1"]
     result = pool.run("vmserver1", ["/bin/dd", "if=/dev/zero", "of=/tmp/small", "bs=1K", "count=3"])
     assert (result.rc, result.stdout) == (0, "")
@@ -65,7 +65,7 @@ def test_dd_writes_zeros_and_prints_the_real_summary() -> None:
     ],
 )
 def test_dd_refuses_what_it_cannot_do_with_a_clear_reason(argv: list[str], message: str) -> None:
-    pool = MemoryPool(Release.R2_1, example_servers(1))
+    pool = InstalledPool(Release.R2_1, example_servers(1))
     stderr = failing(pool, "vmserver1", "dd", *argv)
     assert stderr.startswith("dd: ") and message in stderr
 
@@ -87,7 +87,7 @@ def test_dd_sizes() -> None:
 # ---- the white paper's heartbeat file by hand ----------------------------------------------
 @pytest.mark.parametrize("release", [Release.R2_1, Release.R2_2])
 def test_heartbeat_file_made_with_dd_and_mkfs_serves_the_cluster(release: Release) -> None:
-    pool = MemoryPool(release, example_servers(3))
+    pool = InstalledPool(release, example_servers(3))
     pool.setup_ha()
     pool.root_volume.tree.remove("/.server_pool_hb")  # as if ovs-makerepo had not made it
     assert hb_rule(pool) == ["failed"] * 3
@@ -117,7 +117,7 @@ def test_heartbeat_file_made_with_dd_and_mkfs_serves_the_cluster(release: Releas
 
 
 def test_a_heartbeat_file_is_only_overwritten_with_force() -> None:
-    pool = MemoryPool(Release.R2_1, example_servers(3))
+    pool = InstalledPool(Release.R2_1, example_servers(3))
     pool.setup_ha()  # ovs-makerepo formatted the heartbeat file
     stderr = failing(pool, "vmserver2", *[a for a in WHITE_PAPER_MKFS if a != "--force"])
     assert "already holds an OCFS2 file system" in stderr and "--force" in stderr
@@ -131,7 +131,7 @@ def test_a_heartbeat_file_is_only_overwritten_with_force() -> None:
 
 
 def test_heartbeat_file_slots_set_the_pools_node_slots() -> None:
-    pool = MemoryPool(Release.R2_1, example_servers(9))
+    pool = InstalledPool(Release.R2_1, example_servers(9))
     pool.setup_ha()
     ok(pool, "vmserver1", "mkfs.ocfs2", "-L", "server_pool_hb", "-N", "8", "-F", HB)
     assert pool.facts().node_slots == 8
@@ -141,7 +141,7 @@ def test_heartbeat_file_slots_set_the_pools_node_slots() -> None:
 # ---- mkfs.ocfs2 on a LUN ---------------------------------------------------------------------
 @pytest.mark.parametrize(("slots", "failed"), [("8", {"PRE-NODE-SLOTS"}), ("16", set())])
 def test_formatting_the_cluster_root_sets_its_node_slots(slots: str, failed: set[str]) -> None:
-    pool = MemoryPool(Release.R2_1, example_servers(9), storage_kind="ocfs2-san")
+    pool = InstalledPool(Release.R2_1, example_servers(9), storage_kind="ocfs2-san")
     old_uuid = pool.root_volume.uuid
     refused = failing(pool, "vmserver1", "mkfs.ocfs2", "-N", slots, "/dev/sdb1")
     assert "already holds an OCFS2 file system" in refused
@@ -159,7 +159,7 @@ def test_formatting_the_cluster_root_sets_its_node_slots(slots: str, failed: set
 
 
 def test_a_mounted_device_is_never_formatted() -> None:
-    pool = MemoryPool(Release.R2_1, example_servers(2), storage_kind="ocfs2-san")
+    pool = InstalledPool(Release.R2_1, example_servers(2), storage_kind="ocfs2-san")
     local = failing(pool, "vmserver1", "mkfs.ocfs2", "-F", "/dev/sda3")  # the installer's local /OVS
     assert "/dev/sda3 is mounted on /OVS; will not make a ocfs2 volume here" in local
     pool.setup_ha()
@@ -176,7 +176,7 @@ def test_a_mounted_device_is_never_formatted() -> None:
 
 
 def test_a_second_lun_is_shared_unformatted_until_mkfs() -> None:
-    pool = MemoryPool(Release.R2_1, example_servers(3), storage_kind="ocfs2-iscsi")
+    pool = InstalledPool(Release.R2_1, example_servers(3), storage_kind="ocfs2-iscsi")
     pool.setup_ha()
     refused = failing(pool, "vmserver1", MAKEREPO, "/dev/sdc1", "more space")
     assert "holds no OCFS2 file system: format it with mkfs.ocfs2 first" in refused
@@ -200,7 +200,7 @@ def test_a_second_lun_is_shared_unformatted_until_mkfs() -> None:
 
 
 def test_reformatting_a_lun_empties_it_for_every_server_and_dd_wipes_it() -> None:
-    pool = MemoryPool(Release.R2_1, example_servers(2), storage_kind="ocfs2-san")
+    pool = InstalledPool(Release.R2_1, example_servers(2), storage_kind="ocfs2-san")
     ok(pool, "vmserver1", *GUIDE_MKFS, "/dev/sdd1")
     lun = pool.storage["vmserver2"].resolve("/dev/sdd1")
     assert lun is not None
@@ -212,7 +212,7 @@ def test_reformatting_a_lun_empties_it_for_every_server_and_dd_wipes_it() -> Non
 
 
 def test_a_second_nfs_export_is_shared_between_servers() -> None:
-    pool = MemoryPool(Release.R2_1, example_servers(3))
+    pool = InstalledPool(Release.R2_1, example_servers(3))
     pool.setup_ha()
     ok(pool, "vmserver1", MAKEREPO, "example.com:/OVS2", "more space")
     ok(pool, "vmserver1", CHECK, "--master", "--propagate")
@@ -251,7 +251,7 @@ def test_a_second_nfs_export_is_shared_between_servers() -> None:
     ],
 )
 def test_mkfs_refuses_bad_options_with_the_real_tools_limits(options: list[str], message: str) -> None:
-    pool = MemoryPool(Release.R2_1, example_servers(1), storage_kind="ocfs2-san")
+    pool = InstalledPool(Release.R2_1, example_servers(1), storage_kind="ocfs2-san")
     stderr = failing(pool, "vmserver1", "mkfs.ocfs2", *options, "/dev/sdc1")
     assert stderr.startswith("mkfs.ocfs2: ") and message in stderr
     lun = pool.storage["vmserver1"].resolve("/dev/sdc1")
@@ -259,7 +259,7 @@ def test_mkfs_refuses_bad_options_with_the_real_tools_limits(options: list[str],
 
 
 def test_mkfs_needs_an_existing_target() -> None:
-    pool = MemoryPool(Release.R2_1, example_servers(1))
+    pool = InstalledPool(Release.R2_1, example_servers(1))
     assert "no device given" in failing(pool, "vmserver1", "mkfs.ocfs2", "-N", "16")
     missing = failing(pool, "vmserver1", "mkfs.ocfs2", "-F", "/OVS/.server_pool_hb")
     assert "Could not open device /OVS/.server_pool_hb: No such file or directory" in missing
@@ -273,9 +273,9 @@ def test_mkfs_needs_an_existing_target() -> None:
 
 @pytest.mark.parametrize("kind", ["nfs", "ocfs2-san"])
 def test_the_pools_node_slots_come_from_how_its_storage_was_formatted(kind: str) -> None:
-    pool = MemoryPool(Release.R2_1, example_servers(20), storage_kind=kind, node_slots=32)
+    pool = InstalledPool(Release.R2_1, example_servers(20), storage_kind=kind, node_slots=32)
     pool.setup_ha()  # on NFS, ovs-makerepo formats the heartbeat file through the pool's port
     assert pool.facts().node_slots == 32
     assert failed_rules(check_pool(dict(pool.hosts), pool.release, pool.facts())) == set()
     with pytest.raises(ValueError, match="node_slots must be between 1 and 255"):
-        MemoryPool(Release.R2_1, example_servers(1), node_slots=256)
+        InstalledPool(Release.R2_1, example_servers(1), node_slots=256)

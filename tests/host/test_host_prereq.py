@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
-from ovmref.host.memory_pool import MemoryPool, example_servers
+from ovmref.host.installed_pool import InstalledPool, example_servers
 from ovmref.host.procedure import ha_setup_commands
 from ovmref.hostfs import HostFS, MemoryHostFS, ReadOnlyHostFS
 from ovmref.prereq import CHECKS, RULES_BY_RELEASE, Finding, PoolFacts, check_pool, failed_rules, rules_for
@@ -18,16 +18,16 @@ CONFIGURE = "/usr/lib/ovs/ovs-cluster-configure"
 
 def healthy(
     release: Release = Release.R2_1, kind: str = "nfs", count: int = 3, name_service: str = "files"
-) -> MemoryPool:
+) -> InstalledPool:
     local_ovs = release is not Release.R3
     servers = example_servers(count)
-    pool = MemoryPool(release, servers, storage_kind=kind, local_ovs=local_ovs, name_service=name_service)
+    pool = InstalledPool(release, servers, storage_kind=kind, local_ovs=local_ovs, name_service=name_service)
     pool.setup_ha()
     return pool
 
 
 def verdict(
-    pool: MemoryPool, hosts: dict[str, HostFS] | None = None, facts: PoolFacts | None = None
+    pool: InstalledPool, hosts: dict[str, HostFS] | None = None, facts: PoolFacts | None = None
 ) -> list[Finding]:
     return check_pool(hosts or dict(pool.hosts), pool.release, facts or pool.facts())
 
@@ -56,11 +56,11 @@ def _edit(fs: HostFS, path: str, change: Callable[[str], str]) -> None:
     fs.write_text(path, change(fs.read_text(path) or ""))
 
 
-def hostname_on_loopback(pool: MemoryPool) -> None:
+def hostname_on_loopback(pool: InstalledPool) -> None:
     _edit(pool.hosts["vmserver2"], "/etc/hosts", lambda t: "127.0.0.1\tvmserver2.example.com vmserver2\n" + t)
 
 
-def clusterconf_differs(pool: MemoryPool) -> None:
+def clusterconf_differs(pool: InstalledPool) -> None:
     _edit(
         pool.hosts["vmserver3"],
         "/etc/ocfs2/cluster.conf",
@@ -68,20 +68,20 @@ def clusterconf_differs(pool: MemoryPool) -> None:
     )
 
 
-def loopback_in_clusterconf(pool: MemoryPool) -> None:
+def loopback_in_clusterconf(pool: InstalledPool) -> None:
     for fs in pool.hosts.values():
         _edit(fs, "/etc/ocfs2/cluster.conf", lambda t: t.replace("192.168.100.101", "127.0.0.1"))
 
 
-def old_release(pool: MemoryPool) -> None:
+def old_release(pool: InstalledPool) -> None:
     pool.hosts["vmserver3"].write_text("/etc/ovs-release", "Oracle VM server release 2.1.1\n")
 
 
-def heartbeat_file_missing(pool: MemoryPool) -> None:
+def heartbeat_file_missing(pool: InstalledPool) -> None:
     pool.root_volume.tree.remove("/.server_pool_hb")
 
 
-def short_hostname(pool: MemoryPool) -> None:
+def short_hostname(pool: InstalledPool) -> None:
     _edit(
         pool.hosts["vmserver2"],
         "/etc/sysconfig/network",
@@ -89,17 +89,17 @@ def short_hostname(pool: MemoryPool) -> None:
     )
 
 
-def agent_stopped(pool: MemoryPool) -> None:
+def agent_stopped(pool: InstalledPool) -> None:
     assert pool.run("vmserver3", ["service", "ovs-agent", "stop"]).rc == 0
 
 
-def ovs_not_linked(pool: MemoryPool) -> None:
+def ovs_not_linked(pool: InstalledPool) -> None:
     fs = pool.hosts["vmserver2"]
     fs.remove("/OVS")
     fs.mkdir("/OVS")
 
 
-def fstab_line_left(pool: MemoryPool) -> None:
+def fstab_line_left(pool: InstalledPool) -> None:
     _edit(pool.hosts["vmserver1"], "/etc/fstab", lambda t: t + "example.com:/OVS /OVS nfs rw 0 0\n")
 
 
@@ -121,7 +121,7 @@ BREAKS = [
     ("release", "breaking", "expected"), BREAKS, ids=[f"{r}-{b.__name__}" for r, b, _ in BREAKS]
 )
 def test_one_break_fails_exactly_its_rule(
-    release: Release, breaking: Callable[[MemoryPool], None], expected: set[str]
+    release: Release, breaking: Callable[[InstalledPool], None], expected: set[str]
 ) -> None:
     pool = healthy(release)
     breaking(pool)
@@ -141,7 +141,7 @@ def test_the_failing_finding_names_the_server_and_the_cause() -> None:
 
 def test_hostname_on_loopback_during_setup_puts_loopback_in_every_cluster_conf() -> None:
     """The white paper's warning, end to end: the master resolves itself to 127.0.0.1 and propagates it."""
-    pool = MemoryPool(Release.R2_1, example_servers(3))
+    pool = InstalledPool(Release.R2_1, example_servers(3))
     _edit(pool.hosts["vmserver1"], "/etc/hosts", lambda t: "127.0.0.1\tvmserver1.example.com vmserver1\n" + t)
     pool.setup_ha(keep_going=True)
     failed = failed_rules(verdict(pool))
@@ -163,7 +163,7 @@ def test_hosts_file_on_one_server_and_dns_on_the_others() -> None:
 def test_local_ovs_still_mounted_when_its_umount_was_forgotten() -> None:
     """In 2.1 the cluster root goes on /OVS, so a local /OVS left mounted also keeps the root (and its
     heartbeat file) off that server and stops `service ocfs2 start`: four rules fail, on that server only."""
-    pool = MemoryPool(Release.R2_1, example_servers(3))
+    pool = InstalledPool(Release.R2_1, example_servers(3))
     transcript = pool.setup_ha(
         skip=lambda server, argv: server == "vmserver2" and argv[0] == "umount", keep_going=True
     )
@@ -210,7 +210,7 @@ def test_a_cluster_root_other_than_the_pools() -> None:
 
 def test_local_ocfs2_cluster_root() -> None:
     """2.1 accepts the local partition as cluster root; the 2.2 rule flags it on every server."""
-    pool = MemoryPool(Release.R2_1, example_servers(2), storage_kind="ocfs2-san", cluster_root="/dev/sda3")
+    pool = InstalledPool(Release.R2_1, example_servers(2), storage_kind="ocfs2-san", cluster_root="/dev/sda3")
     pool.setup_ha()
     findings = CHECKS["PRE-NO-LOCAL-OCFS2-ROOT"](dict(pool.hosts), Release.R2_2, pool.facts())
     assert [f.status for f in findings] == ["failed", "failed"]
@@ -229,7 +229,7 @@ def test_node_slots() -> None:
 def test_3x_multi_server_and_clustered_pool() -> None:
     single = healthy(Release.R3, count=1)
     assert failed_rules(verdict(single)) == {"PRE-MULTI-SERVER"}
-    unclustered = MemoryPool(Release.R3, example_servers(2), local_ovs=False)
+    unclustered = InstalledPool(Release.R3, example_servers(2), local_ovs=False)
     findings = verdict(unclustered)
     assert "PRE-CLUSTERED-POOL" in failed_rules(findings)
     no_region = healthy(Release.R3)

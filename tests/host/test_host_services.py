@@ -11,7 +11,7 @@ from ovmref.cluster.services import (
     UnknownServiceError,
     lock_file,
 )
-from ovmref.host.memory_pool import MemoryPool, example_servers
+from ovmref.host.installed_pool import InstalledPool, example_servers
 from ovmref.hostfs import MemoryHostFS
 from ovmref.release import Release
 
@@ -47,13 +47,13 @@ def test_stop_refuses_while_a_successor_runs_and_state_is_lock_files() -> None:
 
 
 @pytest.fixture
-def pool() -> MemoryPool:
-    p = MemoryPool(Release.R2_1, example_servers(2))
+def pool() -> InstalledPool:
+    p = InstalledPool(Release.R2_1, example_servers(2))
     p.setup_ha()
     return p
 
 
-def test_service_command_accepts_both_word_orders_and_enforces_the_order(pool: MemoryPool) -> None:
+def test_service_command_accepts_both_word_orders_and_enforces_the_order(pool: InstalledPool) -> None:
     stop_first = pool.run("vmserver2", ["service", "stop", "o2cb"])
     assert stop_first.rc == 1 and "ocfs2 is still running" in stop_first.stderr
     for name in reversed(SERVICE_ORDER):
@@ -65,7 +65,7 @@ def test_service_command_accepts_both_word_orders_and_enforces_the_order(pool: M
     assert ServiceTable(pool.hosts["vmserver2"]).running() == list(SERVICE_ORDER)
 
 
-def test_ocfs2_mounts_the_cluster_root_and_its_heartbeat_region(pool: MemoryPool) -> None:
+def test_ocfs2_mounts_the_cluster_root_and_its_heartbeat_region(pool: InstalledPool) -> None:
     fs = pool.hosts["vmserver2"]
     region = f"/sys/kernel/config/cluster/ocfs2/heartbeat/{pool.root_volume.uuid}"
     assert fs.is_dir(region) and fs.exists("/OVS/.server_pool_hb")
@@ -78,7 +78,7 @@ def test_ocfs2_mounts_the_cluster_root_and_its_heartbeat_region(pool: MemoryPool
     assert fs.is_dir(region) and fs.exists("/OVS/.server_pool_hb")
 
 
-def test_status_and_unknown_services(pool: MemoryPool) -> None:
+def test_status_and_unknown_services(pool: InstalledPool) -> None:
     status = pool.run("vmserver1", ["service", "o2cb", "status"])
     assert (status.rc, status.stdout) == (0, "Checking O2CB cluster ocfs2: Online\n")
     pool.run("vmserver1", ["service", "ovs-agent", "stop"])
@@ -92,6 +92,6 @@ def test_status_and_unknown_services(pool: MemoryPool) -> None:
 
 
 def test_o2cb_will_not_start_unconfigured() -> None:
-    p = MemoryPool(Release.R2_1, example_servers(2))
+    p = InstalledPool(Release.R2_1, example_servers(2))
     result = p.run("vmserver1", ["service", "o2cb", "start"])
     assert result.rc == 1 and "O2CB_ENABLED" in result.stderr

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ovmref.cluster.clusterconf import CLUSTER_CONF, parse_cluster_conf
-from ovmref.host.memory_pool import MemoryPool, example_servers
+from ovmref.host.installed_pool import InstalledPool, example_servers
 from ovmref.host.sysconfig import O2CB_SYSCONFIG, parse_o2cb_sysconfig
 from ovmref.hostfs import ReadOnlyError, ReadOnlyHostFS
 from ovmref.release import Release
@@ -20,11 +20,11 @@ CONFIGURE = "/usr/lib/ovs/ovs-cluster-configure"
 CHECK = "/usr/lib/ovs/ovs-cluster-check"
 
 
-def fresh(release: Release = Release.R2_1, kind: str = "nfs", count: int = 3) -> MemoryPool:
-    return MemoryPool(release, example_servers(count), storage_kind=kind)
+def fresh(release: Release = Release.R2_1, kind: str = "nfs", count: int = 3) -> InstalledPool:
+    return InstalledPool(release, example_servers(count), storage_kind=kind)
 
 
-def ok(pool: MemoryPool, server: str, *argv: str) -> str:
+def ok(pool: InstalledPool, server: str, *argv: str) -> str:
     result = pool.run(server, list(argv))
     assert result.rc == 0, result.stderr
     return result.stdout
@@ -155,7 +155,7 @@ def test_configure_writes_loopback_when_the_hostname_is_on_127_0_0_1() -> None:
 
 
 def test_configure_refuses_members_it_cannot_resolve_and_keeps_an_existing_file() -> None:
-    pool = MemoryPool(Release.R2_1, example_servers(2), name_service="dns")
+    pool = InstalledPool(Release.R2_1, example_servers(2), name_service="dns")
     pool.dns_zone.pop("vmserver2.example.com")
     result = pool.run("vmserver1", [CONFIGURE])
     assert result.rc == 1 and "cannot resolve vmserver2.example.com" in result.stderr
@@ -172,7 +172,7 @@ def test_configure_refuses_members_it_cannot_resolve_and_keeps_an_existing_file(
 
 
 def test_configure_in_3x_writes_global_heartbeat_and_makerepo_adds_the_region() -> None:
-    pool = MemoryPool(Release.R3, example_servers(2), local_ovs=False)
+    pool = InstalledPool(Release.R3, example_servers(2), local_ovs=False)
     ok(pool, "vmserver1", CONFIGURE)
     fs = pool.hosts["vmserver1"]
     conf = parse_cluster_conf(fs.read_text(CLUSTER_CONF) or "")

@@ -1,4 +1,8 @@
-"""A pool of in-memory Oracle VM Servers, installed and clustered the documented way.
+"""A pool of Oracle VM Servers, installed and clustered the documented way.
+
+Each server's files live in memory (the simulator, host tests) or in a real
+directory per server (the local environment): `make_host` and `make_tree`
+choose, and everything else is the same code.
 
 Installs each server (install_server), gives each its view of storage (the
 site's shared storage, with the cluster root, plus its own local disk), and runs the documented HA
@@ -15,7 +19,8 @@ from dataclasses import dataclass
 from ovmref.host.install import LOCAL_OVS_DEVICE, install_server
 from ovmref.host.names import HOSTS
 from ovmref.host.procedure import ha_setup_commands
-from ovmref.hostfs import HostFS, MemoryHostFS
+from ovmref.host.trees import Tree
+from ovmref.hostfs import DirectoryHostFS, HostFS, MemoryHostFS
 from ovmref.prereq import PoolFacts, PoolMemberFacts
 from ovmref.release import Release
 from ovmref.storage.layout import HEARTBEAT_FILE_NAME, is_nfs_source
@@ -35,6 +40,7 @@ from ovmref.storage.volume_files import volume_file
 from ovmref.tools.context import PoolMember, ToolContext, ToolResult
 from ovmref.tools.dispatch import run_tool
 
+PoolHostFS = MemoryHostFS | DirectoryHostFS  # a server's files: in memory or in a real directory
 O2HB_REGION_SLOTS = 255  # O2NM_MAX_NODES: a formatted heartbeat area has a sector per node
 O2HB_SLOT_BYTES = 512
 
@@ -61,7 +67,7 @@ def example_servers(count: int, domain: str = "example.com") -> list[ServerInfo]
     ]
 
 
-class MemoryPool:
+class InstalledPool:
     """Installed servers with their files, storage and tool contexts; `setup_ha()` clusters them."""
 
     def __init__(
@@ -77,6 +83,8 @@ class MemoryPool:
         local_ovs: bool = True,
         heartbeat_formatter: Callable[[HostFS, str], None] = blank_heartbeat_file,
         node_slots: int = ORACLE_NODE_SLOTS,
+        make_host: Callable[[ServerInfo], PoolHostFS] | None = None,
+        make_tree: Callable[[str], Tree] | None = None,
     ) -> None:
         if name_service not in ("files", "dns"):
             raise ValueError(f"name_service must be files or dns, got {name_service!r}")
@@ -92,18 +100,30 @@ class MemoryPool:
         self.dns_zone = {s.fqdn: s.ip for s in servers}
         self.name_service = name_service
         self.default_node_slots = node_slots
-        self.root_volume = SharedVolume.create(self.cluster_root, node_slots=node_slots, formatted=True)
+        self._make_host = make_host or (lambda _info: MemoryHostFS())
+        self._make_tree = make_tree
+        self.root_volume = SharedVolume.create(
+            self.cluster_root, node_slots=node_slots, formatted=True, tree=self._tree(self.cluster_root)
+        )
         nfs_host = self.cluster_root.split(":/", 1)[0] if is_nfs_source(self.cluster_root) else None
-        self.site = SiteStorage(nfs_host, [self.root_volume])
-        self.hosts: dict[str, MemoryHostFS] = {}
+        self.site = SiteStorage(nfs_host, [self.root_volume], make_tree=make_tree)
+        self.hosts: dict[str, PoolHostFS] = {}
         self.storage: dict[str, StorageMap] = {}
         self._formatter = heartbeat_formatter
         for s in servers:
             self._install(s)
 
+    def _tree(self, name: str) -> Tree | None:
+        return self._make_tree(name) if self._make_tree is not None else None
+
     def _install(self, s: ServerInfo) -> None:
-        local = SharedVolume.create(LOCAL_OVS_DEVICE, local_disk=True, uuid=f"{s.node:032X}")
-        fs = MemoryHostFS()
+        local = SharedVolume.create(
+            LOCAL_OVS_DEVICE,
+            local_disk=True,
+            uuid=f"{s.node:032X}",
+            tree=self._tree(f"{s.fqdn}:{LOCAL_OVS_DEVICE}"),
+        )
+        fs = self._make_host(s)
         peers = [(p.fqdn, p.ip) for p in self.servers.values()] if self.name_service == "files" else []
         install_server(
             fs,
@@ -119,7 +139,7 @@ class MemoryPool:
         self.hosts[s.name] = fs
         self.storage[s.name] = StorageMap([self.root_volume], local=[local], site=self.site)
 
-    def add_server(self, info: ServerInfo) -> MemoryHostFS:
+    def add_server(self, info: ServerInfo) -> PoolHostFS:
         """Install one more server (not yet in the cluster) and make it a member.
 
         Its name goes where the pool resolves names: DNS, or every server's

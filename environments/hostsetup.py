@@ -1,22 +1,23 @@
-"""The simulated servers' files and tools: installed, clustered and checked the documented way.
+"""A pool's servers' files and tools: installed, clustered and checked the documented way.
 
-Wraps ovmref's in-memory pool (install_server, the Oracle VM tools, the HA
-procedure, the prerequisite checks), so the simulator's servers hold the same
-/etc/hosts, cluster.conf, /etc/ovs/repositories and /proc/mounts a real server
-would, and `run()` executes the same tool code the real environments ship.
+Wraps ovmref's InstalledPool (install_server, the Oracle VM tools, the HA
+procedure, the prerequisite checks), so the simulator's in-memory servers and
+the local environment's server directories hold the same /etc/hosts,
+cluster.conf, /etc/ovs/repositories and /proc/mounts a real server would, and
+`run_tool()` executes the same tool code on them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from environments.model import CommandResult, OpResult, PoolSpec, ServerSpec
-from environments.sim.scheduler import Scheduler
 from ovmref.cluster.clusterconf import CLUSTER_CONF, render_cluster_conf
 from ovmref.cluster.services import SERVICE_ORDER
-from ovmref.host.memory_pool import MemoryPool, ServerInfo
-from ovmref.hostfs import MemoryHostFS
+from ovmref.host.installed_pool import InstalledPool, PoolHostFS, ServerInfo
+from ovmref.host.trees import Tree
+from ovmref.hostfs import HostFS
 from ovmref.prereq import Finding, check_pool
 from ovmref.release import Release
 from ovmref.storage.layout import configfs_cluster_dir
@@ -24,11 +25,8 @@ from ovmref.storage.repositories import REPOSITORIES, REPOSITORIES_OPTIONS
 from ovmref.tools.cluster_configure import generate_cluster_conf
 from ovmref.tools.storage_ops import boot_cluster
 
-if TYPE_CHECKING:
-    from environments.sim.host import SimHost
-
 Runner = Callable[[str, Sequence[str]], CommandResult]
-EPOCH_S = 1_240_000_000  # April 2009, the white paper's month: tools' backup names use virtual time
+EPOCH_S = 1_240_000_000  # April 2009 (the white paper): tools' backup names count pool time from it
 
 
 def server_info(spec: ServerSpec, node: int) -> ServerInfo:
@@ -47,25 +45,48 @@ def run_in_order(commands: Sequence[tuple[str, list[str]]], run: Runner) -> OpRe
     return OpResult(True)
 
 
-class SimHostSetup:
+class Host(Protocol):
+    """What the setup needs of a driver's server: its name and its files."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def fs(self) -> PoolHostFS: ...
+
+
+class PoolHostSetup:
     def __init__(
-        self, release: Release, spec: PoolSpec, _hosts: Callable[[], dict[str, Any]], clock: Scheduler
+        self,
+        release: Release,
+        spec: PoolSpec,
+        now_ms: Callable[[], int],
+        *,
+        make_host: Callable[[ServerInfo], PoolHostFS] | None = None,
+        make_tree: Callable[[str], Tree] | None = None,
+        heartbeat_formatter: Callable[[HostFS, str], None] | None = None,
     ) -> None:
         self.release = release
         self.spec = spec
-        self.clock = clock
+        self.now_ms = now_ms
+        extra: dict[str, Any] = {}
+        if heartbeat_formatter is not None:
+            extra["heartbeat_formatter"] = heartbeat_formatter
         infos = [server_info(s, n) for n, s in enumerate(spec.servers)]
         masters = [s.name for s in spec.servers if "master" in s.roles] or [spec.servers[0].name]
-        self.pool = MemoryPool(
+        self.pool = InstalledPool(
             release,
             infos,
             storage_kind=spec.storage,
             cluster_root=spec.cluster_root,
             master=masters[0],
             node_slots=spec.node_slots,
+            make_host=make_host,
+            make_tree=make_tree,
+            **extra,
         )
 
-    def install(self, spec: ServerSpec, node: int) -> MemoryHostFS:
+    def install(self, spec: ServerSpec, node: int) -> PoolHostFS:
         if spec.name not in self.pool.hosts:
             return self.pool.add_server(server_info(spec, node))
         return self.pool.hosts[spec.name]
@@ -98,22 +119,22 @@ class SimHostSetup:
             if text is not None:
                 self.pool.hosts[target].write_text(path, text)
 
-    def run_tool(self, host: SimHost, argv: list[str]) -> CommandResult:
-        ctx = self.pool.context(host.name, now_s=EPOCH_S + self.clock.now_ms // 1000)
+    def run_tool(self, host: Host, argv: list[str]) -> CommandResult:
+        ctx = self.pool.context(host.name, now_s=EPOCH_S + self.now_ms() // 1000)
         from ovmref.tools.dispatch import run_tool
 
         r = run_tool(host.fs, argv, ctx)
         return CommandResult(tuple(argv), r.rc, r.stdout, r.stderr)
 
-    def boot_services(self, host: SimHost) -> None:
+    def boot_services(self, host: Host) -> None:
         """init starts the HA services in the documented order at boot (failures stay visible in files)."""
         for name in SERVICE_ORDER:
             self.run_tool(host, ["service", name, "start"])
 
-    def agent_service_running(self, host: SimHost) -> bool:
+    def agent_service_running(self, host: Host) -> bool:
         return host.fs.exists("/var/lock/subsys/ovs-agent")
 
-    def heartbeat_active(self, host: SimHost) -> bool:
+    def heartbeat_active(self, host: Host) -> bool:
         """o2cb is online with an active heartbeat region (configfs), as the kernel shows it."""
         fs = host.fs
         cluster = boot_cluster(fs, self.pool.context(host.name))

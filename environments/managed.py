@@ -1,0 +1,129 @@
+"""Oracle VM Manager operations for drivers whose servers run ovmref agents.
+
+The simulator and the local environment both deliver Manager operations to
+the server pool master's agent and then wait, on their own clock, for what
+the operation promises (a guest running, a server gone). Only how a request
+reaches the master and how time passes differ, so the operations live here.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Sequence
+
+from environments.base import PoolDriver
+from environments.model import GuestSpec, OpResult
+from ovmref.failover import requests as rq
+from ovmref.prereq import Finding
+
+
+class ManagedPoolDriver(PoolDriver):
+    """A driver whose Manager talks to ovmref agents; subclasses say how requests reach the master."""
+
+    @abc.abstractmethod
+    def _manager(self, op: rq.ManagerOp) -> OpResult:
+        """Deliver a Manager operation to the server pool master's agent and return its reply."""
+
+    @abc.abstractmethod
+    def _incarnation(self, server: str) -> int:
+        """Changes whenever the server powers off, fences, or boots (a planned shutdown completed)."""
+
+    @abc.abstractmethod
+    def _knows(self, server: str) -> bool: ...
+
+    @abc.abstractmethod
+    def _verify_setup(self) -> list[Finding]:
+        """What the Manager checks when HA is enabled on the pool ("The server pool setup is verified")."""
+
+    def enable_pool_ha(self) -> OpResult:
+        findings = self._verify_setup()
+        failed = tuple(sorted({f.rule for f in findings if f.status != "passed"}))
+        if failed:
+            detail = "; ".join(
+                f"{f.rule} on {f.server or 'pool'}: {f.message}" for f in findings if f.status != "passed"
+            )
+            return OpResult(False, f"server pool setup check failed: {detail}", failed)
+        return self._manager(rq.SetPoolHA(True))
+
+    def disable_pool_ha(self) -> OpResult:
+        return self._manager(rq.SetPoolHA(False))
+
+    def create_guest(self, spec: GuestSpec) -> OpResult:
+        return self._manager(rq.CreateGuest(spec.name, spec.memory_mb, spec.vcpus, spec.ha, spec.preferred))
+
+    def set_guest_ha(self, guest: str, enabled: bool) -> OpResult:
+        return self._manager(rq.SetGuestHA(guest, enabled))
+
+    def start_guest(self, guest: str) -> OpResult:
+        result = self._manager(rq.StartGuest(guest))
+        if result.ok:
+            self.wait_until(
+                lambda s: s.guests[guest].state == "running",
+                self.timings.guest_boot_ms + 5 * self.timings.iteration_ms,
+            )
+        return result
+
+    def start_guests(self, guests: Sequence[str]) -> list[OpResult]:
+        results = [self._manager(rq.StartGuest(g)) for g in guests]
+        started = [g for g, r in zip(guests, results, strict=True) if r.ok]
+        self.wait_until(
+            lambda s: all(s.guests[g].state == "running" for g in started),
+            self.timings.guest_boot_ms + 5 * self.timings.iteration_ms,
+        )
+        return results
+
+    def stop_guest(self, guest: str) -> OpResult:
+        result = self._manager(rq.StopGuest(guest))
+        if result.ok:
+            self.wait_until(lambda s: s.guests[guest].state != "running", 5 * self.timings.iteration_ms)
+        return result
+
+    def migrate_guest(self, guest: str, target: str) -> OpResult:
+        result = self._manager(rq.MigrateGuest(guest, target))
+        if result.ok:
+            self.wait_until(
+                lambda s: s.guests[guest].state == "running" and s.guests[guest].server == target,
+                5 * self.timings.iteration_ms,
+            )
+        return result
+
+    def shutdown_server(self, server: str, *, migrate: bool, restart: bool = False) -> OpResult:
+        return self._planned(rq.ShutdownServer(server, migrate, restart=restart))
+
+    def delete_server(self, server: str, *, migrate: bool) -> OpResult:
+        return self._planned(rq.ShutdownServer(server, migrate, delete=True))
+
+    def _planned(self, op: rq.ShutdownServer) -> OpResult:
+        if not self._knows(op.server):
+            return OpResult(False, f"no server named {op.server}")
+        incarnation = self._incarnation(op.server)
+        result = self._manager(op)
+        if result.ok:
+            self.wait_until(
+                lambda s: self._incarnation(op.server) != incarnation,
+                20 * self.timings.iteration_ms + 2 * self.timings.guest_boot_ms,
+            )
+            self._settle()
+        return result
+
+    def _settle(self) -> None:
+        """Let guests that are being restarted or migrated finish (bounded)."""
+        self.wait_until(
+            lambda s: not any(g.state in ("starting", "migrating") for g in s.guests.values()),
+            self.timings.guest_boot_ms + 5 * self.timings.iteration_ms,
+        )
+
+    def set_maintenance(self, server: str, on: bool) -> OpResult:
+        result = self._manager(rq.SetMaintenance(server, on))
+        if result.ok and on:
+            self.wait_until(lambda s: not s.running_on(server), 10 * self.timings.iteration_ms)
+        return result
+
+    def set_inbound_migration_lock(self, server: str, locked: bool) -> OpResult:
+        return self._manager(rq.SetInboundLock(server, locked))
+
+    def set_master(self, server: str) -> OpResult:
+        result = self._manager(rq.SetMaster(server))
+        if result.ok:
+            self.wait_until(lambda s: s.master == server, 5 * self.timings.iteration_ms)
+        return result
