@@ -123,7 +123,7 @@ class PoolDriver(abc.ABC):
 
     @abc.abstractmethod
     def read_file(self, server: str, path: str) -> str | None:
-        """A file's text on a server, or None when it does not exist."""
+        """A file's text on a server (bytes that are not UTF-8 replaced), or None when it does not exist."""
 
     @abc.abstractmethod
     def write_file(self, server: str, path: str, text: str) -> None:
@@ -131,8 +131,11 @@ class PoolDriver(abc.ABC):
 
     # ---- faults ----------------------------------------------------------------------
     @abc.abstractmethod
-    def inject(self, fault: FaultKind, servers: Sequence[str]) -> None:
-        """crash, hang, storage (loss) on each server; partition: cut `servers` off from the rest."""
+    def inject(self, fault: FaultKind, servers: Sequence[str]) -> int:
+        """crash, hang, storage (loss) on each server; partition: cut `servers` off from the rest.
+
+        Returns the instant (driver time) the fault took effect: on a real clock
+        that is a moment after the call began, and "after the fault" means after it."""
 
     @abc.abstractmethod
     def recover(self, server: str) -> None:

@@ -218,6 +218,12 @@ class _HostView:
         except (FileNotFoundError, NotADirectoryError):
             return None
 
+    def real_path(self, path: str) -> Path | None:
+        """Where a host path really is on this machine, when its tree is a real directory
+        (so a real tool such as mkfs.ocfs2 can work on it); None for in-memory trees."""
+        tree, rel = self._resolve(path)
+        return tree.root / rel.lstrip("/") if isinstance(tree, DirectoryTree) else None
+
 
 class MemoryHostFS(_HostView):
     """A simulated server's files, in memory; shared trees are attached at their mount points."""

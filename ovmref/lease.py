@@ -9,6 +9,7 @@ storage (simulated or a real file) applies these operations atomically.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 ANY_GENERATION = 0  # generation 0 is never a live o2hb generation: "whatever incarnation"
@@ -27,6 +28,12 @@ class LeaseOutcome:
     token: int
 
 
+def _int(value: object, what: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ValueError(f"lease table: {what} must be an integer, got {value!r}")
+    return value
+
+
 def _matches(holder: tuple[int, int], expect: tuple[int, int]) -> bool:
     node, gen = expect
     return holder[0] == node and (gen == ANY_GENERATION or holder[1] == gen)
@@ -38,6 +45,47 @@ class LeaseTable:
     def __init__(self) -> None:
         self._leases: dict[str, Lease] = {}
         self._tokens: dict[str, int] = {}
+
+    def to_dict(self) -> dict[str, object]:
+        """A JSON-ready copy, for a driver that keeps the table in a file.
+
+        Tokens are kept for released leases too: the next holder must get a
+        higher token than any holder before it.
+        """
+        return {
+            "leases": {
+                name: {"holder": [lease.holder[0], lease.holder[1]], "token": lease.token}
+                for name, lease in sorted(self._leases.items())
+            },
+            "tokens": dict(sorted(self._tokens.items())),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, object]) -> LeaseTable:
+        """The table `to_dict` described; ValueError naming the first thing that does not fit."""
+        if set(data) != {"leases", "tokens"}:
+            raise ValueError(f"lease table: expected keys 'leases' and 'tokens', got {sorted(data)}")
+        leases, tokens = data["leases"], data["tokens"]
+        if not isinstance(leases, Mapping) or not isinstance(tokens, Mapping):
+            raise ValueError("lease table: 'leases' and 'tokens' must be objects")
+        table = cls()
+        for name, token in tokens.items():
+            table._tokens[str(name)] = _int(token, f"tokens[{name!r}]")
+        for name, rec in leases.items():
+            if not isinstance(rec, Mapping) or set(rec) != {"holder", "token"}:
+                raise ValueError(f"lease table: leases[{name!r}] must be {{'holder', 'token'}}, got {rec!r}")
+            holder = rec["holder"]
+            if not isinstance(holder, list | tuple) or len(holder) != 2:
+                raise ValueError(f"lease table: leases[{name!r}].holder must be [node, generation], "
+                                 f"got {holder!r}")
+            token = _int(rec["token"], f"leases[{name!r}].token")
+            if table._tokens.get(str(name), 0) < token:
+                raise ValueError(f"lease table: leases[{name!r}] has token {token} but the last token "
+                                 f"handed out is {table._tokens.get(str(name), 0)}")
+            node = _int(holder[0], f"leases[{name!r}].holder node")
+            gen = _int(holder[1], f"leases[{name!r}].holder generation")
+            table._leases[str(name)] = Lease((node, gen), token)
+        return table
 
     def holder(self, name: str) -> tuple[int, int] | None:
         lease = self._leases.get(name)
@@ -63,6 +111,10 @@ class LeaseTable:
             del self._leases[name]
             return True
         return False
+
+    def holders(self) -> dict[str, tuple[int, int]]:
+        """Every held lease and its holder, by lease name."""
+        return {name: lease.holder for name, lease in sorted(self._leases.items())}
 
     def held_by(self, node: int, generation: int | None = None) -> list[str]:
         return sorted(

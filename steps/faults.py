@@ -30,8 +30,7 @@ def inject(
     driver: PoolDriver, kind: FaultKind, servers: Sequence[str], *, as_kind: FaultKind | None = None
 ) -> Fault:
     before = driver.observe()
-    at_ms = driver.now_ms()
-    driver.inject(kind, list(servers))
+    at_ms = driver.inject(kind, list(servers))
     return Fault(as_kind or kind, tuple(servers), at_ms, before)
 
 

@@ -68,7 +68,8 @@ _Json = None | bool | int | float | str | list["_Json"] | dict[str, "_Json"]
 def _excerpt(data: bytes | bytearray | str) -> str:
     if len(data) <= _EXCERPT_CHARS:
         return repr(data)
-    return f"{data[:_EXCERPT_CHARS]!r}... ({len(data)} {'bytes' if isinstance(data, bytes | bytearray) else 'chars'})"
+    unit = "bytes" if isinstance(data, bytes | bytearray) else "chars"
+    return f"{data[:_EXCERPT_CHARS]!r}... ({len(data)} {unit})"
 
 
 def _dumps(doc: _Json) -> str:

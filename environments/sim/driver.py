@@ -255,7 +255,7 @@ class SimDriver(ManagedPoolDriver):
         host.agent_daemon = daemon
 
     # ================================================================================= faults
-    def inject(self, fault: FaultKind, servers: Sequence[str]) -> None:
+    def inject(self, fault: FaultKind, servers: Sequence[str]) -> int:
         for s in servers:
             self._host(s)
         if fault == "partition":
@@ -263,7 +263,7 @@ class SimDriver(ManagedPoolDriver):
             self._mark("fault", None, detail=f"network partition: {', '.join(servers)} cut off from the rest")
             for s in servers:
                 self._mark("fault", s, detail="partition")
-            return
+            return self.clock.now_ms
         for s in servers:
             host = self._host(s)
             self._mark("fault", s, detail=fault)
@@ -275,6 +275,7 @@ class SimDriver(ManagedPoolDriver):
                 self.storage.lost.add(s)
             else:
                 raise ValueError(f"unknown fault {fault!r}")
+        return self.clock.now_ms
 
     def recover(self, server: str) -> None:
         host = self._host(server)

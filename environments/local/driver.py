@@ -1,0 +1,958 @@
+"""`local`: every Oracle VM Server of the pool is a real process, in real time.
+
+Each server has its own root directory (its /etc, /proc/mounts, /OVS link,
+installed and clustered by Oracle's documented commands run on those files),
+and the cluster root is one real directory all servers reach through their
+own path, which storage loss breaks. When o2cb has a heartbeat region the
+server's agent runs as `environments.local.serverd`: the same sans-IO agent
+the simulator runs, writing o2hb blocks into a real mkfs.ocfs2-formatted
+heartbeat file, talking TCP on its cluster.conf address inside its own
+network namespace, holding leases under an fcntl lock, and running guests as
+child processes. Faults are real: SIGKILL, SIGSTOP/SIGCONT, a bridge port
+moved away, a storage path broken. This driver is the power switch and the
+Manager: it starts, kills and reboots processes and reads what they did.
+
+Time: the pool runs `time_scale` times faster than the documented timings
+(0.01 by default: a 2 s heartbeat iteration takes 20 ms). The driver's clock,
+timings and timeline are in pool time, so features read exactly as on the
+simulator; processes run on the scaled real timings.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import errno
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from environments.base import EnvironmentError_, EnvironmentLimitation
+from environments.hostsetup import PoolHostSetup, server_info
+from environments.local import wire
+from environments.local.network import NamespaceNetwork, namespace_support, sweep_stale
+from environments.local.serverconfig import (
+    CONTROL_NAME,
+    EVENTS_NAME,
+    EXIT_FENCED,
+    EXIT_HALTED,
+    EXIT_LEFT,
+    EXIT_REBOOT,
+    STORAGE_LINK,
+    ServerConfig,
+)
+from environments.local.sharedstore import SharedStore
+from environments.managed import ManagedPoolDriver
+from environments.model import (
+    CommandResult,
+    FaultKind,
+    GuestState,
+    GuestStateName,
+    OpResult,
+    PoolSpec,
+    PoolState,
+    ServerSpec,
+    ServerState,
+    ServerStateName,
+    TimelineEvent,
+)
+from ovmref.failover import requests as rq
+from ovmref.failover.pooldb import PoolDB, ServerRecord
+from ovmref.heartbeat.ocfs2file import MIN_SIZE_BYTES, format_heartbeat_file, heartbeat_region_offset
+from ovmref.host.installed_pool import PoolHostFS, ServerInfo
+from ovmref.host.trees import DirectoryTree, Tree
+from ovmref.hostfs import DirectoryHostFS, HostFS
+from ovmref.prereq import Finding
+from ovmref.release import Release
+from ovmref.storage.layout import HEARTBEAT_FILE_NAME
+from ovmref.timing import O2CBTimings
+
+DEFAULT_TIME_SCALE = 0.01
+O2NET_PORT = 7777  # cluster.conf ip_port in every Oracle example
+COMMAND_MS = 100  # pool time a host command is given to take effect (as on the simulator)
+MIGRATION_MS = 200  # pool time a live-migrated guest takes to resume on the target
+RPC_TIMEOUT_S = 15.0
+POLL_S = 0.004  # the supervisor's polling interval (real seconds)
+RUN_DIR_PREFIX = "ovm-local-"
+_LOST = ".storage-lost"  # what a broken storage path points at (never exists)
+_PACKAGE_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _base_dir() -> Path:
+    shm = Path("/dev/shm")
+    return shm if shm.is_dir() and os.access(shm, os.W_OK) else Path(tempfile.gettempdir())
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", name).strip("._") or "x"
+
+
+@dataclass
+class LocalHost:
+    spec: ServerSpec
+    node: int
+    fs: DirectoryHostFS
+    dir: Path
+    ip: str
+    state: ServerStateName = "running"
+    process: subprocess.Popen[bytes] | None = None
+    incarnation: int = 0
+    agent_daemon: bool = True
+    boot_when_storage_returns: bool = False
+    reboot_at_ms: int | None = None
+    status: dict[str, Any] | None = None
+    events_read: int = 0  # bytes of events.jsonl already read
+    running: dict[str, int] = field(default_factory=dict)  # guest -> pid, per the events (this incarnation)
+    killed_by_us: bool = False
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def has_agent(self) -> bool:
+        return self.process is not None
+
+    @property
+    def executing(self) -> bool:
+        return self.state in ("running", "maintenance") and self.process is not None
+
+
+class LocalDriver(ManagedPoolDriver):
+    name = "local"
+
+    def __init__(
+        self,
+        release: Release,
+        seed: int,
+        timings: O2CBTimings | None = None,
+        time_scale: float | None = None,
+        heartbeat_file_bytes: int = MIN_SIZE_BYTES,
+        record_heartbeats: bool = True,
+        workdir: str | os.PathLike[str] | None = None,
+        **_options: Any,
+    ) -> None:
+        super().__init__(release, seed, timings)
+        scale = (
+            time_scale
+            if time_scale is not None
+            else float(os.environ.get("OVM_LOCAL_TIME_SCALE", DEFAULT_TIME_SCALE))
+        )
+        if not 0 < scale <= 1:
+            raise EnvironmentError_(f"time scale must be in (0, 1], got {scale}")
+        self.scale = scale
+        self.real_timings = self.timings.scaled(scale)
+        self.heartbeat_file_bytes = heartbeat_file_bytes
+        self.record_heartbeats = record_heartbeats
+        self.rng = random.Random(seed)
+        self.base_ns = time.monotonic_ns()
+        sweep_stale_runs()
+        base = Path(workdir) if workdir is not None else _base_dir()
+        self.run_dir = Path(tempfile.mkdtemp(prefix=f"{RUN_DIR_PREFIX}{os.getpid()}-", dir=base))
+        self.run_id = re.sub(r"[^a-z0-9]", "0", self.run_dir.name.rsplit("-", 1)[-1].lower())[:6]
+        reason = namespace_support()
+        self.network: NamespaceNetwork | None = None
+        self.network_note = (
+            "network namespaces with veth pairs on a bridge"
+            if reason is None
+            else (f"loopback addresses; partitions unavailable: {reason}")
+        )
+        if reason is None:
+            sweep_stale()
+            self.network = NamespaceNetwork(self.run_id)
+        self.capabilities = frozenset(
+            {"destructive", "faults", "host-commands", "manager"}
+            | ({"partition"} if reason is None else set())
+        )
+        self.hosts: dict[str, LocalHost] = {}
+        self.spec: PoolSpec | None = None
+        self.setup: PoolHostSetup | None = None
+        self.volume_dir: Path | None = None
+        self.store: SharedStore | None = None
+        self._timeline: list[TimelineEvent] = []
+        self._request_ids = 0
+        self._closed = False
+        self._heartbeat: tuple[str, int] | None = None
+        self._last_fault_ms = 0  # (file relative to the volume, slot offset)
+        atexit.register(self.close)
+
+    # ============================================================================= clock
+    def now_ms(self) -> int:
+        return int((time.monotonic_ns() - self.base_ns) / 1e6 / self.scale)
+
+    def _real_s(self, pool_ms: float) -> float:
+        return pool_ms * self.scale / 1000
+
+    def advance(self, ms: int) -> None:
+        deadline = time.monotonic() + self._real_s(max(0, ms))
+        while True:
+            self._pump()
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            time.sleep(min(left, POLL_S))
+
+    def wait_until(self, predicate: Callable[[PoolState], bool], timeout_ms: int, step_ms: int = 250) -> bool:
+        deadline = self.now_ms() + timeout_ms
+        while True:
+            if predicate(self.observe()):
+                return True
+            if self.now_ms() >= deadline:
+                return False
+            self.advance(max(min(step_ms, deadline - self.now_ms()), 1))
+
+    # ============================================================================= build
+    def build_pool(self, spec: PoolSpec) -> OpResult:
+        if self.spec is not None:
+            return OpResult(False, "this driver already holds a pool")
+        if not spec.servers:
+            return OpResult(False, f"pool {spec.name!r} has no servers")
+        names = [s.name for s in spec.servers]
+        if len(set(names)) != len(names):
+            return OpResult(False, f"pool {spec.name!r} names a server twice: {names}")
+        if len(spec.servers) > 255:
+            return OpResult(False, "an O2CB cluster holds at most 255 nodes")
+        self.spec = spec
+        self.setup = PoolHostSetup(
+            self.release,
+            spec,
+            self.now_ms,
+            make_host=self._make_host,
+            make_tree=self._make_tree,
+            heartbeat_formatter=self._format_heartbeat_file,
+        )
+        for node, server in enumerate(spec.servers):
+            self._add_host(server, node)
+        if spec.clustered:
+            result = self.setup.configure_cluster(self.run)
+            if not result.ok:
+                return result
+        root = self.setup.pool.root_volume.tree
+        assert isinstance(root, DirectoryTree)
+        self.volume_dir = root.root
+        db = PoolDB(spec.name, self.release)
+        for host in self.hosts.values():
+            db.servers[host.name] = ServerRecord(
+                host.name, host.node, host.spec.memory_mb, host.spec.vcpus, set(host.spec.roles)
+            )
+        self.store = SharedStore(self.volume_dir, HEARTBEAT_FILE_NAME, 0)
+        self.store.store_pooldb(db)
+        if not spec.clustered:
+            return (
+                self.enable_pool_ha()
+                if spec.ha_enabled
+                else OpResult(
+                    True, f"unclustered pool {spec.name} of {len(spec.servers)} servers (no cluster: no HA)"
+                )
+            )
+        for host in self.hosts.values():
+            self._boot(host)
+        formed = self.wait_until(self._pool_formed, 30 * self.timings.iteration_ms + 10_000)
+        if not formed:
+            return OpResult(False, "the cluster did not form: " + self._formation_problem())
+        if spec.ha_enabled:
+            return self.enable_pool_ha()
+        return OpResult(True, f"pool {spec.name} of {len(spec.servers)} servers formed")
+
+    def _make_host(self, info: ServerInfo) -> PoolHostFS:
+        root = self.run_dir / "servers" / _safe(info.name) / "root"
+        root.mkdir(parents=True, exist_ok=True)
+        return DirectoryHostFS(root)
+
+    def _make_tree(self, source: str) -> Tree:
+        path = self.run_dir / "storage" / _safe(source.replace(":/", "-").replace("/", "-"))
+        path.mkdir(parents=True, exist_ok=True)
+        return DirectoryTree(path)
+
+    def _format_heartbeat_file(self, fs: HostFS, path: str) -> None:
+        """ovs-makerepo's heartbeat file, made by Debian's mkfs.ocfs2 with Oracle's parameters."""
+        real = fs.real_path(path) if isinstance(fs, DirectoryHostFS) else None
+        if real is None:
+            raise EnvironmentError_(f"{path}: not on a real directory, cannot run mkfs.ocfs2 on it")
+        format_heartbeat_file(real, self.heartbeat_file_bytes)
+
+    def _add_host(self, server: ServerSpec, node: int) -> LocalHost:
+        assert self.setup is not None
+        fs = self.setup.install(server, node)
+        assert isinstance(fs, DirectoryHostFS)
+        info = server_info(server, node)
+        host = LocalHost(server, node, fs, fs.root.parent, self._address(info, node))
+        self.hosts[server.name] = host
+        if self.network is not None:
+            self.network.add_server(server.name, host.ip)
+        return host
+
+    def _address(self, info: ServerInfo, node: int) -> str:
+        if self.network is not None:
+            return info.ip  # the cluster.conf address, inside the server's own namespace
+        # no namespaces: a loopback address per server, unique per driver process and pool
+        return f"127.{20 + os.getpid() % 200}.{int(self.run_id, 36) % 250 + 1}.{node + 1}"
+
+    def _pool_formed(self, state: PoolState) -> bool:
+        if state.master is None:
+            return False
+        db = self._db()
+        if db is None:
+            return False
+        expected = {h.name for h in self.hosts.values() if h.has_agent}
+        active = {r.name for r in db.servers.values() if r.state == "active"}
+        live = set(state.servers[state.master].live_view)
+        return expected <= active and expected <= live
+
+    def _formation_problem(self) -> str:
+        missing = [h.name for h in self.hosts.values() if not h.has_agent]
+        if missing:
+            return f"the agent is not running on {', '.join(missing)} (services or heartbeat region missing)"
+        return "no server pool master was elected"
+
+    def add_server(self, spec: ServerSpec) -> OpResult:
+        if self.spec is None or self.setup is None:
+            return OpResult(False, "build the pool first")
+        if spec.name in self.hosts:
+            return OpResult(False, f"{spec.name} is already in the pool")
+        node = max(h.node for h in self.hosts.values()) + 1
+        host = self._add_host(spec, node)
+        result = self._manager(rq.AddServer(spec.name, node, spec.memory_mb, spec.vcpus, spec.roles))
+        if not result.ok:
+            self._remove_host(host)
+            return result
+        joined = self.setup.join_server(spec.name, self.run)
+        if not joined.ok:
+            return joined
+        for other in self.hosts.values():
+            if other.executing and other is not host:
+                self._rpc(
+                    other,
+                    {"op": "add_peer", "node": node, "name": spec.name, "ip": host.ip, "port": O2NET_PORT},
+                )
+        self._boot(host)
+        ok = self.wait_until(
+            lambda s: s.servers.get(spec.name) is not None and self._is_active(spec.name),
+            30 * self.timings.iteration_ms,
+        )
+        return OpResult(ok, f"{spec.name} {'joined' if ok else 'did not join'} the pool")
+
+    def _remove_host(self, host: LocalHost) -> None:
+        del self.hosts[host.name]
+        if self.network is not None:
+            self.network.remove_server(host.name)
+
+    def _is_active(self, server: str) -> bool:
+        db = self._db()
+        return bool(db and server in db.servers and db.servers[server].state == "active")
+
+    def _db(self) -> PoolDB | None:
+        if self.store is None:
+            return None
+        try:
+            return self.store.load_pooldb()
+        except OSError:
+            return None
+
+    # ============================================================================= Manager
+    def hosts_running(self) -> list[str]:
+        return [h.name for h in self.hosts.values() if h.state in ("running", "maintenance")]
+
+    def _verify_setup(self) -> list[Finding]:
+        assert self.setup is not None
+        return self.setup.verify(self.hosts_running())
+
+    def _incarnation(self, server: str) -> int:
+        self._pump()
+        return self.hosts[server].incarnation
+
+    def _knows(self, server: str) -> bool:
+        return server in self.hosts
+
+    def _master_host(self) -> LocalHost | None:
+        for host in self.hosts.values():
+            status = self._status(host)
+            if status is not None and status["master"] and status["daemon"] and not status["exiting"]:
+                return host
+        return None
+
+    def _manager(self, op: rq.ManagerOp) -> OpResult:
+        """Oracle VM Manager talks to the server pool master's agent."""
+        self._pump()
+        host = self._master_host()
+        if host is None:
+            return OpResult(False, "no server pool master is reachable: the pool cannot be managed")
+        self._request_ids += 1
+        answer = self._rpc(host, {"op": "manager", "id": self._request_ids, "request": op})
+        if answer is None:
+            return OpResult(False, "the server pool master did not answer")
+        return OpResult(bool(answer.get("ok")), str(answer.get("message", answer.get("error", ""))))
+
+    # ============================================================================= host level
+    def shutdown_from_command_line(self, server: str, *, restart: bool = False) -> OpResult:
+        host = self._host(server)
+        if not host.executing:
+            return OpResult(False, f"{server} is not running")
+        incarnation = host.incarnation
+        self._mark(
+            "command", server, detail=f"{'reboot' if restart else 'shutdown -h now'} on the command line"
+        )
+        self._rpc(host, {"op": "local_shutdown", "restart": restart})
+        self.wait_until(
+            lambda s: host.incarnation != incarnation,
+            20 * self.timings.iteration_ms + 2 * self.timings.guest_boot_ms,
+        )
+        self._settle()
+        return OpResult(True, f"{server} {'rebooting' if restart else 'shut down'}")
+
+    def run(self, server: str, argv: Sequence[str]) -> CommandResult:
+        host = self._host(server)
+        assert self.setup is not None
+        if host.state not in ("running", "maintenance", "hung"):
+            raise EnvironmentLimitation(f"{server} is {host.state}: cannot run {' '.join(argv)}")
+        result = self.setup.run_tool(host, list(argv))
+        self._mark("command", server, detail=f"{' '.join(argv)} -> rc {result.rc}")
+        self._reconcile_services(host)
+        if self.store is not None:
+            self.advance(COMMAND_MS)
+        return result
+
+    def read_file(self, server: str, path: str) -> str | None:
+        data = self._host(server).fs.read_bytes(path)
+        return None if data is None else data.decode("utf-8", errors="replace")  # the heartbeat file is binary
+
+    def write_file(self, server: str, path: str, text: str) -> None:
+        self._host(server).fs.write_text(path, text)
+
+    def _reconcile_services(self, host: LocalHost) -> None:
+        """The cluster stack runs while o2cb has a heartbeat region; the agent daemon while ovs-agent runs."""
+        assert self.setup is not None
+        if host.state not in ("running", "maintenance") or self.spec is None or self.store is None:
+            return
+        heartbeat = self.setup.heartbeat_active(host)
+        daemon = self.setup.agent_service_running(host)
+        if not host.has_agent:
+            host.agent_daemon = daemon
+            if heartbeat:
+                self._start_agent(host)
+            return
+        if not heartbeat:
+            self._rpc(host, {"op": "leave"})
+            self._reap(host, wait=True)
+            return
+        if daemon != host.agent_daemon:
+            self._rpc(host, {"op": "daemon", "running": daemon})
+        host.agent_daemon = daemon
+
+    # ============================================================================= faults
+    def inject(self, fault: FaultKind, servers: Sequence[str]) -> int:
+        for s in servers:
+            self._host(s)
+        self._pump()
+        if fault == "partition":
+            if self.network is None:
+                raise EnvironmentLimitation(
+                    f"network partition needs network namespaces: {self.network_note}"
+                )
+            self.network.partition(servers)
+            at = self.now_ms()
+            self._mark(
+                "fault", None, detail=f"network partition: {', '.join(servers)} cut off from the rest", at=at
+            )
+            for s in servers:
+                self._mark("fault", s, detail="partition", at=at)
+            return at
+        if fault not in ("crash", "master", "hang", "storage"):
+            raise ValueError(f"unknown fault {fault!r}")
+        at = self.now_ms()
+        for s in servers:
+            host = self._host(s)
+            if fault in ("crash", "master"):
+                self._power_off(host, "crashed", "crashed", fault=fault)
+            elif fault == "hang":
+                self._freeze(host)
+            else:
+                self._break_storage(host)
+                self._mark("fault", s, detail=fault)
+            at = max(at, self.now_ms() if fault == "storage" else self._last_fault_ms)
+        return at
+
+    def recover(self, server: str) -> None:
+        host = self._host(server)
+        self._pump()
+        self._mark("recover", server)
+        link = host.dir / STORAGE_LINK
+        if link.is_symlink() and os.readlink(link) == _LOST:
+            self._link_storage(host)
+            if host.boot_when_storage_returns:
+                host.boot_when_storage_returns = False
+                self._boot(host)
+        if host.state == "hung":
+            host.state = "running"
+            self._signal(host, signal.SIGCONT)
+        elif host.state == "crashed":
+            self._boot(host)
+
+    def heal_network(self) -> None:
+        if self.network is not None:
+            self.network.heal()
+        self._mark("recover", None, detail="network healed")
+
+    def crash_guest(self, guest: str) -> None:
+        self._pump()
+        for host in self.hosts.values():
+            status = self._status(host) if host.executing else None
+            if status is None:
+                continue
+            phase_pid = status["guests"].get(guest)
+            if phase_pid is not None and phase_pid[0] == "running":
+                self._mark("fault", host.name, guest, "guest crash")
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(int(phase_pid[1]), signal.SIGKILL)
+                return
+        raise EnvironmentLimitation(f"guest {guest} is not running anywhere")
+
+    def _break_storage(self, host: LocalHost) -> None:
+        link = host.dir / STORAGE_LINK
+        tmp = host.dir / f".{STORAGE_LINK}.tmp"
+        tmp.unlink(missing_ok=True)
+        tmp.symlink_to(_LOST)
+        tmp.replace(link)
+
+    def _link_storage(self, host: LocalHost) -> None:
+        assert self.volume_dir is not None
+        link = host.dir / STORAGE_LINK
+        tmp = host.dir / f".{STORAGE_LINK}.tmp"
+        tmp.unlink(missing_ok=True)
+        tmp.symlink_to(self.volume_dir)
+        tmp.replace(link)
+
+    def _storage_lost(self, host: LocalHost) -> bool:
+        link = host.dir / STORAGE_LINK
+        return link.is_symlink() and os.readlink(link) == _LOST
+
+    def _freeze(self, host: LocalHost) -> None:
+        """SIGSTOP the server's process group; the fault and the frozen guests are marked at that instant."""
+        if host.state in ("running", "maintenance"):
+            host.state = "hung"
+            self._signal(host, signal.SIGSTOP)
+        at = self._last_fault_ms = self.now_ms()
+        self._mark("fault", host.name, detail="hang", at=at)
+        self._read_events(host)
+        for guest in sorted(host.running):
+            self._mark("guest_stop", host.name, guest, "frozen with its hung server", at=at)
+
+    def _power_off(self, host: LocalHost, state: ServerStateName, why: str, fault: str | None = None) -> None:
+        """Pull the plug: SIGKILL the process group (agent and guests) and mark what died, at that instant."""
+        if host.process is not None:
+            host.killed_by_us = True
+            self._signal(host, signal.SIGKILL)
+        at = self._last_fault_ms = self.now_ms()
+        if fault is not None:
+            self._mark("fault", host.name, detail=fault, at=at)
+        if host.process is not None:
+            self._reap(host, wait=True)
+        for guest in sorted(host.running):
+            self._mark("guest_stop", host.name, guest, why, at=at)
+        host.running.clear()
+        host.state = state
+        host.status = None
+        host.reboot_at_ms = None
+        host.incarnation += 1
+
+    def _signal(self, host: LocalHost, sig: signal.Signals) -> None:
+        """Signal the server's whole process group: the agent and every guest it runs."""
+        if host.process is None:
+            return
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(host.process.pid, sig)
+
+    # ============================================================================= processes
+    def _boot(self, host: LocalHost) -> None:
+        """Power on: services start in the documented order, then the agent joins the cluster."""
+        assert self.setup is not None
+        host.reboot_at_ms = None
+        if self._storage_lost(host):
+            host.boot_when_storage_returns = True
+            self._mark("reboot", host.name, detail="cannot mount the cluster root: waits for storage")
+            return
+        rejoin = host.state in ("fenced", "shutdown", "crashed")
+        host.state = "running"
+        host.incarnation += 1
+        self.setup.boot_services(host)
+        if rejoin:
+            self._mark("rejoin", host.name)
+        host.agent_daemon = self.setup.agent_service_running(host)
+        if self.setup.heartbeat_active(host):
+            self._start_agent(host)
+
+    def _heartbeat_location(self) -> tuple[str, int]:
+        """The heartbeat file the agents write into, relative to the cluster root, and slot 0's offset.
+
+        On NFS it is ovs-makerepo's `.server_pool_hb`. An OCFS2 cluster root is a
+        block device whose heartbeat system file the kernel writes; here the
+        device is a directory, so its heartbeat area is a real OCFS2 volume file
+        beside it (`../<volume>.o2hb`), reached through the same storage path."""
+        if self._heartbeat is None:
+            assert self.volume_dir is not None and self.setup is not None
+            if self.setup.pool.root_volume.nfs:
+                relative = HEARTBEAT_FILE_NAME
+            else:
+                relative = f"../{self.volume_dir.name}.o2hb"
+                device = self.volume_dir / relative
+                if not device.exists():
+                    format_heartbeat_file(device, self.heartbeat_file_bytes)
+            path = self.volume_dir / relative
+            if not path.exists():
+                raise EnvironmentError_(
+                    f"{path}: the heartbeat file is missing (ovs-makerepo did not create it)"
+                )
+            self._heartbeat = (relative, heartbeat_region_offset(path))
+        return self._heartbeat
+
+    def _start_agent(self, host: LocalHost) -> None:
+        db = self._db()
+        master = None
+        if db is not None:
+            if db.master is not None and db.master in self.hosts:
+                master = self.hosts[db.master].node
+            elif db.master is None and self._master_host() is None:
+                roles = [h for h in self.hosts.values() if "master" in h.spec.roles] or list(
+                    self.hosts.values()
+                )
+                master = min(roles, key=lambda h: h.node).node
+        names = {h.node: h.name for h in self.hosts.values() if h.state != "deleted"}
+        peers = {
+            h.node: (h.ip, O2NET_PORT) for h in self.hosts.values() if h.state != "deleted" and h is not host
+        }
+        hb_file, hb_offset = self._heartbeat_location()
+        config = ServerConfig(
+            name=host.name,
+            node=host.node,
+            node_names=names,
+            release=self.release,
+            timings=self.real_timings,
+            generation=self.rng.getrandbits(63) | 1,
+            master_node=master,
+            listen=(host.ip, O2NET_PORT),
+            peers=peers,
+            heartbeat_file=hb_file,
+            heartbeat_offset=hb_offset,
+            base_ns=self.base_ns,
+            migration_ms=max(1, int(MIGRATION_MS * self.scale)),
+            guest_argv=(shutil.which("sleep") or "/bin/sleep", "infinity"),
+            record_heartbeats=self.record_heartbeats,
+            agent_daemon=host.agent_daemon,
+        )
+        config.write(host.dir)
+        self._link_storage(host) if not self._storage_lost(host) else None
+        (host.dir / CONTROL_NAME).unlink(missing_ok=True)
+        argv = [sys.executable, "-m", "environments.local.serverd", str(host.dir)]
+        if self.network is not None:
+            argv = [*self.network.exec_prefix(host.name), *argv]
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(_PACKAGE_ROOT), env.get("PYTHONPATH")]))
+        log = open(host.dir / "serverd.log", "ab")  # noqa: SIM115 - handed to the child
+        try:
+            host.process = subprocess.Popen(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=log,
+                env=env,
+                start_new_session=True,
+                close_fds=True,
+            )
+        finally:
+            log.close()
+        host.status = None
+        host.killed_by_us = False
+        host.running.clear()
+
+    def _reap(self, host: LocalHost, wait: bool = False) -> int | None:
+        """Collect an exited server process and act on its exit status like its power controller."""
+        proc = host.process
+        if proc is None:
+            return None
+        if wait:
+            try:
+                proc.wait(timeout=RPC_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                self._signal(host, signal.SIGKILL)
+                proc.wait(timeout=RPC_TIMEOUT_S)
+        rc = proc.poll()
+        if rc is None:
+            return None
+        self._read_events(host)
+        host.process = None
+        host.status = None
+        if host.killed_by_us:
+            return rc
+        self._signal_orphans(proc.pid)
+        if rc == EXIT_LEFT:
+            host.incarnation += 1
+            host.running.clear()
+        elif rc == EXIT_FENCED:
+            self._went_down(host, "fenced")
+            host.reboot_at_ms = self.now_ms() + self.timings.reboot_ms
+        elif rc in (EXIT_HALTED, EXIT_REBOOT):
+            db = self._db()
+            deleted = bool(db and host.name in db.servers and db.servers[host.name].state == "deleted")
+            self._went_down(host, "deleted" if deleted else "shutdown")
+            if rc == EXIT_REBOOT and not deleted:
+                self._mark("reboot", host.name)
+                host.reboot_at_ms = self.now_ms() + self.timings.reboot_ms
+        else:
+            tail = (host.dir / "serverd.log").read_text(errors="replace")[-2000:]
+            self._went_down(host, "crashed")
+            self._mark("error", host.name, detail=f"server process exited with status {rc}")
+            raise EnvironmentError_(
+                f"{host.name}: the server process died unexpectedly (status {rc}):\n{tail}"
+            )
+        return rc
+
+    def _went_down(self, host: LocalHost, state: ServerStateName) -> None:
+        host.state = state
+        host.incarnation += 1
+        host.running.clear()
+
+    def _signal_orphans(self, pgid: int) -> None:
+        """Guests left in a dead server's process group die with it (a powered-off server runs nothing)."""
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pgid, signal.SIGKILL)
+
+    def _pump(self) -> None:
+        """The supervisor: reap exited servers, power on those whose reboot is due, carry out propagation."""
+        if self._closed:
+            return
+        now = self.now_ms()
+        for host in list(self.hosts.values()):
+            if host.process is not None and host.process.poll() is not None:
+                self._reap(host)
+            if (
+                host.reboot_at_ms is not None
+                and now >= host.reboot_at_ms
+                and host.state in ("fenced", "shutdown")
+            ):
+                self._boot(host)
+            self._read_events(host)
+
+    def _read_events(self, host: LocalHost) -> None:
+        path = host.dir / EVENTS_NAME
+        try:
+            with open(path, "rb") as fh:
+                fh.seek(host.events_read)
+                data = fh.read()
+        except FileNotFoundError:
+            return
+        end = data.rfind(b"\n") + 1
+        if end == 0:
+            return
+        host.events_read += end
+        for raw in data[:end].splitlines():
+            try:
+                line = json.loads(raw)
+            except ValueError:
+                continue
+            self._event(host, line)
+
+    def _event(self, host: LocalHost, line: dict[str, Any]) -> None:
+        kind, guest = str(line["kind"]), line.get("guest")
+        at = int(int(line["t"]) / self.scale)
+        if kind == "propagate_request":
+            self._propagate(host, int(line["node"]), at)
+            return
+        if kind == "guest_running" and guest:
+            host.running[guest] = int(line.get("pid", 0))
+        elif kind == "guest_stop" and guest:
+            host.running.pop(guest, None)
+        server = line.get("server") or host.name
+        self._timeline.append(TimelineEvent(at, kind, server, guest, str(line.get("detail", ""))))
+
+    def _propagate(self, source: LocalHost, node: int, at: int) -> None:
+        assert self.setup is not None
+        target = next((h for h in self.hosts.values() if h.node == node), None)
+        if target is None or target.state not in ("running", "maintenance"):
+            return
+        if self.network is not None and not self.network.reachable(source.name, target.name):
+            return
+        self.setup.propagate(source.name, target.name)
+        self._timeline.append(
+            TimelineEvent(
+                at, "propagate", source.name, None, f"cluster.conf and repositories to {target.name}"
+            )
+        )
+
+    # ============================================================================= control
+    def _rpc(self, host: LocalHost, request: dict[str, Any], timeout_s: float = RPC_TIMEOUT_S) -> Any:
+        """One request on the server's control socket; None when it cannot be reached in time."""
+        if host.process is None or host.state == "hung":
+            return None
+        path = str(host.dir / CONTROL_NAME)
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+                    sock.settimeout(max(0.05, deadline - time.monotonic()))
+                    sock.connect(path)
+                    sock.sendall(wire.encode(request))
+                    reply = b""
+                    while not reply.endswith(b"\n"):
+                        chunk = sock.recv(65536)
+                        if not chunk:
+                            break
+                        reply += chunk
+                return wire.decode(reply) if reply else None
+            except (FileNotFoundError, ConnectionRefusedError):
+                if time.monotonic() >= deadline or host.process is None or host.process.poll() is not None:
+                    return None
+                time.sleep(0.005)  # the process is still starting: its socket is not up yet
+            except (TimeoutError, OSError) as exc:
+                if isinstance(exc, OSError) and exc.errno not in (
+                    None,
+                    errno.ETIMEDOUT,
+                    errno.EPIPE,
+                    errno.ECONNRESET,
+                ):
+                    raise
+                return None
+
+    def _status(self, host: LocalHost) -> dict[str, Any] | None:
+        if not host.executing:
+            return None
+        status = self._rpc(host, {"op": "status"}, timeout_s=2.0)
+        if isinstance(status, dict) and "error" not in status:
+            host.status = status
+            return status
+        return None
+
+    def _host(self, server: str) -> LocalHost:
+        try:
+            return self.hosts[server]
+        except KeyError:
+            raise EnvironmentLimitation(
+                f"no server named {server!r} in the pool (servers: {', '.join(self.hosts)})"
+            ) from None
+
+    # ============================================================================= observation
+    def _mark(
+        self, kind: str, server: str | None, guest: str | None = None, detail: str = "", at: int | None = None
+    ) -> None:
+        self._timeline.append(TimelineEvent(self.now_ms() if at is None else at, kind, server, guest, detail))
+
+    def timeline(self) -> list[TimelineEvent]:
+        self._pump()
+        return sorted(self._timeline, key=lambda e: e.t_ms)
+
+    def observe(self) -> PoolState:
+        self._pump()
+        db = self._db()
+        statuses = {name: self._status(h) for name, h in self.hosts.items()}
+        master_host = next(
+            (
+                h
+                for h in self.hosts.values()
+                if (st := statuses[h.name]) is not None
+                and st["master"]
+                and st["daemon"]
+                and not st["exiting"]
+            ),
+            None,
+        )
+        where: dict[str, tuple[str, str]] = {}
+        for name, status in statuses.items():
+            for guest, (phase, _pid) in (status or {}).get("guests", {}).items():
+                where[guest] = (name, phase)
+        used: dict[str, int] = {}
+        for guest, (server, _) in where.items():
+            rec = db.guests.get(guest) if db else None
+            used[server] = used.get(server, 0) + (rec.memory_mb if rec else 0)
+        servers: dict[str, ServerState] = {}
+        for host in self.hosts.values():
+            srec = db.servers.get(host.name) if db else None
+            roles = set(srec.roles) if srec else set(host.spec.roles)
+            roles.discard("master")
+            if master_host is host:
+                roles.add("master")
+            state = host.state
+            if state == "running" and srec is not None and srec.maintenance:
+                state = "maintenance"
+            status = statuses[host.name]
+            servers[host.name] = ServerState(
+                name=host.name,
+                state=state,
+                node=host.node,
+                roles=tuple(sorted(roles)),
+                guests=tuple(sorted(g for g, (s, p) in where.items() if s == host.name and p == "running")),
+                free_memory_mb=host.spec.memory_mb - used.get(host.name, 0),
+                inbound_lock=bool(srec and srec.inbound_lock),
+                live_view=tuple(status["live"]) if status else (),
+            )
+        guests: dict[str, GuestState] = {}
+        for name, g in db.guests.items() if db else ():
+            on: str | None = None
+            if name in where:
+                on, phase = where[name]
+                gstate: GuestStateName = "running" if phase == "running" else "starting"
+            elif g.state == "powered_off":
+                gstate = "powered_off"
+            elif g.state == "starting" and master_host is not None:
+                gstate = "starting"
+            else:
+                gstate = "stopped"
+            guests[name] = GuestState(name, gstate, on, g.ha, g.restarts, g.memory_mb, g.preferred)
+        return PoolState(
+            self.now_ms(),
+            self.release,
+            bool(db and db.ha_enabled),
+            master_host.name if master_host else None,
+            servers,
+            guests,
+        )
+
+    # ============================================================================= cleanup
+    def close(self) -> None:
+        """Kill every server and guest, delete the namespaces and the run directory. Idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        for host in self.hosts.values():
+            if host.process is not None:
+                self._signal(host, signal.SIGCONT)
+                self._signal(host, signal.SIGKILL)
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    host.process.wait(timeout=RPC_TIMEOUT_S)
+                host.process = None
+        if self.network is not None:
+            self.network.close()
+        shutil.rmtree(self.run_dir, ignore_errors=True)
+        atexit.unregister(self.close)
+
+
+def sweep_stale_runs(base: Path | None = None) -> list[Path]:
+    """Remove run directories left by driver processes that no longer exist (a killed test run)."""
+    removed = []
+    for path in (base or _base_dir()).glob(f"{RUN_DIR_PREFIX}*-*"):
+        pid_text = path.name[len(RUN_DIR_PREFIX) :].split("-", 1)[0]
+        if not pid_text.isdigit() or _alive(int(pid_text)):
+            continue
+        shutil.rmtree(path, ignore_errors=True)
+        removed.append(path)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -1,0 +1,409 @@
+"""One Oracle VM Server of a local pool: the ovmref agent as a real process, in real time.
+
+`python -m environments.local.serverd SERVER_DIR` runs the very same sans-IO
+Agent the simulator runs, but its effects are carried out for real: timers on
+the asyncio clock, heartbeat slots written into the OCFS2 heartbeat file on
+the shared cluster root, leases under an fcntl lock there, o2net keepalives
+and agent messages over TCP on the node's cluster.conf address, guests as
+child processes in this server's process group (a crash kills them with it),
+and a fence that kills every guest and exits so the supervisor reboots us.
+
+The driver talks to the process over a unix socket (`control.sock`) and
+reads what happened from `events.jsonl`, one JSON object per line, written as
+it happens so a SIGKILL loses nothing that was done.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, ClassVar, TextIO
+
+from environments.local import wire
+from environments.local.serverconfig import (
+    CONTROL_NAME,
+    EVENTS_NAME,
+    EXIT_CONFIG,
+    EXIT_FENCED,
+    EXIT_HALTED,
+    EXIT_LEFT,
+    EXIT_REBOOT,
+    STORAGE_LINK,
+    ServerConfig,
+    ServerConfigError,
+)
+from environments.local.sharedstore import SharedStore
+from environments.local.transport import Transport
+from ovmref import effects as fx
+from ovmref import events as ev
+from ovmref.agent import Agent
+from ovmref.heartbeat.network import Keepalive
+
+CONTROL_REPLY_TIMEOUT_S = 10.0
+
+
+class Guest:
+    """A guest domain on this server: a child process, booting until the boot delay passed."""
+
+    def __init__(self, name: str, process: asyncio.subprocess.Process) -> None:
+        self.name = name
+        self.process = process
+        self.phase = "booting"
+        self.killed = False
+
+
+class ServerProcess:
+    def __init__(self, server_dir: Path, config: ServerConfig) -> None:
+        self.dir = server_dir
+        self.cfg = config
+        self.loop = asyncio.get_running_loop()
+        self.agent = Agent(
+            name=config.name,
+            node=config.node,
+            node_names=config.node_names,
+            release=config.release,
+            timings=config.timings,
+            generation=config.generation,
+            master_node=config.master_node,
+        )
+        self.store = SharedStore(server_dir / STORAGE_LINK, config.heartbeat_file, config.heartbeat_offset)
+        self.daemon = config.agent_daemon
+        self.guests: dict[str, Guest] = {}
+        self.timers: dict[str, asyncio.TimerHandle] = {}
+        self.replies: dict[int, asyncio.Future[tuple[bool, str]]] = {}
+        self.exit: asyncio.Future[int] = self.loop.create_future()
+        self.events: TextIO = open(server_dir / EVENTS_NAME, "a", buffering=1)  # noqa: SIM115 - lives as long as we do
+        self.transport = Transport(
+            config.node, config.listen, dict(config.peers), config.timings, self._received
+        )
+
+    # ------------------------------------------------------------------------------ clock
+    def now_ms(self) -> int:
+        """Milliseconds on the pool's clock (shared by every process through CLOCK_MONOTONIC)."""
+        return (time.monotonic_ns() - self.cfg.base_ns) // 1_000_000
+
+    def _loop_time(self, at_ms: int) -> float:
+        return (self.cfg.base_ns + at_ms * 1_000_000) / 1e9
+
+    # ------------------------------------------------------------------------------ life
+    async def run(self) -> int:
+        control = await asyncio.start_unix_server(self._control, path=str(self.dir / CONTROL_NAME))
+        await self.transport.start()
+        self.loop.add_signal_handler(signal.SIGCONT, self._resumed)
+        self.loop.add_signal_handler(signal.SIGTERM, lambda: self._finish(EXIT_HALTED))
+        self.record("agent_start", detail=f"generation {self.cfg.generation}")
+        self.execute(self.agent.start(self.now_ms()))
+        code = await self.exit
+        control.close()
+        await self.transport.close()
+        return code
+
+    def _finish(self, code: int) -> None:
+        for handle in self.timers.values():
+            handle.cancel()
+        self.timers.clear()
+        if not self.exit.done():
+            self.exit.set_result(code)
+
+    def _resumed(self) -> None:
+        """SIGCONT after a hang: an overdue self-fence fires before anything else happens."""
+        self.deliver(ev.Resumed())
+        if not self.exit.done():
+            for guest in self.guests.values():
+                if guest.phase == "running":
+                    self.record("guest_running", guest.name, "resumed with its server")
+
+    def record(self, kind: str, guest: str | None = None, detail: str = "", **data: Any) -> None:
+        line = {"t": self.now_ms(), "kind": kind, "server": self.cfg.name, "guest": guest, "detail": detail}
+        line.update(data)
+        self.events.write(json.dumps(line) + "\n")
+
+    # ------------------------------------------------------------------------------ events in
+    def deliver(self, event: ev.Event) -> None:
+        if self.exit.done():
+            return
+        self.execute(self.agent.handle(self.now_ms(), event))
+
+    def deliver_soon(self, event: ev.Event) -> None:
+        """An I/O completion: delivered from the loop, never re-entrantly from inside an effect."""
+        self.loop.call_soon(self.deliver, event)
+
+    def _received(self, peer: int, message: object) -> None:
+        if not isinstance(message, Keepalive) and not self.daemon:
+            return  # the agent daemon is stopped: only the kernel's o2net keepalives get through
+        self.deliver(ev.Received(peer, message))
+
+    # ------------------------------------------------------------------------------ effects out
+    def execute(self, effects: list[fx.Effect]) -> None:
+        for effect in effects:
+            if self.exit.done():
+                return
+            self._handlers[type(effect)](self, effect)
+
+    def _set_timer(self, e: fx.SetTimer) -> None:
+        old = self.timers.pop(e.name, None)
+        if old is not None:
+            old.cancel()
+
+        def fire() -> None:
+            if self.timers.get(e.name) is handle:
+                del self.timers[e.name]
+                self.deliver(ev.TimerFired(e.name))
+
+        handle = self.loop.call_at(self._loop_time(e.at_ms), fire)
+        self.timers[e.name] = handle
+
+    def _cancel_timer(self, e: fx.CancelTimer) -> None:
+        old = self.timers.pop(e.name, None)
+        if old is not None:
+            old.cancel()
+
+    def _write_slot(self, e: fx.WriteSlot) -> None:
+        try:
+            self.store.write_slot(e.node, e.data)
+        except OSError as exc:
+            self.deliver_soon(ev.SlotWritten(False, f"{exc.strerror or exc}: {exc.filename or ''}"))
+            return
+        if self.cfg.record_heartbeats:
+            self.record("heartbeat")
+        self.deliver_soon(ev.SlotWritten(True))
+
+    def _read_region(self, e: fx.ReadRegion) -> None:
+        try:
+            slots = self.store.read_region(sorted(self.agent.node_names))
+        except OSError as exc:
+            self.deliver_soon(ev.RegionReadFailed(f"{exc.strerror or exc}: {exc.filename or ''}"))
+            return
+        self.deliver_soon(ev.RegionRead(slots))
+
+    def _send(self, e: fx.Send) -> None:
+        if not isinstance(e.message, Keepalive) and not self.daemon:
+            return
+        self.transport.send(e.peer, e.message)
+
+    def _fence(self, e: fx.Fence) -> None:
+        self.record("fence", detail=e.reason)
+        self._kill_all_guests("killed: its server fenced itself")
+        self.record("reboot", detail="rebooting")
+        self._finish(EXIT_FENCED)
+
+    def _kill_all_guests(self, why: str) -> None:
+        for name in sorted(self.guests):
+            self._kill(name, why)
+
+    def _kill(self, name: str, why: str) -> None:
+        guest = self.guests.pop(name, None)
+        if guest is None:
+            return
+        guest.killed = True
+        with contextlib.suppress(ProcessLookupError):
+            guest.process.kill()
+        self.record("guest_stop", name, why, pid=guest.process.pid)
+
+    def _boot_guest(self, e: fx.BootGuest) -> None:
+        self.loop.create_task(self._run_guest(e))
+
+    async def _run_guest(self, e: fx.BootGuest) -> None:
+        old = self.guests.pop(e.guest, None)
+        if old is not None:  # a restart on the same server replaces the old domain
+            old.killed = True
+            with contextlib.suppress(ProcessLookupError):
+                old.process.kill()
+        proc = await asyncio.create_subprocess_exec(
+            *self.cfg.guest_argv,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        if self.exit.done():
+            proc.kill()
+            return
+        guest = Guest(e.guest, proc)
+        self.guests[e.guest] = guest
+        self.record("guest_start", e.guest, "live migration" if e.migrated else "boot", pid=proc.pid)
+        delay = self.cfg.migration_ms if e.migrated else self.cfg.timings.guest_boot_ms
+        self.loop.call_later(delay / 1000, self._booted, guest)
+        self.loop.create_task(self._watch(guest))
+
+    def _booted(self, guest: Guest) -> None:
+        if self.guests.get(guest.name) is not guest or guest.process.returncode is not None:
+            return
+        guest.phase = "running"
+        self.record("guest_running", guest.name, pid=guest.process.pid)
+        self.deliver(ev.GuestBooted(guest.name))
+
+    async def _watch(self, guest: Guest) -> None:
+        """A guest process that dies by itself crashed: the agent restarts it (HA) or reports it."""
+        await guest.process.wait()
+        if guest.killed or self.guests.get(guest.name) is not guest:
+            return
+        del self.guests[guest.name]
+        self.record("guest_stop", guest.name, "guest crashed", pid=guest.process.pid)
+        self.deliver(ev.GuestExited(guest.name, crashed=True))
+
+    def _kill_guest(self, e: fx.KillGuest) -> None:
+        self._kill(e.guest, e.reason)
+
+    def _acquire_lease(self, e: fx.AcquireLease) -> None:
+        try:
+            out = self.store.acquire_lease(e.name, e.node, e.generation, e.expect)
+            result = ev.LeaseResult(e.name, out.granted, out.holder, out.token, e.context)
+        except OSError:
+            result = ev.LeaseResult(e.name, False, None, 0, e.context)
+        self.deliver_soon(result)
+
+    def _release_lease(self, e: fx.ReleaseLease) -> None:
+        with contextlib.suppress(OSError):
+            self.store.release_lease(e.name, e.node, e.generation)
+
+    def _load_pooldb(self, e: fx.LoadPoolDB) -> None:
+        try:
+            db = self.store.load_pooldb()
+        except OSError:
+            db = None
+        self.deliver_soon(ev.PoolDBLoaded(db))
+
+    def _store_pooldb(self, e: fx.StorePoolDB) -> None:
+        try:
+            self.store.store_pooldb(e.db)
+        except OSError as exc:
+            self.record("error", detail=f"cannot store the pool database: {exc}")
+
+    def _record(self, e: fx.Record) -> None:
+        if e.kind == "fence":
+            return  # the Fence effect itself is recorded, with the same reason
+        server = e.data.get("server", self.cfg.name) if e.data else self.cfg.name
+        line = {"t": self.now_ms(), "kind": e.kind, "server": server, "guest": e.guest, "detail": e.detail}
+        self.events.write(json.dumps(line) + "\n")
+
+    def _reply(self, e: fx.Reply) -> None:
+        future = self.replies.pop(e.request_id, None)
+        if future is not None and not future.done():
+            future.set_result((e.ok, e.message))
+
+    def _halt(self, e: fx.Halt) -> None:
+        self.record("halt", detail=e.reason)
+        self._kill_all_guests("server shut down")
+        self._finish(EXIT_REBOOT if e.restart else EXIT_HALTED)
+
+    def _propagate(self, e: fx.Propagate) -> None:
+        """The master's agent copies cluster.conf and the repository list: the driver does the copy,
+        since server files live in its host setup; the request is an event it acts on."""
+        self.record("propagate_request", detail=str(e.node), node=e.node)
+
+    _handlers: ClassVar[dict[type, Callable[[ServerProcess, Any], None]]] = {
+        fx.SetTimer: _set_timer,
+        fx.CancelTimer: _cancel_timer,
+        fx.WriteSlot: _write_slot,
+        fx.ReadRegion: _read_region,
+        fx.Send: _send,
+        fx.Fence: _fence,
+        fx.BootGuest: _boot_guest,
+        fx.KillGuest: _kill_guest,
+        fx.AcquireLease: _acquire_lease,
+        fx.ReleaseLease: _release_lease,
+        fx.LoadPoolDB: _load_pooldb,
+        fx.StorePoolDB: _store_pooldb,
+        fx.Record: _record,
+        fx.Reply: _reply,
+        fx.Halt: _halt,
+        fx.Propagate: _propagate,
+    }
+
+    # ------------------------------------------------------------------------------ control
+    async def _control(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while line := await reader.readline():
+                try:
+                    request = wire.decode(line)
+                    if not isinstance(request, dict):
+                        raise wire.WireError("a control request is an object")
+                    answer = await self._answer(request)
+                except (wire.WireError, KeyError, TypeError, ValueError) as exc:
+                    answer = {"error": f"bad control request: {exc}"}
+                writer.write(wire.encode(answer))
+                await writer.drain()
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass
+        finally:
+            writer.close()
+
+    async def _answer(self, request: dict[str, Any]) -> dict[str, Any]:
+        op = request["op"]
+        if op == "status":
+            return self.status()
+        if self.exit.done():
+            return {"error": f"{self.cfg.name} is going down"}
+        if op == "manager":
+            rid = int(request["id"])
+            future: asyncio.Future[tuple[bool, str]] = self.loop.create_future()
+            self.replies[rid] = future
+            self.deliver(ev.ManagerRequest(rid, request["request"]))
+            try:
+                ok, message = await asyncio.wait_for(future, CONTROL_REPLY_TIMEOUT_S)
+            except TimeoutError:
+                self.replies.pop(rid, None)
+                return {"ok": False, "message": "the server pool master did not answer"}
+            return {"ok": ok, "message": message}
+        if op == "local_shutdown":
+            self.deliver(ev.LocalShutdown(bool(request["restart"])))
+            return {"ok": True}
+        if op == "leave":
+            self.record("leave", detail="cluster services stopped: the server leaves the cluster")
+            self.execute(self.agent.leave_cluster(self.now_ms()))
+            self._kill_all_guests("cluster services stopped")
+            self.loop.call_soon(self._finish, EXIT_LEFT)
+            return {"ok": True}
+        if op == "daemon":
+            running = bool(request["running"])
+            was, self.daemon = self.daemon, running
+            if running and not was:
+                self.execute(self.agent.daemon_started(self.now_ms()))
+            return {"ok": True}
+        if op == "add_peer":
+            node, name = int(request["node"]), str(request["name"])
+            self.agent.add_peer(node, name)
+            self.transport.add_peer(node, (str(request["ip"]), int(request["port"])))
+            return {"ok": True}
+        raise ValueError(f"unknown operation {op!r}")
+
+    def status(self) -> dict[str, Any]:
+        return {
+            "name": self.cfg.name,
+            "pid": os.getpid(),
+            "generation": self.cfg.generation,
+            "master": self.agent.is_master,
+            "live": self.agent.live_servers(),
+            "daemon": self.daemon,
+            "exiting": self.exit.done(),
+            "guests": {g.name: [g.phase, g.process.pid] for g in self.guests.values()},
+        }
+
+
+async def _main(server_dir: Path) -> int:
+    try:
+        config = ServerConfig.read(server_dir)
+    except ServerConfigError as exc:
+        print(f"serverd: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    server = ServerProcess(server_dir, config)
+    return await server.run()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1:
+        print("usage: python -m environments.local.serverd SERVER_DIR", file=sys.stderr)
+        return EXIT_CONFIG
+    return asyncio.run(_main(Path(args[0])))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
