@@ -85,6 +85,7 @@ COMMAND_MS = 100  # pool time a host command is given to take effect (as on the 
 MIGRATION_MS = 200  # pool time a live-migrated guest takes to resume on the target
 RPC_TIMEOUT_S = 15.0
 POLL_S = 0.004  # the supervisor's polling interval (real seconds)
+STARTUP_S_PER_SERVER = 0.4  # a server process imports ovmref and starts asyncio: ~0.2 s of CPU each
 RUN_DIR_PREFIX = "ovm-local-"
 _LOST = ".storage-lost"  # what a broken storage path points at (never exists)
 _PACKAGE_ROOT = Path(__file__).resolve().parents[2]
@@ -259,12 +260,18 @@ class LocalDriver(ManagedPoolDriver):
             )
         for host in self.hosts.values():
             self._boot(host)
-        formed = self.wait_until(self._pool_formed, 30 * self.timings.iteration_ms + 10_000)
+        formed = self.wait_until(
+            self._pool_formed, 30 * self.timings.iteration_ms + 10_000 + self._startup_ms(len(self.hosts))
+        )
         if not formed:
             return OpResult(False, "the cluster did not form: " + self._formation_problem())
         if spec.ha_enabled:
             return self.enable_pool_ha()
         return OpResult(True, f"pool {spec.name} of {len(spec.servers)} servers formed")
+
+    def _startup_ms(self, servers: int) -> int:
+        """Pool time that starting `servers` Python processes costs here (real seconds do not scale)."""
+        return int(servers * STARTUP_S_PER_SERVER * 1000 / self.scale)
 
     def _make_host(self, info: ServerInfo) -> PoolHostFS:
         root = self.run_dir / "servers" / _safe(info.name) / "root"
@@ -340,7 +347,7 @@ class LocalDriver(ManagedPoolDriver):
         self._boot(host)
         ok = self.wait_until(
             lambda s: s.servers.get(spec.name) is not None and self._is_active(spec.name),
-            30 * self.timings.iteration_ms,
+            30 * self.timings.iteration_ms + self._startup_ms(1),
         )
         return OpResult(ok, f"{spec.name} {'joined' if ok else 'did not join'} the pool")
 
@@ -426,9 +433,11 @@ class LocalDriver(ManagedPoolDriver):
 
     def read_file(self, server: str, path: str) -> str | None:
         data = self._host(server).fs.read_bytes(path)
-        return None if data is None else data.decode("utf-8", errors="replace")  # the heartbeat file is binary
+        # the heartbeat file is binary: its bytes are shown, not refused
+        return None if data is None else data.decode("utf-8", errors="replace")
 
     def write_file(self, server: str, path: str, text: str) -> None:
+        self._pump()  # what the agents asked for before this edit (a propagation) lands before it
         self._host(server).fs.write_text(path, text)
 
     def _reconcile_services(self, host: LocalHost) -> None:
@@ -618,6 +627,10 @@ class LocalDriver(ManagedPoolDriver):
         return self._heartbeat
 
     def _start_agent(self, host: LocalHost) -> None:
+        if host.process is not None:  # booted again while its agent ran: the old incarnation is gone
+            host.killed_by_us = True
+            self._signal(host, signal.SIGKILL)
+            self._reap(host, wait=True)
         db = self._db()
         master = None
         if db is not None:

@@ -92,7 +92,7 @@ def _probe_support() -> str | None:
         return "'ip' from iproute2 is not installed"
     # Prove it for real: a namespace holding a bridge and a veth pair, named like ours so that a
     # probe interrupted by a kill is swept like any other leftover.
-    probe = f"{PREFIX}{os.getpid()}-probe_{SWITCH_SUFFIX}"
+    probe = f"{PREFIX}{os.getpid()}-probe_probe"  # no pool's switch or server is ever named *_probe
     if probe in _list_namespaces():
         _delete_namespace(probe)
     try:
@@ -174,6 +174,8 @@ class NamespaceNetwork:
         self._bridges: dict[Signature, str] = {}  # in use by present servers, plus br0 always
         self._next_index = 0
         self._closed = False
+        if self._switch in _list_namespaces():
+            raise ValueError(f"namespace {self._switch} already exists: run_id {run_id} is taken")
         try:
             _run_ip(["netns", "add", self._switch], unavailable=True)
         except NetworkUnavailable as exc:
@@ -269,9 +271,9 @@ class NamespaceNetwork:
         self._calls += 1
         for name, signature in self._signature.items():
             self._signature[name] = (*signature, name in inside)
-        # Each new signature splits its parent's group: the outside half keeps the parent's bridge
-        # and the inside half moves to a fresh one, so no packet ever passes between groups that
-        # must be apart, not even while ports are being moved.
+        # Each new signature splits its parent's group: the first half (the outside one, if not
+        # empty) keeps the parent's bridge and the other half moves to a fresh, empty one, so no
+        # packet ever passes between groups that must be apart, not even while ports are moving.
         old = self._bridges
         self._bridges = {}
         claimed: set[str] = set()
