@@ -47,6 +47,20 @@ from ovmref.agent import Agent
 from ovmref.heartbeat.network import Keepalive
 
 CONTROL_REPLY_TIMEOUT_S = 10.0
+_PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent() -> None:
+    """Linux prctl(PR_SET_PDEATHSIG, SIGKILL): when our parent dies, so do we.
+
+    The driver is the server's power supply and the server is its guests':
+    a killed test run must not leave servers or guests running."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
 
 
 class Guest:
@@ -221,6 +235,7 @@ class ServerProcess:
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.DEVNULL,
+            preexec_fn=die_with_parent,
         )
         if self.exit.done():
             proc.kill()
@@ -388,6 +403,7 @@ class ServerProcess:
 
 
 async def _main(server_dir: Path) -> int:
+    die_with_parent()
     try:
         config = ServerConfig.read(server_dir)
     except ServerConfigError as exc:
