@@ -86,6 +86,7 @@ MIGRATION_MS = 200  # pool time a live-migrated guest takes to resume on the tar
 RPC_TIMEOUT_S = 15.0
 POLL_S = 0.004  # the supervisor's polling interval (real seconds)
 REALTIME_ALLOWANCE_S = 0.05  # scheduling and I/O latency a failover may add; time scaling does not shrink it
+COMMAND_SETTLE_S = 0.03  # real time a command's effects on other servers take to land (messages, files)
 STARTUP_S_PER_SERVER = 0.4  # a server process imports ovmref and starts asyncio: ~0.2 s of CPU each
 RUN_DIR_PREFIX = "ovm-local-"
 _LOST = ".storage-lost"  # what a broken storage path points at (never exists)
@@ -437,10 +438,12 @@ class LocalDriver(ManagedPoolDriver):
         self._mark("command", server, detail=f"{' '.join(argv)} -> rc {result.rc}")
         self._reconcile_services(host)
         if self.store is not None:
-            self.advance(COMMAND_MS)
+            # what the command triggers (an agent's Hello, the master's propagation) needs real time
+            self.advance(COMMAND_MS + int(COMMAND_SETTLE_S * 1000 / self.scale))
         return result
 
     def read_file(self, server: str, path: str) -> str | None:
+        self._pump()  # propagations the agents asked for so far land first
         data = self._host(server).fs.read_bytes(path)
         # the heartbeat file is binary: its bytes are shown, not refused
         return None if data is None else data.decode("utf-8", errors="replace")
