@@ -28,6 +28,7 @@ th{background:#eef1f4} .statement{max-width:30em}
 .st{display:inline-block;padding:.05em .45em;border-radius:3px;font-weight:600;font-size:.85em}
 .passed{background:#d7f5dd;color:#14532d} .failed{background:#fde0e0;color:#8a1010}
 .error{background:#ffe6c7;color:#7a3d00} .skipped{background:#fff6c2;color:#5c4b00}
+.unknown{background:#e3e8ff;color:#23306b}
 .not-applicable{background:#eceff1;color:#455a64}
 .verdict-PASS{color:#14532d} .verdict-FAIL{color:#8a1010} .verdict-INCOMPLETE{color:#7a3d00}
 dl.run{display:grid;grid-template-columns:max-content auto;gap:.1em 1em} dl.run dt{font-weight:600}
@@ -45,7 +46,7 @@ figcaption p{margin:.25em 0} .over{color:#8a1010;font-weight:600} .within{color:
 """
 
 
-_EVIDENCE_ORDER = {"failed": 0, "error": 1, "passed": 2, "skipped": 3, "not-applicable": 4}
+_EVIDENCE_ORDER = {"failed": 0, "error": 1, "unknown": 2, "passed": 3, "skipped": 4, "not-applicable": 5}
 
 
 def esc(text: object) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from conformance.report_model import ConformanceReport, RuleRow
+from conformance.report_model import RULE_STATUSES, ConformanceReport, RuleRow
 from conformance.results import ScenarioResult
 
 SCHEMA_VERSION = 1
@@ -28,10 +28,7 @@ def report_to_dict(report: ConformanceReport) -> dict[str, Any]:
         "unmapped_scenarios": [scenario_to_dict(s) for s in report.unmapped],
         "summary": {
             "rules": report.summary.rule_count,
-            **{
-                status: report.summary.rules[status]
-                for status in ("passed", "failed", "skipped", "not-applicable")
-            },
+            **{status: report.summary.rules[status] for status in RULE_STATUSES},
             "scenarios": {"total": len(report.scenarios), **dict(sorted(report.summary.scenarios.items()))},
         },
     }

@@ -21,7 +21,7 @@ def render_junit(report: ConformanceReport) -> str:
             "tests": str(len(report.scenarios)),
             "failures": str(counts["failed"]),
             "errors": str(counts["error"]),
-            "skipped": str(counts["skipped"] + counts["not-applicable"]),
+            "skipped": str(counts["skipped"] + counts["not-applicable"] + counts["unknown"]),
             "time": f"{report.run.duration_s:.3f}",
             "timestamp": report.run.started,
         },
@@ -63,6 +63,6 @@ def _testcase(result: ScenarioResult) -> ET.Element:
         ET.SubElement(case, "failure", {"message": first_line}).text = result.message
     elif result.status == "error":
         ET.SubElement(case, "error", {"message": first_line}).text = result.message
-    elif result.status in ("skipped", "not-applicable"):
+    elif result.status in ("skipped", "not-applicable", "unknown"):
         ET.SubElement(case, "skipped", {"message": result.message or result.status})
     return case

@@ -14,10 +14,10 @@ from conformance.catalog import Catalog, Rule
 from conformance.results import SCENARIO_STATUSES, ScenarioResult, ScenarioStatus
 from ovmref.release import Release
 
-RuleStatus = Literal["passed", "failed", "skipped", "not-applicable"]
-RULE_STATUSES: tuple[RuleStatus, ...] = ("passed", "failed", "skipped", "not-applicable")
+RuleStatus = Literal["passed", "failed", "unknown", "skipped", "not-applicable"]
+RULE_STATUSES: tuple[RuleStatus, ...] = ("passed", "failed", "unknown", "skipped", "not-applicable")
 # overall status of a rule across releases: the first of these found wins
-_OVERALL_ORDER: tuple[RuleStatus, ...] = ("failed", "passed", "skipped", "not-applicable")
+_OVERALL_ORDER: tuple[RuleStatus, ...] = ("failed", "unknown", "passed", "skipped", "not-applicable")
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,14 @@ class RuleRow:
 
 
 # which scenario status a grouped row shows when its examples disagree: the first found wins
-_GROUP_ORDER: tuple[ScenarioStatus, ...] = ("failed", "error", "skipped", "passed", "not-applicable")
+_GROUP_ORDER: tuple[ScenarioStatus, ...] = (
+    "failed",
+    "error",
+    "unknown",
+    "skipped",
+    "passed",
+    "not-applicable",
+)
 
 
 def worst_status(statuses: list[ScenarioStatus]) -> ScenarioStatus:
@@ -119,7 +126,9 @@ class ConformanceReport:
         """One word for the header and the CLI: FAIL, INCOMPLETE or PASS."""
         if self.summary.rules["failed"] or self.summary.scenarios["failed"]:
             return "FAIL"
-        if self.summary.scenarios["error"] or not self.summary.scenarios["passed"]:
+        if self.summary.scenarios["error"] or self.summary.scenarios["unknown"]:
+            return "INCOMPLETE"
+        if not self.summary.scenarios["passed"]:
             return "INCOMPLETE"
         return "PASS"
 
@@ -157,6 +166,9 @@ def verdict_for(rule: Rule, release: Release, scenarios: list[ScenarioResult]) -
     statuses = Counter(r.status for r in scenarios)
     if statuses["failed"]:
         return ReleaseVerdict("failed", f"{statuses['failed']} scenario(s) failed")
+    if statuses["unknown"]:  # one host that cannot be observed keeps the pool from passing
+        reasons = sorted({r.message for r in scenarios if r.status == "unknown"})
+        return ReleaseVerdict("unknown", "; ".join(reasons))
     if statuses["passed"]:
         return ReleaseVerdict("passed", "")
     if scenarios and statuses["not-applicable"] == len(scenarios):

@@ -12,8 +12,16 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-ScenarioStatus = Literal["passed", "failed", "error", "skipped", "not-applicable"]
-SCENARIO_STATUSES: tuple[ScenarioStatus, ...] = ("passed", "failed", "error", "skipped", "not-applicable")
+# unknown: a pre-upgrade check that could not observe what it needs on a host (never "passed")
+ScenarioStatus = Literal["passed", "failed", "error", "unknown", "skipped", "not-applicable"]
+SCENARIO_STATUSES: tuple[ScenarioStatus, ...] = (
+    "passed",
+    "failed",
+    "error",
+    "unknown",
+    "skipped",
+    "not-applicable",
+)
 NOT_APPLICABLE_PREFIX = "not applicable:"
 
 METADATA_KEY = "ovm_scenario"  # set at collection: rules, release, scenario, feature, seed, replay
@@ -160,8 +168,9 @@ _SEVERITY: dict[ScenarioStatus, int] = {
     "passed": 0,
     "not-applicable": 1,
     "skipped": 2,
-    "error": 3,
-    "failed": 4,
+    "unknown": 3,
+    "error": 4,
+    "failed": 5,
 }
 
 

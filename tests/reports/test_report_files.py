@@ -51,9 +51,18 @@ def test_json_header_and_summary(finished_run: tuple[Path, dict[str, Any]]) -> N
         "rules": 5,
         "passed": 3,
         "failed": 1,
+        "unknown": 0,
         "skipped": 1,
         "not-applicable": 0,
-        "scenarios": {"total": 15, "passed": 5, "failed": 3, "error": 0, "skipped": 0, "not-applicable": 7},
+        "scenarios": {
+            "total": 15,
+            "passed": 5,
+            "failed": 3,
+            "error": 0,
+            "unknown": 0,
+            "skipped": 0,
+            "not-applicable": 7,
+        },
     }
     assert report["verdict"] == "FAIL"
 
