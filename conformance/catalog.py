@@ -88,6 +88,10 @@ class Catalog:
                 return rule
         raise KeyError(rule_id)
 
+    def restricted_to(self, rule_ids: set[str]) -> Catalog:
+        """The same catalog with only these rules (a validation checks the prerequisite rules only)."""
+        return Catalog(self.documents, tuple(r for r in self.rules if r.id in rule_ids), self.path)
+
     def __contains__(self, rule_id: object) -> bool:
         return any(rule.id == rule_id for rule in self.rules)
 

@@ -1,0 +1,223 @@
+"""Pre-upgrade validation: the read-only prerequisite rules, checked on a real pool.
+
+`ovm-conformance validate --inventory pool.yaml` opens every server of the
+inventory read-only (over SSH, through an allow-list of reading commands),
+runs the same prerequisite checks the simulator's Manager runs when HA is
+enabled (`ovmref.prereq.check_pool`), and turns each finding into a result
+row of the conformance report. A server that cannot be reached, or a fact a
+check cannot observe, gives `unknown` with the reason: never `passed`.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from conformance.catalog import Catalog
+from conformance.report_model import ConformanceReport, RunInfo, build_report
+from conformance.results import ScenarioMeta, ScenarioResult
+from ovmref.host.sysconfig import NETWORK_SYSCONFIG, OVS_RELEASE, parse_network_hostname, parse_ovs_release
+from ovmref.hostfs import HostFS
+from ovmref.prereq import Finding, PoolFacts, PoolMemberFacts, check_pool, rules_for
+from ovmref.release import Release, UnknownReleaseError
+
+# what a pre-upgrade validation cannot see without the inventory's help is named, not assumed
+NODE_SLOTS_RULE = "PRE-NODE-SLOTS"
+MULTI_SERVER_RULE = "PRE-MULTI-SERVER"
+
+
+class ValidationError(Exception):
+    """The validation cannot start (no server reachable, no release known): says why."""
+
+
+@dataclass(frozen=True)
+class Member:
+    """One server as the inventory names it: how to reach it and who it says it is."""
+
+    name: str
+    fqdn: str | None = None
+    ip: str | None = None
+    host: str = ""
+
+
+@dataclass(frozen=True)
+class PoolDescription:
+    """What the validation needs to know that the servers cannot tell it."""
+
+    name: str
+    cluster_root: str
+    storage: str
+    members: tuple[Member, ...]
+    release: Release | None = None
+    node_slots: int | None = None
+    dns_zone: Mapping[str, str] | None = None
+
+
+@dataclass
+class Validation:
+    release: Release
+    findings: list[Finding]
+    unreachable: dict[str, str] = field(default_factory=dict)  # server -> why
+    notes: list[str] = field(default_factory=list)
+
+
+OpenHost = Callable[[str], HostFS]  # server name -> its read-only files (raises OSError if unreachable)
+
+
+def validate_pool(pool: PoolDescription, open_host: OpenHost) -> Validation:
+    hosts: dict[str, HostFS] = {}
+    unreachable: dict[str, str] = {}
+    for member in pool.members:
+        try:
+            hosts[member.name] = open_host(member.name)
+        except OSError as exc:
+            unreachable[member.name] = str(exc) or type(exc).__name__
+    if not hosts:
+        raise ValidationError(
+            "no server could be reached: "
+            + "; ".join(f"{server}: {why}" for server, why in unreachable.items())
+        )
+    notes: list[str] = []
+    release = pool.release or _release_of(hosts, notes)
+    facts = PoolFacts(
+        cluster_root=pool.cluster_root,
+        storage_kind=pool.storage,
+        members=[_member_facts(m, hosts.get(m.name), notes) for m in pool.members],
+        dns_zone=pool.dns_zone if pool.dns_zone is not None else _site_dns(pool.members, notes),
+        node_slots=pool.node_slots or 0,
+    )
+    findings = [f for f in check_pool(hosts, release, facts) if f.rule != MULTI_SERVER_RULE]
+    if pool.node_slots is None:
+        findings = [_slots_unknown(f) if f.rule == NODE_SLOTS_RULE else f for f in findings]
+    if MULTI_SERVER_RULE in rules_for(release, pool.storage):  # counted on the inventory, reachable or not
+        count = len(pool.members)
+        ok = count > 1
+        findings.append(
+            Finding(
+                MULTI_SERVER_RULE,
+                None,
+                "passed" if ok else "failed",
+                f"{count} server(s) in the pool" + ("" if ok else ": HA needs more than one"),
+            )
+        )
+    for server, why in unreachable.items():
+        findings.extend(
+            Finding(rule, server, "unknown", f"{server} is unreachable: {why}")
+            for rule in rules_for(release, pool.storage)
+            if rule != MULTI_SERVER_RULE
+        )
+    return Validation(release, findings, unreachable, notes)
+
+
+def _slots_unknown(finding: Finding) -> Finding:
+    return Finding(
+        finding.rule,
+        finding.server,
+        "unknown",
+        "the cluster root's node slots are not known: give node_slots in the inventory "
+        "(mkfs.ocfs2 -N; `debugfs.ocfs2 -R stats` shows 'Max Node Slots')",
+    )
+
+
+def _release_of(hosts: Mapping[str, HostFS], notes: list[str]) -> Release:
+    """The pool's release family, as most servers' /etc/ovs-release say (PRE-RELEASE-MIN checks each)."""
+    seen: dict[Release, int] = {}
+    for server, fs in hosts.items():
+        try:
+            text = fs.read_text(OVS_RELEASE)
+            if text is None:
+                continue
+            release = Release.parse(parse_ovs_release(text))
+        except (OSError, ValueError, UnknownReleaseError) as exc:
+            notes.append(f"{server}: cannot tell its release from {OVS_RELEASE}: {exc}")
+            continue
+        seen[release] = seen.get(release, 0) + 1
+    if not seen:
+        raise ValidationError(f"no server's {OVS_RELEASE} names a release: give release in the inventory")
+    release = max(seen, key=lambda r: (seen[r], r.value))
+    if len(seen) > 1:
+        names = ", ".join(r.value for r in seen)
+        notes.append(f"servers run different releases ({names}); checked as {release}")
+    return release
+
+
+def _member_facts(member: Member, fs: HostFS | None, notes: list[str]) -> PoolMemberFacts:
+    fqdn = member.fqdn
+    if fqdn is None and fs is not None:
+        try:
+            text = fs.read_text(NETWORK_SYSCONFIG)
+            fqdn = parse_network_hostname(text) if text else None
+        except OSError:
+            fqdn = None
+    ip = member.ip
+    if ip is None:
+        ip = member.host if _is_ip(member.host) else None
+    if fqdn is None or ip is None:
+        missing = "FQDN" if fqdn is None else "address"
+        notes.append(f"{member.name}: {missing} not known; give it in the inventory")
+    return PoolMemberFacts(member.name, fqdn or member.name, ip or "")
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _site_dns(members: tuple[Member, ...], notes: list[str]) -> dict[str, str] | None:
+    """The site DNS as the machine running the validation sees it, for every member's FQDN.
+
+    None (the name checks of DNS-resolving servers then say "unknown") when
+    any name does not resolve here: a partial zone would make servers look wrong."""
+    zone: dict[str, str] = {}
+    for m in members:
+        if m.fqdn is None:
+            return None
+        try:
+            infos = socket.getaddrinfo(m.fqdn, None, socket.AF_INET)
+        except OSError:
+            notes.append(f"the site DNS was not consulted: {m.fqdn} does not resolve from here")
+            return None
+        zone[m.fqdn] = str(infos[0][4][0])
+    return zone
+
+
+# ---- the report --------------------------------------------------------------------------
+def validation_report(
+    validation: Validation,
+    catalog: Catalog,
+    *,
+    run_id: str,
+    environment: str,
+    started: str,
+    duration_s: float,
+    replay: str,
+) -> ConformanceReport:
+    """The findings as a conformance report: one result per rule and server, the prerequisite rules only."""
+    checked = {f.rule for f in validation.findings}
+    rules = catalog.restricted_to(checked)
+    results = [
+        ScenarioResult(
+            meta=ScenarioMeta(
+                nodeid=f"validate::{f.rule}::{f.server or 'pool'}",
+                name=f"{f.rule} on {f.server or 'the pool'}",
+                feature="validate",
+                rules=(f.rule,),
+                release=validation.release.value,
+                environment=environment,
+                seed=0,
+                replay=replay,
+            ),
+            status=f.status,
+            duration_s=0.0,
+            message="" if f.status == "passed" else f.message,
+            timeline=({"t_ms": 0, "kind": "finding", "server": f.server, "detail": f.message},),
+        )
+        for f in validation.findings
+    ]
+    run = RunInfo(run_id, environment, (validation.release,), 0, started, duration_s)
+    return build_report(rules, results, run)
