@@ -274,7 +274,14 @@ class Agent:
         self.coordinator = Coordinator(db, self.name)
         settled_at = self._started_ms + (self.timings.dead_threshold + 1) * self.timings.iteration_ms
         settled = now >= settled_at
-        out = self.coordinator.become_master(self.live_servers(), view_settled=settled)
+        generations = {
+            self.node_names[n]: self.cluster.peer_generation(n)
+            for n in self.cluster.live_nodes
+            if n != self.node and n in self.node_names
+        }
+        out = self.coordinator.become_master(
+            self.live_servers(), view_settled=settled, generations=generations
+        )
         out += self.coordinator.on_message(self._hello())
         if not settled:
             out.append(fx.SetTimer("agent.settled", settled_at))

@@ -11,7 +11,7 @@ never be started while its old host still holds it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from ovmref import effects as fx
 from ovmref.failover import messages as msg
@@ -35,7 +35,13 @@ class Coordinator:
         self._start_age: dict[str, int] = {}  # resync periods a guest has been starting
 
     # ---- entry points (each returns the effects to carry out) ---------------------------
-    def become_master(self, live: Iterable[str], *, view_settled: bool = True) -> list[fx.Effect]:
+    def become_master(
+        self,
+        live: Iterable[str],
+        *,
+        view_settled: bool = True,
+        generations: Mapping[str, int] | None = None,
+    ) -> list[fx.Effect]:
         """Take the role and announce it.
 
         Servers missing from the heartbeat view count as failed only once the
@@ -44,6 +50,11 @@ class Coordinator:
         (the same judgement o2hb makes). A master that has just booted must
         wait for that (`judge_absent` later), or it would restart guests that
         are running on servers it simply has not seen yet.
+
+        `generations`: the heartbeat generation each live server writes now. One
+        that differs from the incarnation that last reported to a master means
+        that incarnation is gone (it fenced and rebooted while no master was
+        there to see it go), so its guests are restarted, not waited for.
         """
         self.live = set(live) | {self.me}
         self.db.master = self.me
@@ -57,6 +68,7 @@ class Coordinator:
         self.db.servers[self.me].state = "active"
         if view_settled:
             self._fail_absent()
+        self._fail_replaced(generations or {})
         self._retry_powered_off()
         self._dirty = True
         return self._flush()
@@ -71,6 +83,14 @@ class Coordinator:
     def _fail_absent(self) -> None:
         for rec in list(self._members()):
             if rec.name not in self.live and rec.state in ("active", "draining"):
+                self._server_failed(rec)
+
+    def _fail_replaced(self, generations: Mapping[str, int]) -> None:
+        for rec in list(self._members()):
+            now = generations.get(rec.name, 0)
+            if rec.name == self.me or not now or not rec.generation or now == rec.generation:
+                continue
+            if rec.state in ("active", "draining"):
                 self._server_failed(rec)
 
     def node_up(self, server: str) -> list[fx.Effect]:
