@@ -1,0 +1,486 @@
+"""One Oracle VM Server over SSH: strict host keys, key auth only, allow-listed commands, timeouts.
+
+Pre-upgrade validation runs against production pools, so "read-only" is
+enforced here rather than promised: in read-only mode (the default) a command
+runs only if its program and every argument pass `READ_ONLY_COMMANDS`, and the
+refusal happens before anything is sent. Commands are argv lists joined with
+`shlex.join`, so a hostile guest or file name is one quoted word, never shell
+syntax. Every command has a deadline; a command past it gets exit status 124
+(as coreutils' `timeout`) and its channel is closed. Host keys come only from
+the inventory's known_hosts file and unknown keys are rejected, never added.
+Nothing here reads a key file (paramiko does, to authenticate), and every
+message and log line goes through `redact`.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import re
+import shlex
+import socket
+import time
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
+from types import MappingProxyType, TracebackType
+
+import paramiko
+
+from environments.model import CommandResult
+from environments.ssh.inventory import ServerEntry
+from ovmref.cluster.clusterconf import CLUSTER_CONF
+from ovmref.cluster.services import SERVICE_ORDER
+from ovmref.host.names import HOSTS, NSSWITCH_CONF, RESOLV_CONF
+from ovmref.host.sysconfig import NETWORK_SYSCONFIG, O2CB_SYSCONFIG, OVS_RELEASE
+from ovmref.storage.fstab import FSTAB, PROC_MOUNTS
+from ovmref.storage.repositories import REPOSITORIES, REPOSITORIES_OPTIONS
+
+__all__ = [
+    "KNOWN_SERVICES",
+    "LISTDIR_FORMAT",
+    "READABLE_FILES",
+    "READ_ONLY_COMMANDS",
+    "TIMEOUT_RC",
+    "CommandRefused",
+    "HostUnreachable",
+    "RawResult",
+    "SSHHost",
+    "check_read_only",
+    "redact",
+]
+
+log = logging.getLogger(__name__)
+
+# The real clock: a remote command's deadline is wall time by nature (this is a driver, not ovmref).
+_now = time.monotonic  # noqa: TID251
+
+TIMEOUT_RC = 124  # what coreutils' timeout(1) returns, so reports read the same
+_POLL_S = 0.02
+
+# ---- secrets never leave ------------------------------------------------------------------
+_KEY_BLOCK = re.compile(
+    r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----.*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|\Z)", re.DOTALL
+)
+_SECRET_WORD = r"[\w.-]*(?:password|passwd|passphrase|secret|token)[\w.-]*"
+_SECRET_ASSIGNED = re.compile(rf"(?i)\b({_SECRET_WORD})(\s*[=:]\s*)(\"[^\"]*\"|'[^']*'|[^\s'\"]+)")
+_SECRET_OPTION = re.compile(rf"(?i)(?<![\w-])(--?{_SECRET_WORD})(\s+)(\"[^\"]*\"|'[^']*'|[^\s'\"]+)")
+
+
+def redact(text: str) -> str:
+    """Mask private key blocks and `password=...`-like values (also `--password X`)."""
+    text = _KEY_BLOCK.sub("[REDACTED PRIVATE KEY]", text)
+    text = _SECRET_ASSIGNED.sub(r"\1\2[REDACTED]", text)
+    return _SECRET_OPTION.sub(r"\1\2[REDACTED]", text)
+
+
+# ---- what read-only mode lets through ------------------------------------------------------
+READABLE_FILES: frozenset[str] = frozenset(
+    {
+        OVS_RELEASE,
+        HOSTS,
+        RESOLV_CONF,
+        NSSWITCH_CONF,
+        NETWORK_SYSCONFIG,
+        O2CB_SYSCONFIG,
+        CLUSTER_CONF,
+        REPOSITORIES,
+        REPOSITORIES_OPTIONS,
+        FSTAB,
+        PROC_MOUNTS,
+    }
+)
+"""The only files `cat` may read in read-only mode: what the HA prerequisite checks need."""
+
+KNOWN_SERVICES: frozenset[str] = frozenset(
+    {*SERVICE_ORDER, "xend", "xendomains", "iscsi", "iscsid", "multipathd", "ntpd", "nfs", "nfslock"}
+    | {"portmap", "rpcbind", "network", "sshd"}
+)
+"""Init scripts whose `status` may be asked (an unknown script's "status" could do anything)."""
+
+LISTDIR_FORMAT = "%f\\0"  # find -printf: names NUL-separated, so any name survives
+
+ArgCheck = Callable[[Sequence[str], Collection[str]], str | None]
+"""(arguments after the program, readable files) -> why refused, or None if allowed."""
+
+
+def _absolute(arg: str) -> bool:
+    # absolute paths cannot be taken for options, and NUL cannot cross exec
+    return arg.startswith("/") and "\0" not in arg
+
+
+def _paths(args: Sequence[str]) -> str | None:
+    bad = next((a for a in args if not _absolute(a)), None)
+    return f"{bad!r} is not an absolute path" if bad is not None else None
+
+
+def _cat(args: Sequence[str], readable: Collection[str]) -> str | None:
+    if not args:
+        return "cat needs a file (it would read its standard input)"
+    unlisted = [a for a in args if a not in readable]
+    return f"{unlisted[0]!r} is not a file validation reads" if unlisted else None
+
+
+def _test(args: Sequence[str], readable: Collection[str]) -> str | None:
+    if len(args) != 2 or args[0] not in ("-e", "-d", "-f", "-L", "-h", "-s"):
+        return "only `test -e|-d|-f|-L|-h|-s PATH`"
+    return _paths(args[1:])
+
+
+def _readlink(args: Sequence[str], readable: Collection[str]) -> str | None:
+    return "only `readlink PATH`" if len(args) != 1 else _paths(args)
+
+
+def _stat(args: Sequence[str], readable: Collection[str]) -> str | None:
+    rest = list(args)
+    while rest and rest[0] in ("-L", "-c"):
+        if rest.pop(0) == "-c":
+            if not rest or "\0" in rest[0]:
+                return "-c needs a format"
+            rest.pop(0)
+    if not rest:
+        return "stat needs a path"
+    return _paths(rest)
+
+
+def _find(args: Sequence[str], readable: Collection[str]) -> str | None:
+    # only the directory listing SSHHostFS.listdir needs; find can delete and execute
+    if len(args) == 8 and _absolute(args[1]):
+        shape = [args[0], *args[2:]]
+        if shape == ["-H", "-mindepth", "1", "-maxdepth", "1", "-printf", LISTDIR_FORMAT]:
+            return None
+    return f"only `find -H PATH -mindepth 1 -maxdepth 1 -printf {LISTDIR_FORMAT}`"
+
+
+def _exactly(*allowed: tuple[str, ...]) -> ArgCheck:
+    def check(args: Sequence[str], readable: Collection[str]) -> str | None:
+        if tuple(args) in allowed:
+            return None
+        forms = " | ".join(shlex.join(a) or "(no arguments)" for a in allowed)
+        return f"only these arguments: {forms}"
+
+    return check
+
+
+def _uname(args: Sequence[str], readable: Collection[str]) -> str | None:
+    bad = [a for a in args if a not in ("-a", "-s", "-n", "-r", "-v", "-m", "-p", "-i", "-o")]
+    return f"unknown option {bad[0]!r}" if bad else None
+
+
+def _getent(args: Sequence[str], readable: Collection[str]) -> str | None:
+    if len(args) == 2 and args[0] == "hosts" and args[1] and not args[1].startswith("-"):
+        return None
+    return "only `getent hosts NAME`"
+
+
+def _service(args: Sequence[str], readable: Collection[str]) -> str | None:
+    if len(args) == 2 and args[1] == "status" and args[0] in KNOWN_SERVICES:
+        return None
+    return f"only `/sbin/service NAME status` for NAME in {', '.join(sorted(KNOWN_SERVICES))}"
+
+
+READ_ONLY_COMMANDS: Mapping[str, ArgCheck] = MappingProxyType(
+    {
+        "cat": _cat,
+        "test": _test,
+        "readlink": _readlink,
+        "stat": _stat,
+        "find": _find,
+        "hostname": _exactly((), ("-f",)),
+        "uname": _uname,
+        "id": _exactly(("-u",)),
+        "getent": _getent,
+        "/sbin/service": _service,
+        "/usr/sbin/xm": _exactly(("list",), ("list", "--long")),
+    }
+)
+"""Programs read-only mode may run, each with the check its arguments must pass."""
+
+
+class CommandRefused(PermissionError):
+    """A command that read-only mode does not allow; nothing was sent to the server."""
+
+
+class HostUnreachable(Exception):
+    """A server that cannot be reached or logged into; `reason` is a short kind for reports."""
+
+    def __init__(self, entry: ServerEntry, reason: str, detail: str) -> None:
+        super().__init__(redact(f"{entry.name} ({entry.address}) is unreachable: {detail}"))
+        self.server, self.host, self.reason = entry.name, entry.host, reason
+
+
+@dataclass(frozen=True)
+class RawResult:
+    """A command's exit status and output as bytes (file contents need not be text)."""
+
+    argv: tuple[str, ...]
+    rc: int
+    stdout: bytes
+    stderr: bytes
+
+
+def check_read_only(argv: Sequence[str], readable_files: Collection[str] = READABLE_FILES) -> str | None:
+    """Why read-only mode refuses `argv`, or None if it may run."""
+    if not argv:
+        return "empty command"
+    check = READ_ONLY_COMMANDS.get(argv[0])
+    if check is None:
+        return f"{argv[0]!r} is not on the read-only allow-list ({', '.join(sorted(READ_ONLY_COMMANDS))})"
+    return check(argv[1:], readable_files)
+
+
+def _offered_key(client: paramiko.SSHClient) -> paramiko.PKey | None:
+    """The host key the server offered, if the handshake got that far."""
+    transport = client.get_transport()
+    try:
+        return transport.get_remote_server_key() if transport is not None else None
+    except paramiko.SSHException:
+        return None
+
+
+def _fingerprint(key: paramiko.PKey) -> str:
+    return f"{key.get_name()} {key.fingerprint}"
+
+
+class SSHHost:
+    """One server's SSH session. Read-only unless `read_only=False` (destructive runs)."""
+
+    def __init__(
+        self,
+        entry: ServerEntry,
+        *,
+        read_only: bool = True,
+        readable_files: Collection[str] = READABLE_FILES,
+    ) -> None:
+        self.entry = entry
+        self.read_only = read_only
+        self.readable_files = frozenset(readable_files)
+        self._client: paramiko.SSHClient | None = None
+
+    @property
+    def name(self) -> str:
+        return self.entry.name
+
+    def __repr__(self) -> str:
+        mode = "read-only" if self.read_only else "DESTRUCTIVE"
+        return f"SSHHost({self.entry.name}, {self.entry.address}, {mode})"
+
+    # ---- session -----------------------------------------------------------------------
+    @property
+    def connected(self) -> bool:
+        transport = self._client.get_transport() if self._client is not None else None
+        return transport is not None and transport.is_active()
+
+    def connect(self) -> None:
+        """Log in; raises HostUnreachable saying why not (DNS, refused, timeout, auth, host key)."""
+        if self.connected:
+            return
+        self.close()
+        e = self.entry
+        client = paramiko.SSHClient()
+        try:
+            client.load_host_keys(e.known_hosts)
+        except OSError as exc:
+            client.close()
+            raise HostUnreachable(
+                e, "config", f"cannot read known_hosts file {e.known_hosts}: {exc.strerror or exc}"
+            ) from None
+        client.set_missing_host_key_policy(paramiko.RejectPolicy())
+        t = e.connect_timeout_s
+        log.debug("%s: connecting to %s (timeout %.1f s)", e.name, e.address, t)
+        try:
+            client.connect(
+                hostname=e.host,
+                port=e.port,
+                username=e.user,
+                key_filename=e.key_file,
+                allow_agent=True,
+                look_for_keys=False,
+                timeout=t,
+                banner_timeout=t,
+                auth_timeout=t,
+                channel_timeout=t,
+            )
+        except Exception as exc:
+            offered = _offered_key(client)
+            transport = client.get_transport()
+            # paramiko sometimes reports "No existing session" for a handshake that died: say why it died
+            cause = transport.get_exception() if transport is not None else None
+            client.close()
+            reason, detail = self._why(cause if isinstance(cause, Exception) else exc, offered)
+            failure = HostUnreachable(e, reason, detail)
+            log.info("%s", failure)
+            raise failure from None
+        self._client = client
+        log.debug("%s: connected to %s", e.name, e.address)
+
+    def _why(self, exc: Exception, offered: paramiko.PKey | None) -> tuple[str, str]:
+        """A short kind and a sentence for a failed connect; never the exception's key material."""
+        e = self.entry
+        if isinstance(exc, paramiko.SSHException) and "not found in known_hosts" in str(exc):
+            key = _fingerprint(offered) if offered is not None else "a key"
+            return "host key unknown", (
+                f"host key unknown: the server offered {key}, which is not in known_hosts file "
+                f"{e.known_hosts}; check that fingerprint with the server's administrator and add it "
+                "(keys are never added automatically)"
+            )
+        if isinstance(exc, paramiko.BadHostKeyException):
+            return "host key changed", (
+                f"host key CHANGED: the server offered {_fingerprint(exc.key)} but known_hosts file "
+                f"{e.known_hosts} expects {_fingerprint(exc.expected_key)}; the server was reinstalled "
+                "or someone is in the middle: not connecting"
+            )
+        if isinstance(exc, paramiko.PasswordRequiredException):
+            return "auth failed", (
+                f"key file {e.key_file} is encrypted: load it into an ssh-agent (passphrases are not taken)"
+            )
+        if isinstance(exc, paramiko.AuthenticationException):
+            keys = f"key file {e.key_file} and the ssh-agent" if e.key_file else "the ssh-agent's keys"
+            return "auth failed", f"authentication failed for user {e.user} with {keys}"
+        if isinstance(exc, socket.gaierror):
+            return "dns", f"DNS cannot resolve {e.host}: {exc.strerror}"
+        if isinstance(exc, paramiko.ssh_exception.NoValidConnectionsError):
+            codes = {getattr(err, "errno", None) for err in exc.errors.values()}
+            if errno.ECONNREFUSED in codes:
+                return "refused", f"connection refused on port {e.port} (no SSH server listening?)"
+            return "no route", f"no route to {e.host}"
+        if isinstance(exc, TimeoutError):
+            return "timeout", f"no answer on port {e.port} within {e.connect_timeout_s:g} s"
+        if isinstance(exc, paramiko.SSHException):
+            text = str(exc)
+            if text == "No authentication methods available":
+                return "auth failed", "no key to offer: set key_file or load a key into the ssh-agent"
+            if text == "No existing session":  # paramiko's start_client gave up waiting, silently
+                return "timeout", (
+                    f"the SSH handshake on port {e.port} did not finish within {e.connect_timeout_s:g} s "
+                    "(no SSH banner: not an SSH server, or it is hung or overloaded)"
+                )
+            if text.startswith("Error reading SSH protocol banner"):
+                return "timeout", (
+                    f"no SSH banner on port {e.port} within {e.connect_timeout_s:g} s "
+                    "(not an SSH server, or it is overloaded)"
+                )
+            if "timed out" in text.lower() or "timeout" in text.lower():
+                return "timeout", f"SSH handshake did not finish within {e.connect_timeout_s:g} s: {text}"
+            return "ssh", f"SSH error: {text}"
+        if isinstance(exc, EOFError):
+            return "ssh", "the server closed the connection during login"
+        if isinstance(exc, OSError):
+            return "network", f"network error: {exc.strerror or exc}"
+        return "ssh", f"{type(exc).__name__}: {exc}"
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    def __enter__(self) -> SSHHost:
+        self.connect()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    # ---- commands ----------------------------------------------------------------------
+    def run(self, argv: Sequence[str], timeout_s: float | None = None) -> CommandResult:
+        """Run argv (never through our own shell parsing); output decoded as UTF-8, bad bytes replaced."""
+        raw = self.run_bytes(argv, timeout_s)
+        return CommandResult(
+            raw.argv, raw.rc, raw.stdout.decode("utf-8", "replace"), raw.stderr.decode("utf-8", "replace")
+        )
+
+    def run_bytes(self, argv: Sequence[str], timeout_s: float | None = None) -> RawResult:
+        """Run argv; rc 124 if it outlives its timeout. Raises CommandRefused or HostUnreachable."""
+        args = self._checked(argv)
+        timeout = self.entry.command_timeout_s if timeout_s is None else timeout_s
+        if timeout <= 0:
+            raise ValueError(f"timeout must be above 0 s, got {timeout}")
+        self.connect()
+        # LC_ALL=C: error messages read the same on every server (remotefs tells ENOENT from EACCES)
+        command = "LC_ALL=C " + shlex.join(args)
+        log.debug("%s: run %s (timeout %g s)", self.name, redact(command), timeout)
+        try:
+            result = self._exec(args, command, timeout)
+        except (paramiko.SSHException, EOFError, OSError) as exc:
+            self.close()
+            detail = f"connection lost during {args[0]}: {exc}"
+            failure = HostUnreachable(self.entry, "connection lost", detail)
+            log.info("%s", failure)
+            raise failure from None
+        log.debug(
+            "%s: rc=%d stdout=%d bytes stderr=%s",
+            self.name,
+            result.rc,
+            len(result.stdout),
+            redact(result.stderr[:300].decode("utf-8", "replace")).strip() or "(empty)",
+        )
+        return result
+
+    def _checked(self, argv: Sequence[str]) -> tuple[str, ...]:
+        if isinstance(argv, str | bytes):
+            raise TypeError(f"argv must be a list of words, not one string: {redact(str(argv))!r}")
+        args = tuple(argv)
+        if not args:
+            raise ValueError("empty command")
+        for a in args:
+            if not isinstance(a, str):
+                raise TypeError(f"argv words must be str, got {type(a).__name__}")
+            if "\0" in a:
+                raise ValueError(f"a NUL byte cannot be passed in an argument: {redact(a)!r}")
+        if self.read_only:
+            why = check_read_only(args, self.readable_files)
+            if why is not None:
+                refused = CommandRefused(
+                    errno.EPERM,
+                    redact(
+                        f"{self.name} ({self.entry.address}): read-only mode refused "
+                        f"{shlex.join(args)}: {why}"
+                    ),
+                )
+                log.warning("%s", refused.strerror)
+                raise refused
+        return args
+
+    def _exec(self, args: tuple[str, ...], command: str, timeout: float) -> RawResult:
+        deadline = _now() + timeout
+        assert self._client is not None
+        transport = self._client.get_transport()
+        if transport is None or not transport.is_active():
+            raise paramiko.SSHException("SSH session not active")
+        chan = transport.open_session(timeout=timeout)
+        try:
+            chan.settimeout(timeout)
+            chan.exec_command(command)
+            chan.shutdown_write()  # no standard input: a command waiting for it gets EOF at once
+            out, err = bytearray(), bytearray()
+            while True:
+                got = False
+                while chan.recv_ready():
+                    out += chan.recv(65536)
+                    got = True
+                while chan.recv_stderr_ready():
+                    err += chan.recv_stderr(65536)
+                    got = True
+                # the transport delivers data before the exit status, so nothing is left behind
+                if chan.exit_status_ready() and not chan.recv_ready() and not chan.recv_stderr_ready():
+                    break
+                remaining = deadline - _now()
+                if remaining <= 0:
+                    note = (
+                        f"\n{self.name}: timed out after {timeout:g} s: `{args[0]}` did not finish; "
+                        "its channel was closed\n"
+                    )
+                    log.info("%s: %s timed out after %g s", self.name, args[0], timeout)
+                    return RawResult(args, TIMEOUT_RC, bytes(out), bytes(err) + note.encode())
+                if not got:
+                    chan.status_event.wait(min(_POLL_S, remaining))
+            rc = chan.recv_exit_status()
+            if rc < 0 and not transport.is_active():
+                raise EOFError("the server closed the connection")
+            if rc < 0:  # closed without an exit status: killed by a signal
+                err += f"\n{self.name}: {args[0]} ended without an exit status (killed?)\n".encode()
+                rc = 255
+            return RawResult(args, rc, bytes(out), bytes(err))
+        finally:
+            chan.close()

@@ -1,0 +1,309 @@
+"""Pool inventory files: which real servers make the pool and how to reach them over SSH.
+
+Checked in full before anything connects, so a typo never becomes a
+half-validated pool. Every problem names the file and line. Host keys are
+checked strictly against the `known_hosts` file the inventory names (never
+added automatically), and passwords are refused: an inventory is a file
+people share, so it holds key *paths*, never secrets.
+
+    pool: pool1
+    release: "2.2"                  # optional: else read from each server's /etc/ovs-release
+    storage: nfs                    # nfs | ocfs2-iscsi | ocfs2-san
+    cluster_root: nfs.example.com:/OVS
+    node_slots: 16                  # optional
+    ssh:                            # defaults for every server
+      user: root
+      key_file: ~/.ssh/id_ed25519
+      known_hosts: ~/.ssh/known_hosts
+      port: 22
+      connect_timeout_s: 10
+      command_timeout_s: 30
+    servers:
+      - {name: ovs1, host: 192.0.2.11, fqdn: ovs1.example.com, ip: 192.0.2.11}
+      - {name: ovs2, host: ovs2.example.com, user: admin, port: 2222}
+    manager: {host: ovm-manager.example.com}
+
+Relative key and known_hosts paths are taken from the inventory's own directory.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ovmref.host.names import is_fqdn, is_valid_hostname
+from ovmref.release import Release, UnknownReleaseError
+
+__all__ = ["Inventory", "InventoryError", "ServerEntry", "load_inventory", "parse_inventory"]
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,62}$")
+_POOL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+_USER = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,31}$")
+_SSH = {"user", "key_file", "known_hosts", "port", "connect_timeout_s", "command_timeout_s"}
+_TOP = {"pool", "release", "storage", "cluster_root", "node_slots", "ssh", "servers", "manager"}
+_SERVER = {"name", "host", "fqdn", "ip"} | _SSH
+_MANAGER = {"host"}
+_STORAGE = ("nfs", "ocfs2-iscsi", "ocfs2-san")
+_SECRET_KEY = re.compile(r"pass(word|wd|phrase)", re.IGNORECASE)
+_NO_PASSWORDS = "put the key in an ssh-agent or key_file; passwords are not stored in inventories"
+_DEFAULTS: dict[str, Any] = {"user": "root", "port": 22, "connect_timeout_s": 10.0, "command_timeout_s": 30.0}
+
+
+class InventoryError(ValueError):
+    def __init__(self, path: str, line: int, message: str) -> None:
+        super().__init__(f"{path}:{line}: {message}")
+        self.path, self.line, self.message = path, line, message
+
+
+@dataclass(frozen=True)
+class ServerEntry:
+    """One server and how to reach it. key_file None: the ssh-agent's keys only."""
+
+    name: str
+    host: str
+    port: int
+    user: str
+    key_file: str | None
+    known_hosts: str
+    fqdn: str | None
+    ip: str | None
+    connect_timeout_s: float
+    command_timeout_s: float
+
+    @property
+    def address(self) -> str:
+        """user@host:port, for messages."""
+        return f"{self.user}@{self.host}:{self.port}"
+
+
+@dataclass(frozen=True)
+class Inventory:
+    pool: str
+    release: Release | None
+    storage: str
+    cluster_root: str
+    node_slots: int | None
+    servers: tuple[ServerEntry, ...]
+    manager_host: str | None
+
+    def server(self, name: str) -> ServerEntry:
+        for s in self.servers:
+            if s.name == name:
+                return s
+        raise KeyError(f"no server {name!r} in the inventory of pool {self.pool}")
+
+
+class _Reader:
+    """Walks the YAML node tree so every value keeps its line number."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        base = Path(path).parent if not path.startswith("<") else Path.cwd()
+        self.base = base
+
+    def fail(self, node: yaml.Node | None, message: str) -> InventoryError:
+        line = node.start_mark.line + 1 if node is not None else 1
+        return InventoryError(self.path, line, message)
+
+    def mapping(self, node: yaml.Node, allowed: set[str], what: str) -> dict[str, yaml.Node]:
+        if not isinstance(node, yaml.MappingNode):
+            raise self.fail(node, f"{what} must be a mapping of keys to values")
+        out: dict[str, yaml.Node] = {}
+        for key_node, value in node.value:
+            key = str(key_node.value)
+            if _SECRET_KEY.search(key):
+                raise self.fail(key_node, f"{key!r} in {what}: {_NO_PASSWORDS}")
+            if key not in allowed:
+                raise self.fail(
+                    key_node, f"unknown key {key!r} in {what} (allowed: {', '.join(sorted(allowed))})"
+                )
+            if key in out:
+                raise self.fail(key_node, f"{key!r} is given twice in {what}")
+            out[key] = value
+        return out
+
+    def scalar(self, node: yaml.Node) -> Any:
+        if not isinstance(node, yaml.ScalarNode):
+            raise self.fail(node, "expected a single value")
+        return yaml.safe_load(yaml.serialize(node))
+
+    def text(self, node: yaml.Node, what: str) -> str:
+        value = self.scalar(node)
+        if not isinstance(value, str | int | float) or isinstance(value, bool) or str(value) == "":
+            raise self.fail(node, f"{what} must be a non-empty text, got {value!r}")
+        return str(value)
+
+    def integer(self, node: yaml.Node, what: str, low: int, high: int) -> int:
+        value = self.scalar(node)
+        if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+            raise self.fail(node, f"{what} must be a whole number from {low} to {high}, got {value!r}")
+        return value
+
+    def seconds(self, node: yaml.Node, what: str) -> float:
+        value = self.scalar(node)
+        if not isinstance(value, int | float) or isinstance(value, bool) or not 0 < value <= 3600:
+            raise self.fail(node, f"{what} must be seconds, above 0 and at most 3600, got {value!r}")
+        return float(value)
+
+    def host(self, node: yaml.Node, what: str) -> str:
+        value = self.text(node, what)
+        try:
+            return str(ipaddress.ip_address(value))
+        except ValueError:
+            pass
+        if not is_valid_hostname(value.rstrip(".")):
+            raise self.fail(node, f"{what} {value!r} is neither an IP address nor a valid host name")
+        return value
+
+    def file(self, node: yaml.Node, what: str) -> str:
+        """A local file that must exist; only its path is kept (never its contents)."""
+        raw = self.text(node, what)
+        path = Path(os.path.expanduser(raw))
+        if not path.is_absolute():
+            path = self.base / path
+        if not path.exists():
+            raise self.fail(node, f"{what} {str(path)!r} does not exist")
+        if not path.is_file():
+            raise self.fail(node, f"{what} {str(path)!r} is not a file")
+        return str(path)
+
+
+def load_inventory(path: str | Path) -> Inventory:
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InventoryError(str(p), 1, f"cannot read the file: {exc.strerror}") from None
+    return parse_inventory(text, str(p))
+
+
+def parse_inventory(text: str, path: str = "<inventory>") -> Inventory:
+    r = _Reader(path)
+    try:
+        root = yaml.compose(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else 1
+        raise InventoryError(path, line, f"not valid YAML: {getattr(exc, 'problem', exc)}") from None
+    if root is None:
+        raise InventoryError(path, 1, "the file is empty")
+    top = r.mapping(root, _TOP, "the inventory")
+    for key, why in (
+        ("pool", "the pool's name"),
+        ("storage", f"one of {', '.join(_STORAGE)}"),
+        ("cluster_root", "'host:/path' for NFS, a device for OCFS2"),
+        ("servers", "a pool needs at least one server"),
+    ):
+        if key not in top:
+            raise r.fail(root, f"missing {key!r} ({why})")
+    pool = r.text(top["pool"], "pool")
+    if not _POOL.match(pool):
+        raise r.fail(top["pool"], f"pool name {pool!r} must be letters, digits, '.', '_' or '-'")
+    release: Release | None = None
+    if "release" in top:
+        try:
+            release = Release.parse(r.text(top["release"], "release"))
+        except UnknownReleaseError as exc:
+            raise r.fail(top["release"], str(exc)) from None
+    storage = r.text(top["storage"], "storage")
+    if storage not in _STORAGE:
+        raise r.fail(top["storage"], f"storage must be one of {', '.join(_STORAGE)}, got {storage!r}")
+    cluster_root = r.text(top["cluster_root"], "cluster_root")
+    if (":/" in cluster_root) != (storage == "nfs"):
+        raise r.fail(top["cluster_root"], f"cluster root {cluster_root!r} does not suit {storage} storage")
+    slots = r.integer(top["node_slots"], "node_slots", 1, 255) if "node_slots" in top else None
+    defaults = _ssh_settings(r, r.mapping(top["ssh"], _SSH, "ssh") if "ssh" in top else {})
+    servers = _servers(r, top["servers"], defaults)
+    if slots is not None and len(servers) > slots:
+        raise r.fail(
+            top["servers"],
+            f"{len(servers)} servers but the cluster root has {slots} node slots (mkfs.ocfs2 -N)",
+        )
+    manager = None
+    if "manager" in top:
+        m = r.mapping(top["manager"], _MANAGER, "manager")
+        if "host" not in m:
+            raise r.fail(top["manager"], "manager needs a host")
+        manager = r.host(m["host"], "manager host")
+    return Inventory(pool, release, storage, cluster_root, slots, tuple(servers), manager)
+
+
+def _ssh_settings(r: _Reader, m: dict[str, yaml.Node]) -> dict[str, tuple[Any, yaml.Node]]:
+    """Settings from one `ssh` block or server entry, each with the node it came from."""
+    out: dict[str, tuple[Any, yaml.Node]] = {}
+    if "user" in m:
+        user = r.text(m["user"], "user")
+        if not _USER.match(user):
+            raise r.fail(m["user"], f"user {user!r} is not a valid user name")
+        out["user"] = (user, m["user"])
+    if "port" in m:
+        out["port"] = (r.integer(m["port"], "port", 1, 65535), m["port"])
+    for key in ("connect_timeout_s", "command_timeout_s"):
+        if key in m:
+            out[key] = (r.seconds(m[key], key), m[key])
+    if "key_file" in m:
+        key_file = r.file(m["key_file"], "key_file")
+        if key_file.endswith(".pub"):
+            raise r.fail(m["key_file"], f"key_file {key_file!r} is a public key: name the private key")
+        out["key_file"] = (key_file, m["key_file"])
+    if "known_hosts" in m:
+        out["known_hosts"] = (r.file(m["known_hosts"], "known_hosts"), m["known_hosts"])
+    return out
+
+
+def _servers(r: _Reader, node: yaml.Node, defaults: dict[str, tuple[Any, yaml.Node]]) -> list[ServerEntry]:
+    if not isinstance(node, yaml.SequenceNode) or not node.value:
+        raise r.fail(node, "'servers' must be a non-empty list")
+    servers: list[ServerEntry] = []
+    for item in node.value:
+        m = r.mapping(item, _SERVER, "a server")
+        if "name" not in m:
+            raise r.fail(item, "a server needs a name")
+        name = r.text(m["name"], "server name")
+        if not _NAME.match(name):
+            raise r.fail(m["name"], f"server name {name!r} is not a valid short host name")
+        if any(s.name == name for s in servers):
+            raise r.fail(m["name"], f"server {name!r} is listed twice")
+        if "host" not in m:
+            raise r.fail(item, f"server {name!r} needs a host (address or name to connect to)")
+        host = r.host(m["host"], "host")
+        fqdn = r.text(m["fqdn"], "fqdn") if "fqdn" in m else None
+        if fqdn is not None and not is_fqdn(fqdn):
+            raise r.fail(m["fqdn"], f"fqdn {fqdn!r} is not a fully qualified domain name")
+        ip = None
+        if "ip" in m:
+            try:
+                ip = str(ipaddress.ip_address(r.text(m["ip"], "ip")))
+            except ValueError:
+                raise r.fail(m["ip"], f"ip {r.scalar(m['ip'])!r} is not an IP address") from None
+        settings = {k: v for k, (v, _) in {**defaults, **_ssh_settings(r, m)}.items()}
+        if "known_hosts" not in settings:
+            raise r.fail(
+                item,
+                f"server {name!r} has no known_hosts file: set ssh.known_hosts "
+                "(host keys are checked strictly and never added automatically)",
+            )
+        values = {**_DEFAULTS, **settings}
+        entry = ServerEntry(
+            name=name,
+            host=host,
+            port=values["port"],
+            user=values["user"],
+            key_file=values.get("key_file"),
+            known_hosts=values["known_hosts"],
+            fqdn=fqdn,
+            ip=ip,
+            connect_timeout_s=float(values["connect_timeout_s"]),
+            command_timeout_s=float(values["command_timeout_s"]),
+        )
+        twin = next((s for s in servers if (s.host, s.port) == (entry.host, entry.port)), None)
+        if twin is not None:
+            raise r.fail(m["host"], f"server {name!r} has the same host and port as {twin.name!r}")
+        servers.append(entry)
+    return servers
