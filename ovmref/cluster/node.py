@@ -168,7 +168,13 @@ class ClusterNode:
         """One o2hb iteration: read every slot, write ours; the next one in iteration_ms."""
         out.effects.append(ReadRegion())
         out.effects.append(WriteSlot(self.node, self._disk.prepare_write(now_ms)))
-        self._next_iteration_ms = now_ms + self.timings.iteration_ms
+        # The period is kept on the schedule, not on when the timer fired: o2hb's thread
+        # subtracts the iteration's own duration from its sleep, and a real clock's wake-up
+        # latency must not add up over the dead threshold's iterations. After a stall longer
+        # than an iteration (a hang) the schedule restarts from now instead of catching up.
+        due = self._next_iteration_ms
+        base = due if due is not None and 0 <= now_ms - due < self.timings.iteration_ms else now_ms
+        self._next_iteration_ms = base + self.timings.iteration_ms
 
     def _on_region_read(self, now_ms: int, event: RegionRead, out: NodeOutput) -> None:
         if self._read_failing:
