@@ -18,10 +18,12 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
+from conformance import validate_cli
 from conformance.catalog import Catalog, CatalogError, Rule, load_catalog
 from conformance.options import OptionError, check_environment, new_run_id, parse_releases
 from conformance.report_files import HTML_NAME, JSON_NAME
 from environments.pooldef import PoolDefinitionError, load_pool_definition
+from environments.ssh.inventory import InventoryError
 from environments.whatif import Fault, WhatIfError, play, render
 from ovmref.errors import ConfigSyntaxError
 
@@ -86,6 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("faults", nargs="*", metavar="KIND:SERVER")
     sim.add_argument("--seed", type=int, default=1)
     sim.set_defaults(handler=cmd_simulate)
+    validate_cli.add_parser(sub)
     return parser
 
 
@@ -99,10 +102,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(args_list)
         handler: Callable[[argparse.Namespace, list[str]], int] = args.handler
         return handler(args, extra)
-    except (CatalogError, ConfigSyntaxError, PoolDefinitionError) as exc:  # already `FILE:LINE: problem`
+    except (CatalogError, ConfigSyntaxError, PoolDefinitionError, InventoryError) as exc:  # FILE:LINE
         print(exc, file=sys.stderr)
         return USAGE_ERROR
-    except (UserError, OptionError, WhatIfError) as exc:
+    except (UserError, OptionError, WhatIfError, validate_cli.ValidateUsageError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return USAGE_ERROR
     except BrokenPipeError:  # `ovm-conformance rules | head`: stop quietly

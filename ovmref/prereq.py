@@ -35,6 +35,7 @@ from ovmref.storage.layout import (
     OVS,
     cluster_root_mountpoint,
     is_nfs_kind,
+    is_nfs_source,
     ovs_symlink_target,
 )
 from ovmref.storage.repositories import REPOSITORIES, RepositoryList, normalize_source, parse_repositories
@@ -255,10 +256,12 @@ def repositories_file(server: str, fs: HostFS, release: Release, pool: PoolFacts
     left = [e for e in parse_fstab(fstab, FSTAB) if e.is_ovs] if fstab is not None else []
     if left:
         raise _fail(f"{FSTAB} still mounts {left[0].mountpoint}: run ovs-cluster-check --alter-fstab")
-    shared = [
+    shared = [  # NFS by its source (host:/export), whatever the kernel calls the type (nfs, nfs4)
         m
         for m in _mounts(fs)
-        if m.fstype == "nfs" or (m.fstype == "ocfs2" and "heartbeat=none" not in m.options)
+        if m.fstype.startswith("nfs")
+        or is_nfs_source(m.source)
+        or (m.fstype == "ocfs2" and "heartbeat=none" not in m.options)
     ]
     unlisted = [m for m in shared if repos.by_source(m.source) is None]
     if unlisted:

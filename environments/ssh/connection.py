@@ -5,8 +5,11 @@ enforced here rather than promised: in read-only mode (the default) a command
 runs only if its program and every argument pass `READ_ONLY_COMMANDS`, and the
 refusal happens before anything is sent. Commands are argv lists joined with
 `shlex.join`, so a hostile guest or file name is one quoted word, never shell
-syntax. Every command has a deadline; a command past it gets exit status 124
-(as coreutils' `timeout`) and its channel is closed. Host keys come only from
+syntax (the server's login shell must be POSIX: root's bash on Oracle VM
+Server). Every command has a deadline; a command past it gets exit status 124
+(as coreutils' `timeout`) and its channel is closed; the remote process may
+run on until it ends by itself (a `cat` stuck on a hung NFS mount does: SSH
+has no portable way to kill it, and OEL5 has no timeout(1)). Host keys come only from
 the inventory's known_hosts file and unknown keys are rejected, never added.
 Nothing here reads a key file (paramiko does, to authenticate), and every
 message and log line goes through `redact`.
@@ -52,7 +55,8 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 # The real clock: a remote command's deadline is wall time by nature (this is a driver, not ovmref).
-_now = time.monotonic  # noqa: TID251
+_now = time.monotonic
+_sleep = time.sleep
 
 TIMEOUT_RC = 124  # what coreutils' timeout(1) returns, so reports read the same
 _POLL_S = 0.02
@@ -117,7 +121,7 @@ def _cat(args: Sequence[str], readable: Collection[str]) -> str | None:
     if not args:
         return "cat needs a file (it would read its standard input)"
     unlisted = [a for a in args if a not in readable]
-    return f"{unlisted[0]!r} is not a file validation reads" if unlisted else None
+    return f"{unlisted[0]!r} is not on the allow-list of files validation reads" if unlisted else None
 
 
 def _test(args: Sequence[str], readable: Collection[str]) -> str | None:
@@ -349,15 +353,11 @@ class SSHHost:
             text = str(exc)
             if text == "No authentication methods available":
                 return "auth failed", "no key to offer: set key_file or load a key into the ssh-agent"
-            if text == "No existing session":  # paramiko's start_client gave up waiting, silently
+            # paramiko says one or the other, depending on which of its threads notices first
+            if text == "No existing session" or text.startswith("Error reading SSH protocol banner"):
                 return "timeout", (
-                    f"the SSH handshake on port {e.port} did not finish within {e.connect_timeout_s:g} s "
-                    "(no SSH banner: not an SSH server, or it is hung or overloaded)"
-                )
-            if text.startswith("Error reading SSH protocol banner"):
-                return "timeout", (
-                    f"no SSH banner on port {e.port} within {e.connect_timeout_s:g} s "
-                    "(not an SSH server, or it is overloaded)"
+                    f"no SSH banner or handshake on port {e.port} within {e.connect_timeout_s:g} s "
+                    "(not an SSH server, or it is hung or overloaded)"
                 )
             if "timed out" in text.lower() or "timeout" in text.lower():
                 return "timeout", f"SSH handshake did not finish within {e.connect_timeout_s:g} s: {text}"
@@ -444,8 +444,7 @@ class SSHHost:
 
     def _exec(self, args: tuple[str, ...], command: str, timeout: float) -> RawResult:
         deadline = _now() + timeout
-        assert self._client is not None
-        transport = self._client.get_transport()
+        transport = self._client.get_transport() if self._client is not None else None
         if transport is None or not transport.is_active():
             raise paramiko.SSHException("SSH session not active")
         chan = transport.open_session(timeout=timeout)
@@ -462,8 +461,9 @@ class SSHHost:
                 while chan.recv_stderr_ready():
                     err += chan.recv_stderr(65536)
                     got = True
-                # the transport delivers data before the exit status, so nothing is left behind
-                if chan.exit_status_ready() and not chan.recv_ready() and not chan.recv_stderr_ready():
+                # done when the server closes the channel: it sends the exit status before the last
+                # of stderr at times, but closes only after everything (messages arrive in order)
+                if chan.closed and not chan.recv_ready() and not chan.recv_stderr_ready():
                     break
                 remaining = deadline - _now()
                 if remaining <= 0:
@@ -473,7 +473,11 @@ class SSHHost:
                     )
                     log.info("%s: %s timed out after %g s", self.name, args[0], timeout)
                     return RawResult(args, TIMEOUT_RC, bytes(out), bytes(err) + note.encode())
-                if not got:
+                if got:
+                    continue
+                if chan.exit_status_ready():  # status in, close on its way
+                    _sleep(min(_POLL_S / 4, remaining))
+                else:
                     chan.status_event.wait(min(_POLL_S, remaining))
             rc = chan.recv_exit_status()
             if rc < 0 and not transport.is_active():

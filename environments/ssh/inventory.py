@@ -22,6 +22,8 @@ people share, so it holds key *paths*, never secrets.
       - {name: ovs1, host: 192.0.2.11, fqdn: ovs1.example.com, ip: 192.0.2.11}
       - {name: ovs2, host: ovs2.example.com, user: admin, port: 2222}
     manager: {host: ovm-manager.example.com}
+    dns:                            # optional: what the site DNS answers (FQDN: IPv4), for the
+      ovs1.example.com: 192.0.2.11  #   name-resolution checks of servers that resolve by DNS
 
 Relative key and known_hosts paths are taken from the inventory's own directory.
 """
@@ -46,7 +48,7 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,62}$")
 _POOL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _USER = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,31}$")
 _SSH = {"user", "key_file", "known_hosts", "port", "connect_timeout_s", "command_timeout_s"}
-_TOP = {"pool", "release", "storage", "cluster_root", "node_slots", "ssh", "servers", "manager"}
+_TOP = {"pool", "release", "storage", "cluster_root", "node_slots", "ssh", "servers", "manager", "dns"}
 _SERVER = {"name", "host", "fqdn", "ip"} | _SSH
 _MANAGER = {"host"}
 _STORAGE = ("nfs", "ocfs2-iscsi", "ocfs2-san")
@@ -91,6 +93,7 @@ class Inventory:
     node_slots: int | None
     servers: tuple[ServerEntry, ...]
     manager_host: str | None
+    dns_zone: dict[str, str] | None = None  # the site DNS's answers, when the inventory gives them
 
     def server(self, name: str) -> ServerEntry:
         for s in self.servers:
@@ -231,7 +234,24 @@ def parse_inventory(text: str, path: str = "<inventory>") -> Inventory:
         if "host" not in m:
             raise r.fail(top["manager"], "manager needs a host")
         manager = r.host(m["host"], "manager host")
-    return Inventory(pool, release, storage, cluster_root, slots, tuple(servers), manager)
+    zone = _dns_zone(r, top["dns"]) if "dns" in top else None
+    return Inventory(pool, release, storage, cluster_root, slots, tuple(servers), manager, zone)
+
+
+def _dns_zone(r: _Reader, node: yaml.Node) -> dict[str, str]:
+    if not isinstance(node, yaml.MappingNode):
+        raise r.fail(node, "dns must map each FQDN to its IPv4 address")
+    zone: dict[str, str] = {}
+    for key, value in node.value:
+        name, address = r.text(key, "dns name"), r.text(value, "dns address")
+        if not is_fqdn(name):
+            raise r.fail(key, f"dns name {name!r} is not a fully qualified domain name")
+        try:
+            ipaddress.IPv4Address(address)
+        except ValueError:
+            raise r.fail(value, f"dns address {address!r} for {name} is not an IPv4 address") from None
+        zone[name] = address
+    return zone
 
 
 def _ssh_settings(r: _Reader, m: dict[str, yaml.Node]) -> dict[str, tuple[Any, yaml.Node]]:

@@ -1,0 +1,117 @@
+"""`ovm-conformance validate --inventory pool.yaml`: the pre-upgrade check of a real pool over SSH.
+
+Read-only by construction: every server is opened through the SSH driver's
+read-only view (allow-listed reading commands only, strict host keys, a
+timeout on every command). Writes the same report as `run`; exits 0 when
+every prerequisite passed, 1 when one failed, 3 when something could not be
+observed (an unreachable server, a fact the inventory must give).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from conformance.catalog import load_catalog
+from conformance.options import new_run_id
+from conformance.report_files import write_report
+from conformance.validate import Member, PoolDescription, ValidationError, validate_pool, validation_report
+from ovmref.hostfs import HostFS
+
+INCOMPLETE = 3
+
+
+class ValidateUsageError(Exception):
+    """The inventory cannot be used or no server answers: one line, exit status 2."""
+
+
+def add_parser(sub: Any) -> None:  # argparse's subparsers action (its generic type is private)
+    validate = sub.add_parser(
+        "validate",
+        help="check a real pool's HA prerequisites over SSH, read-only, before an upgrade",
+        description="Connects to every server of the inventory read-only (strict host keys, key "
+        "authentication, allow-listed reading commands, a timeout on each) and checks the "
+        "prerequisite rules. Nothing on the servers is changed.",
+    )
+    validate.add_argument("--inventory", type=Path, required=True, help="pool inventory (YAML)")
+    validate.add_argument(
+        "--report-dir", default="reports", help="where run directories go (default: reports)"
+    )
+    validate.add_argument("--run-id", help="name of the run directory (default: UTC time + random)")
+    validate.set_defaults(handler=cmd_validate)
+
+
+def cmd_validate(args: argparse.Namespace, extra: list[str]) -> int:
+    if extra:
+        raise ValidateUsageError(f"unexpected arguments after '--': {' '.join(extra)}")
+    try:
+        from environments.ssh.connection import HostUnreachable, SSHHost
+        from environments.ssh.inventory import load_inventory
+        from environments.ssh.remotefs import SSHHostFS
+    except ImportError as exc:
+        raise ValidateUsageError(
+            f"validate needs the SSH driver's dependencies ({exc.name}): "
+            "pip install 'ovm-ha-conformance[containers]'"
+        ) from exc
+    inventory = load_inventory(args.inventory)  # InventoryError: FILE:LINE: problem
+    entries = {s.name: s for s in inventory.servers}
+    opened: list[SSHHost] = []
+
+    def open_host(name: str) -> HostFS:
+        host = SSHHost(entries[name], read_only=True)
+        try:
+            host.connect()
+        except HostUnreachable as exc:
+            raise OSError(str(exc)) from None
+        opened.append(host)
+        return SSHHostFS(host)
+
+    description = PoolDescription(
+        name=inventory.pool,
+        cluster_root=inventory.cluster_root,
+        storage=inventory.storage,
+        members=tuple(Member(s.name, s.fqdn, s.ip, s.host) for s in inventory.servers),
+        release=inventory.release,
+        node_slots=inventory.node_slots,
+        dns_zone=inventory.dns_zone,
+    )
+    started = datetime.now(UTC).isoformat(timespec="seconds")
+    clock = time.monotonic()
+    try:
+        validation = validate_pool(description, open_host)
+    except ValidationError as exc:
+        raise ValidateUsageError(str(exc)) from None
+    finally:
+        for host in opened:
+            host.close()
+    report = validation_report(
+        validation,
+        load_catalog(),
+        run_id=args.run_id or new_run_id(),
+        environment="ssh",
+        started=started,
+        duration_s=time.monotonic() - clock,
+        replay=f"ovm-conformance validate --inventory {args.inventory}",
+    )
+    paths = write_report(report, Path(args.report_dir).resolve())
+    for server, why in validation.unreachable.items():
+        print(f"unreachable: {server}: {why}")
+    for note in validation.notes:
+        print(f"note: {note}")
+    for finding in validation.findings:
+        if finding.status != "passed":
+            print(
+                f"{finding.status.upper():8} {finding.rule:32} {finding.server or 'pool'}: {finding.message}"
+            )
+    counts = report.summary.rules
+    print(
+        f"{report.verdict}: {len(report.rows)} prerequisite rules for Oracle VM {validation.release} "
+        f"({counts['passed']} passed, {counts['failed']} failed, {counts['unknown']} unknown)"
+    )
+    print(f"report: {paths.html}")
+    if report.verdict == "FAIL":
+        return 1
+    return INCOMPLETE if report.verdict == "INCOMPLETE" else 0
