@@ -25,7 +25,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -223,11 +223,19 @@ def _bootstrap(mmdebstrap: str, workdir: Path) -> Path:
         str(rootfs),
         *map(str, mirrors),
     ]
-    done = subprocess.run(argv, capture_output=True, text=True, timeout=1800)
+
+    def tail(fallback: str) -> str:
+        text = logfile.read_text(errors="replace") if logfile.exists() else fallback
+        return "\n".join(text.splitlines()[-25:])
+
+    try:
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=1800)
+    except subprocess.TimeoutExpired as exc:
+        raise ImageUnavailable(f"mmdebstrap of {SUITE} took over {exc.timeout:g} s:\n{tail('')}") from exc
     if done.returncode != 0:
-        text = logfile.read_text(errors="replace") if logfile.exists() else done.stderr
-        tail = "\n".join(text.splitlines()[-25:])
-        raise ImageUnavailable(f"mmdebstrap failed (exit {done.returncode}) for {SUITE}:\n{tail}")
+        raise ImageUnavailable(
+            f"mmdebstrap failed (exit {done.returncode}) for {SUITE}:\n{tail(done.stderr)}"
+        )
     return rootfs
 
 
@@ -285,7 +293,28 @@ def build_server(client: Any, base: str, release: str | None, *, force: bool, lo
         raise ImageBuildError(f"building {tag} on {base} failed: {exc}\n{tail[-2000:]}") from exc
     elapsed = time.perf_counter() - start
     log(f"server image {tag}: built in {elapsed:.1f} s ({len(context) // 1024} KiB context)")
+    _prune_old_servers(client, tag, log)
     return tag
+
+
+def _prune_old_servers(client: Any, keep: str, log: Log, age: timedelta = timedelta(days=1)) -> None:
+    """Drop project layers of earlier sources, a day old and used by no container.
+
+    Each edit of ovmref/ or environments/ makes a new one; a younger one may belong to a test run
+    going on from another checkout, and Docker refuses to remove one a container uses.
+    """
+    import docker.errors
+
+    cutoff = datetime.now(UTC) - age
+    for old in client.images.list(name=SERVER_REPO):
+        created = datetime.fromisoformat(old.attrs["Created"][:19]).replace(tzinfo=UTC)
+        if keep in old.tags or created > cutoff:
+            continue
+        try:
+            client.images.remove(old.id, noprune=False)
+            log(f"removed the old project layer {', '.join(old.tags)}")
+        except docker.errors.APIError:
+            pass  # in use by a container, or removed meanwhile
 
 
 def build_image(release: str | None = None, *, force: bool = False, log: Log = print) -> str:

@@ -1,0 +1,36 @@
+"""Shared setup for the container tests: the image (built once, cached) and a two-server pool.
+
+Every test here skips, saying why, where the optional `containers` dependencies are missing, no
+Docker engine answers, or this machine cannot build the image (no mmdebstrap, no apt source).
+A defect in the build itself fails instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.docker.docker_support import needs_containers
+
+
+@pytest.fixture(scope="session")
+def image_tag() -> str:
+    needs_containers()
+    from environments.docker.image import ImageUnavailable, build_image
+
+    try:
+        return build_image(log=lambda _line: None)
+    except ImageUnavailable as exc:
+        pytest.skip(f"the lookalike image cannot be built here: {exc}")
+
+
+@pytest.fixture(scope="module")
+def pool2(image_tag: str) -> Iterator[Any]:
+    """Two servers of release 2.1 (the image's own default is 2.2): the env var must win."""
+    from environments.docker.pool import ContainerPool
+    from ovmref.release import Release
+
+    with ContainerPool(2, release=Release.R2_1, image=image_tag) as pool:
+        yield pool

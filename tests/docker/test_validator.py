@@ -1,0 +1,239 @@
+"""Validate the validator: `ovm-conformance validate` over SSH on a lookalike pool of containers.
+
+A pool installed and clustered the documented way passes every prerequisite.
+Then one thing at a time is broken on the containers, the way an
+administrator might have left a real server, and exactly the rule that
+should catch it fails (nothing else does). Everything goes over SSH with
+strict host keys, read-only, through the inventory file an administrator
+would write.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.docker.docker_support import needs_containers
+
+RELEASE = "2.2"
+CLUSTER_ROOT = "example.com:/OVS"
+
+
+@pytest.fixture(scope="module")
+def healthy_pool(image_tag: str) -> Iterator[tuple[Any, Any]]:
+    needs_containers()
+    from environments.docker.pool import ContainerPool
+    from environments.docker.provision import install_pool
+    from ovmref.release import Release
+
+    with ContainerPool(3, release=Release.parse(RELEASE), image=image_tag) as pool:
+        installed = install_pool(pool, cluster_root=CLUSTER_ROOT)
+        yield pool, installed
+
+
+def _inventory(pool: Any, tmp_path: Path, *, dns: bool = False) -> Path:
+    lines = [
+        "pool: lookalike",
+        "storage: nfs",
+        f"cluster_root: {CLUSTER_ROOT}",
+        "node_slots: 16",
+        "ssh:",
+        "  user: root",
+        f"  key_file: {pool.key_path}",
+        f"  known_hosts: {pool.known_hosts_path}",
+        "  connect_timeout_s: 5",
+        "  command_timeout_s: 20",
+        "servers:",
+        *[f"  - {{name: {s.name}, host: {s.ip}, fqdn: {s.fqdn}, ip: {s.ip}}}" for s in pool.servers.values()],
+    ]
+    if dns:
+        lines += ["dns:", *[f"  {s.fqdn}: {s.ip}" for s in pool.servers.values()]]
+    path = tmp_path / "pool.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def _validate(pool: Any, tmp_path: Path, *, dns: bool = False) -> tuple[int, dict[str, str]]:
+    """Run the CLI as an administrator would; return its exit status and each rule's status."""
+    from conformance.cli import main
+
+    code = main(
+        [
+            "validate",
+            "--inventory",
+            str(_inventory(pool, tmp_path, dns=dns)),
+            "--report-dir",
+            str(tmp_path / "reports"),
+            "--run-id",
+            "v",
+        ]
+    )
+    report = json.loads((tmp_path / "reports" / "v" / "conformance.json").read_text())
+    return code, {rule["id"]: rule["status"] for rule in report["rules"]}
+
+
+def _sh(pool: Any, server: str, script: str) -> None:
+    result = pool.exec(server, ["sh", "-c", script])
+    assert result.rc == 0, f"{server}: {script}: {result.stderr}"
+
+
+# ---- the ways a server can be left, each undone afterwards ----------------------------------
+def _hostname_on_loopback(pool: Any) -> Callable[[], None]:
+    _sh(
+        pool,
+        "vmserver2",
+        "cp /etc/hosts /root/hosts.bak && "
+        "{ printf '127.0.0.1\\tvmserver2.example.com vmserver2\\n'; cat /root/hosts.bak; } > /etc/hosts",
+    )
+    return lambda: _sh(pool, "vmserver2", "cat /root/hosts.bak > /etc/hosts")
+
+
+def _clusterconf_differs(pool: Any) -> Callable[[], None]:
+    ip = pool.server("vmserver2").ip
+    _sh(
+        pool,
+        "vmserver3",
+        f"cp /etc/ocfs2/cluster.conf /root/cc.bak && sed -i 's/{ip}/192.0.2.201/' /etc/ocfs2/cluster.conf",
+    )
+    return lambda: _sh(pool, "vmserver3", "cp /root/cc.bak /etc/ocfs2/cluster.conf")
+
+
+def _loopback_in_clusterconf(pool: Any) -> Callable[[], None]:
+    ip = pool.server("vmserver2").ip
+    for name in pool.servers:
+        _sh(
+            pool,
+            name,
+            f"cp /etc/ocfs2/cluster.conf /root/cc.bak && sed -i 's/{ip}/127.0.0.1/' /etc/ocfs2/cluster.conf",
+        )
+
+    def undo() -> None:
+        for name in pool.servers:
+            _sh(pool, name, "cp /root/cc.bak /etc/ocfs2/cluster.conf")
+
+    return undo
+
+
+def _hosts_here_dns_there(pool: Any) -> Callable[[], None]:
+    _sh(
+        pool,
+        "vmserver2",
+        "cp /etc/hosts /root/hosts.bak && cp /etc/nsswitch.conf /root/ns.bak && "
+        "sed -i 's/^hosts:.*/hosts: dns/' /etc/nsswitch.conf && "
+        "printf '127.0.0.1\\tlocalhost.localdomain localhost\\n' > /etc/hosts",
+    )
+    return lambda: _sh(
+        pool, "vmserver2", "cat /root/hosts.bak > /etc/hosts && cp /root/ns.bak /etc/nsswitch.conf"
+    )
+
+
+def _old_release(pool: Any) -> Callable[[], None]:
+    _sh(
+        pool,
+        "vmserver3",
+        "cp /etc/ovs-release /root/rel.bak && echo 'Oracle VM server release 2.1.1' > /etc/ovs-release",
+    )
+    return lambda: _sh(pool, "vmserver3", "cp /root/rel.bak /etc/ovs-release")
+
+
+def _local_ovs_mounted(pool: Any) -> Callable[[], None]:
+    # the installer's local OCFS2 partition left mounted on /OVS (a tmpfs standing in for /dev/sda3)
+    _sh(pool, "vmserver2", "mv /OVS /root/OVS.link && mkdir /OVS && mount -t tmpfs /dev/sda3 /OVS")
+    return lambda: _sh(pool, "vmserver2", "umount /OVS && rmdir /OVS && mv /root/OVS.link /OVS")
+
+
+def _repository_not_listed(pool: Any) -> Callable[[], None]:
+    # a second NFS repository mounted by hand, missing from /etc/ovs/repositories
+    where = "/var/ovs/mount/0123456789ABCDEF0123456789ABCDEF"
+    _sh(pool, "vmserver1", f"mkdir -p {where} && mount -t tmpfs example.com:/OVS2 {where}")
+    return lambda: _sh(pool, "vmserver1", f"umount {where} && rmdir {where}")
+
+
+def _heartbeat_file_missing(pool: Any) -> Callable[[], None]:
+    for name in pool.servers:  # one shared file on a real pool; each lookalike has its own tmpfs
+        _sh(pool, name, "mv /OVS/.server_pool_hb /root/hb.bak")
+
+    def undo() -> None:
+        for name in pool.servers:
+            _sh(pool, name, "mv /root/hb.bak /OVS/.server_pool_hb")
+
+    return undo
+
+
+BREAKS: list[tuple[Callable[[Any], Callable[[], None]], frozenset[str], bool]] = [
+    (_hostname_on_loopback, frozenset({"PRE-HOSTNAME-NOT-LOOPBACK"}), False),
+    (_clusterconf_differs, frozenset({"PRE-CLUSTERCONF-IDENTICAL"}), False),
+    (_loopback_in_clusterconf, frozenset({"PRE-CLUSTERCONF-NO-LOOPBACK"}), False),
+    (_hosts_here_dns_there, frozenset({"PRE-NAME-RESOLUTION-CONSISTENT"}), True),
+    (_old_release, frozenset({"PRE-RELEASE-MIN"}), False),
+    # in 2.2 a local /OVS mount also takes the place of the /OVS -> cluster root link: both rules hold
+    (_local_ovs_mounted, frozenset({"PRE-NO-LOCAL-OVS", "PRE-CLUSTER-ROOT-MOUNT"}), False),
+    (_repository_not_listed, frozenset({"PRE-REPOSITORIES-FILE"}), False),
+    (_heartbeat_file_missing, frozenset({"PRE-NFS-HEARTBEAT-FILE"}), False),
+]
+
+
+def test_a_healthy_pool_passes_every_prerequisite(healthy_pool: tuple[Any, Any], tmp_path: Path) -> None:
+    pool, _ = healthy_pool
+    code, rules = _validate(pool, tmp_path)
+    assert code == 0, rules
+    assert rules and set(rules.values()) == {"passed"}, {r: s for r, s in rules.items() if s != "passed"}
+    secret = "".join(Path(pool.key_path).read_text().splitlines()[1:-1])  # the private key's body
+    for written in (tmp_path / "reports" / "v").iterdir():
+        text = written.read_text()
+        assert secret[:40] not in text and "PRIVATE KEY" not in text, f"key material in {written.name}"
+
+
+@pytest.mark.parametrize(("breaking", "rules", "dns"), BREAKS, ids=[b[0].__name__.strip("_") for b in BREAKS])
+def test_each_mistake_is_caught_by_exactly_its_rule(
+    healthy_pool: tuple[Any, Any],
+    tmp_path: Path,
+    breaking: Callable[[Any], Callable[[], None]],
+    rules: frozenset[str],
+    dns: bool,
+) -> None:
+    pool, _ = healthy_pool
+    undo = breaking(pool)
+    try:
+        code, statuses = _validate(pool, tmp_path, dns=dns)
+    finally:
+        undo()
+    failed = {r for r, status in statuses.items() if status == "failed"}
+    assert failed == rules, f"expected exactly {sorted(rules)} to fail, got {statuses}"
+    assert code == 1
+
+
+def test_an_unreachable_server_is_reported_and_the_others_are_checked(
+    healthy_pool: tuple[Any, Any], tmp_path: Path
+) -> None:
+    pool, _ = healthy_pool
+    pool.pause("vmserver3")  # answers nothing: the SSH connect times out
+    try:
+        code, rules = _validate(pool, tmp_path)
+    finally:
+        pool.unpause("vmserver3")
+    assert code == 3  # incomplete: neither pass nor fail
+    assert "unknown" in rules.values() and "failed" not in rules.values()
+    report = json.loads((tmp_path / "reports" / "v" / "conformance.json").read_text())
+    rows = [s for r in report["rules"] for s in r["scenarios"] if s["nodeid"].endswith("::vmserver3")]
+    assert rows and all(s["status"] == "unknown" and "unreachable" in s["message"] for s in rows)
+    others = [s for r in report["rules"] for s in r["scenarios"] if s["nodeid"].endswith("::vmserver1")]
+    assert others and all(s["status"] == "passed" for s in others)
+
+
+def test_validation_changes_nothing_on_the_servers(healthy_pool: tuple[Any, Any], tmp_path: Path) -> None:
+    pool, _ = healthy_pool
+    listing = "find /etc /var/lock /OVS/ -xdev -type f -newer /etc/ovs-release -printf '%p %T@\\n' | sort"
+
+    def snapshot() -> dict[str, str]:
+        return {name: pool.exec(name, ["sh", "-c", listing]).stdout for name in pool.servers}
+
+    before = snapshot()
+    _validate(pool, tmp_path)
+    assert snapshot() == before
+    _ = shlex  # quoting of every remote command is tested with hostile names in tests/ssh
