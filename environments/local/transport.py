@@ -2,9 +2,10 @@
 
 Each node listens on its own address; to send, it keeps one outgoing
 connection per peer and dials again every reconnect delay while the peer is
-unreachable. Messages that cannot go out are dropped, as a datagram would be:
-the agent's keepalives and idle timeout decide what a silence means, not
-this layer. A connection silent for the idle timeout is closed (the kernel's
+unreachable. Messages sent while a connection is being made wait for it (a
+few, briefly); when the peer cannot be reached they are dropped, as o2net's
+are while it reconnects: the agent's keepalives and idle timeout decide what
+a silence means, not this layer. A connection silent for the idle timeout is closed (the kernel's
 o2net_idle_timer does the same), so after a partition heals nothing stale
 sits in a socket buffer for long. Frames are one wire-encoded JSON line; the
 first line on a connection names the sending node.
@@ -19,6 +20,7 @@ from environments.local import wire
 from ovmref.timing import O2CBTimings
 
 MAX_FRAME = 1 << 20
+MAX_WAITING = 256  # messages held for a connection being made
 
 
 class _Outgoing:
@@ -26,6 +28,7 @@ class _Outgoing:
         self.writer: asyncio.StreamWriter | None = None
         self.dialing = False
         self.since = 0.0  # loop time the connection was made
+        self.waiting: list[bytes] = []  # sent while dialing: delivered if the dial succeeds
 
 
 class Transport:
@@ -76,8 +79,11 @@ class Transport:
             out.writer = None
             if not out.dialing:
                 out.dialing = True
+                out.waiting.clear()  # what waited for an earlier, failed dial is lost
                 self._spawn(self._dial(peer, out))
-            return  # not connected: the message is lost, like o2net's while it reconnects
+            if len(out.waiting) < MAX_WAITING:
+                out.waiting.append(wire.encode(message))
+            return
         out.writer.write(wire.encode(message))
 
     def _silent(self, peer: int, out: _Outgoing) -> bool:
@@ -92,10 +98,14 @@ class Transport:
         try:
             _reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout)
         except (OSError, TimeoutError):
+            out.waiting.clear()  # the peer cannot be reached: lost, as over a cut network
             await asyncio.sleep(self.timings.reconnect_delay_ms / 1000)
             out.dialing = False
             return
         writer.write(wire.encode({"node": self.node}))
+        for frame in out.waiting:
+            writer.write(frame)
+        out.waiting.clear()
         out.writer = writer
         out.since = asyncio.get_running_loop().time()
         out.dialing = False

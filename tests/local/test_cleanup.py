@@ -52,6 +52,15 @@ def _ready(proc: subprocess.Popen[str], timeout_s: float = 60) -> dict[str, Any]
     raise AssertionError("the child never reported its pool:\n" + "".join(lines[-40:]))
 
 
+def _finish(proc: subprocess.Popen[str], timeout_s: float = 60) -> str:
+    """The rest of the child's output, then its exit. (communicate() with a timeout reads the pipe
+    itself and would lose what _ready's reader had already buffered.)"""
+    assert proc.stdout is not None
+    out = proc.stdout.read()
+    proc.wait(timeout=timeout_s)
+    return out
+
+
 def _alive(pid: int) -> bool:
     try:
         with open(f"/proc/{pid}/stat") as fh:
@@ -92,7 +101,7 @@ def test_a_failed_scenario_leaves_nothing() -> None:
         ]
     )
     report = _ready(proc)
-    out, _ = proc.communicate(timeout=60)
+    out = _finish(proc)
     assert proc.returncode == 1, f"the failing case did not fail:\n{out}"
     _assert_gone(report)
 
@@ -100,7 +109,7 @@ def test_a_failed_scenario_leaves_nothing() -> None:
 def test_an_exception_in_a_script_leaves_nothing() -> None:
     proc = _start([sys.executable, "-m", "tests.local.pool_child", "raise"])
     report = _ready(proc)
-    out, _ = proc.communicate(timeout=60)
+    out = _finish(proc)
     assert proc.returncode == 1 and "failed on purpose" in out, out
     _assert_gone(report)
 
@@ -109,7 +118,7 @@ def test_ctrl_c_leaves_nothing() -> None:
     proc = _start([sys.executable, "-m", "tests.local.pool_child", "sleep"])
     report = _ready(proc)
     proc.send_signal(signal.SIGINT)
-    proc.communicate(timeout=60)
+    _finish(proc)
     _assert_gone(report)
 
 
@@ -117,7 +126,7 @@ def test_a_killed_run_leaves_no_process_and_the_next_run_sweeps_the_rest() -> No
     proc = _start([sys.executable, "-m", "tests.local.pool_child", "sleep"])
     report = _ready(proc)
     proc.kill()  # SIGKILL: no atexit, no finally; the servers die with their parent (PR_SET_PDEATHSIG)
-    proc.communicate(timeout=60)
+    _finish(proc)
     _assert_gone(report, dirs_too=False)
     # what the kernel keeps without an owner (namespaces, files) goes with the next driver's sweep
     sweep_stale_runs()
