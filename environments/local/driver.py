@@ -334,8 +334,9 @@ class LocalDriver(ManagedPoolDriver):
             return False
         expected = {h.name for h in self.hosts.values() if h.has_agent}
         active = {r.name for r in db.servers.values() if r.state == "active"}
-        live = set(state.servers[state.master].live_view)
-        return expected <= active and expected <= live
+        # formed when every server sees every other: in real time the last one to start sees
+        # the others an iteration or two after the master has seen it
+        return expected <= active and all(expected <= set(state.servers[s].live_view) for s in expected)
 
     def _formation_problem(self) -> str:
         missing = [h.name for h in self.hosts.values() if not h.has_agent]
@@ -366,7 +367,8 @@ class LocalDriver(ManagedPoolDriver):
         self._boot(host)
         self._await_processes([host])
         ok = self.wait_until(
-            lambda s: s.servers.get(spec.name) is not None and self._is_active(spec.name),
+            lambda s: self._is_active(spec.name)
+            and all(spec.name in st.live_view for st in s.servers.values() if st.state == "running"),
             30 * self.timings.iteration_ms,
         )
         return OpResult(ok, f"{spec.name} {'joined' if ok else 'did not join'} the pool")

@@ -134,9 +134,12 @@ class ServerProcess:
                 if guest.phase == "running":
                     self.record("guest_running", guest.name, "resumed with its server")
 
-    def record(self, kind: str, guest: str | None = None, detail: str = "", **data: Any) -> None:
-        line = {"t": self.now_ms(), "kind": kind, "server": self.cfg.name, "guest": guest, "detail": detail}
-        line.update(data)
+    def record(
+        self, kind: str, guest: str | None = None, detail: str = "", server: str | None = None, **data: Any
+    ) -> None:
+        """One line of events.jsonl, written at once (a SIGKILL loses nothing already done)."""
+        line = {"t": self.now_ms(), "kind": kind, "server": server or self.cfg.name, "guest": guest}
+        line.update(detail=detail, **data)
         self.events.write(json.dumps(line) + "\n")
 
     # ------------------------------------------------------------------------------ events in
@@ -294,9 +297,7 @@ class ServerProcess:
     def _record(self, e: fx.Record) -> None:
         if e.kind == "fence":
             return  # the Fence effect itself is recorded, with the same reason
-        server = e.data.get("server", self.cfg.name) if e.data else self.cfg.name
-        line = {"t": self.now_ms(), "kind": e.kind, "server": server, "guest": e.guest, "detail": e.detail}
-        self.events.write(json.dumps(line) + "\n")
+        self.record(e.kind, e.guest, e.detail, server=e.data.get("server") if e.data else None)
 
     def _reply(self, e: fx.Reply) -> None:
         future = self.replies.pop(e.request_id, None)

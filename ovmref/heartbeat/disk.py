@@ -207,7 +207,9 @@ class DiskHeartbeat:
             s.equal_samples = 0
         s.last_generation = block.generation
 
-        if not s.live and s.changed_samples >= LIVE_THRESHOLD:
+        # a clean-leave block (generation 0) announces a departure: it never brings a node to life,
+        # even for a reader that had not yet seen that node live when it left
+        if not s.live and s.changed_samples >= LIVE_THRESHOLD and block.generation != 0:
             s.live = True
             s.equal_samples = 0
             if block.dead_ms and block.dead_ms != self.timings.dead_ms:

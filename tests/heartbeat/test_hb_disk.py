@@ -267,3 +267,16 @@ def test_right_after_joining_one_unchanged_read_is_absorbed_as_in_the_kernel() -
     for _ in range(T.dead_threshold):
         assert loop.iterate({1: peer_slot(11)}) == []
     assert loop.iterate({1: peer_slot(11)}) == [NodeDown(1, "timeout")]
+
+
+def test_a_node_leaving_cleanly_before_a_reader_saw_it_live_never_comes_up() -> None:
+    """Real time found it: a reader that had seen one change of a just-started node read its
+    clean-leave block next; counting that as the second change made a departed node live."""
+    from ovmref.heartbeat.block import clean_leave_block
+
+    loop = Loop(make())
+    assert loop.iterate({1: peer_slot(10)}) == []  # one change seen: not live yet
+    leave = clean_leave_block(1, 11, T.dead_ms)
+    for _ in range(T.dead_threshold + 2):
+        assert NodeUp(1) not in loop.iterate({1: leave})
+    assert 1 not in loop.hb.live_nodes
