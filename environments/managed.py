@@ -9,9 +9,11 @@ reaches the master and how time passes differ, so the operations live here.
 from __future__ import annotations
 
 import abc
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from environments.base import PoolDriver
+from environments.hostsetup import PoolHostSetup
 from environments.model import GuestSpec, OpResult
 from ovmref.failover import requests as rq
 from ovmref.prereq import Finding
@@ -24,16 +26,51 @@ class ManagedPoolDriver(PoolDriver):
     def _manager(self, op: rq.ManagerOp) -> OpResult:
         """Deliver a Manager operation to the server pool master's agent and return its reply."""
 
-    @abc.abstractmethod
+    #: the pool's servers by name (each with .name, .state, .incarnation) and their files and tools
+    hosts: Mapping[str, Any]
+    setup: PoolHostSetup | None
+
     def _incarnation(self, server: str) -> int:
         """Changes whenever the server powers off, fences, or boots (a planned shutdown completed)."""
+        return int(self.hosts[server].incarnation)
 
-    @abc.abstractmethod
-    def _knows(self, server: str) -> bool: ...
+    def _knows(self, server: str) -> bool:
+        return server in self.hosts
 
-    @abc.abstractmethod
+    def hosts_running(self) -> list[str]:
+        return [h.name for h in self.hosts.values() if h.state in ("running", "maintenance")]
+
     def _verify_setup(self) -> list[Finding]:
         """What the Manager checks when HA is enabled on the pool ("The server pool setup is verified")."""
+        assert self.setup is not None
+        return self.setup.verify(self.hosts_running())
+
+    @abc.abstractmethod
+    def _running_agent(self, server: str) -> bool:
+        """The server is up and its agent runs (it can take a command typed on it)."""
+
+    @abc.abstractmethod
+    def _local_shutdown(self, server: str, restart: bool) -> None:
+        """Deliver `shutdown -h now` / `reboot` typed on the server to its agent."""
+
+    @abc.abstractmethod
+    def _mark(self, kind: str, server: str | None, guest: str | None = None, detail: str = "") -> None:
+        """Add an event to the timeline at the driver's present time."""
+
+    def shutdown_from_command_line(self, server: str, *, restart: bool = False) -> OpResult:
+        if not self._running_agent(server):
+            return OpResult(False, f"{server} is not running")
+        incarnation = self._incarnation(server)
+        self._mark(
+            "command", server, detail=f"{'reboot' if restart else 'shutdown -h now'} on the command line"
+        )
+        self._local_shutdown(server, restart)
+        self.wait_until(
+            lambda s: self._incarnation(server) != incarnation,
+            20 * self.timings.iteration_ms + 2 * self.timings.guest_boot_ms,
+        )
+        self._settle()
+        return OpResult(True, f"{server} {'rebooting' if restart else 'shut down'}")
 
     def enable_pool_ha(self) -> OpResult:
         findings = self._verify_setup()

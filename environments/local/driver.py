@@ -34,15 +34,16 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from environments.agentpool import ServerView, initial_pooldb, master_to_expect, pool_state, spec_problem
 from environments.base import EnvironmentError_, EnvironmentLimitation
 from environments.hostsetup import PoolHostSetup, server_info
 from environments.local import wire
-from environments.local.network import NamespaceNetwork, namespace_support, sweep_stale
+from environments.local.network import NamespaceNetwork, namespace_support, pid_alive, sweep_stale
 from environments.local.serverconfig import (
     CONTROL_NAME,
     EVENTS_NAME,
@@ -58,23 +59,19 @@ from environments.managed import ManagedPoolDriver
 from environments.model import (
     CommandResult,
     FaultKind,
-    GuestState,
-    GuestStateName,
     OpResult,
     PoolSpec,
     PoolState,
     ServerSpec,
-    ServerState,
     ServerStateName,
     TimelineEvent,
 )
 from ovmref.failover import requests as rq
-from ovmref.failover.pooldb import PoolDB, ServerRecord
+from ovmref.failover.pooldb import PoolDB
 from ovmref.heartbeat.ocfs2file import MIN_SIZE_BYTES, format_heartbeat_file, heartbeat_region_offset
 from ovmref.host.installed_pool import PoolHostFS, ServerInfo
 from ovmref.host.trees import DirectoryTree, Tree
 from ovmref.hostfs import DirectoryHostFS, HostFS
-from ovmref.prereq import Finding
 from ovmref.release import Release
 from ovmref.storage.layout import HEARTBEAT_FILE_NAME
 from ovmref.timing import O2CBTimings
@@ -215,26 +212,13 @@ class LocalDriver(ManagedPoolDriver):
                 return
             time.sleep(min(left, POLL_S))
 
-    def wait_until(self, predicate: Callable[[PoolState], bool], timeout_ms: int, step_ms: int = 250) -> bool:
-        deadline = self.now_ms() + timeout_ms
-        while True:
-            if predicate(self.observe()):
-                return True
-            if self.now_ms() >= deadline:
-                return False
-            self.advance(max(min(step_ms, deadline - self.now_ms()), 1))
-
     # ============================================================================= build
     def build_pool(self, spec: PoolSpec) -> OpResult:
         if self.spec is not None:
             return OpResult(False, "this driver already holds a pool")
-        if not spec.servers:
-            return OpResult(False, f"pool {spec.name!r} has no servers")
-        names = [s.name for s in spec.servers]
-        if len(set(names)) != len(names):
-            return OpResult(False, f"pool {spec.name!r} names a server twice: {names}")
-        if len(spec.servers) > 255:
-            return OpResult(False, "an O2CB cluster holds at most 255 nodes")
+        problem = spec_problem(spec)
+        if problem is not None:
+            return problem
         self.spec = spec
         self.setup = PoolHostSetup(
             self.release,
@@ -253,13 +237,10 @@ class LocalDriver(ManagedPoolDriver):
         root = self.setup.pool.root_volume.tree
         assert isinstance(root, DirectoryTree)
         self.volume_dir = root.root
-        db = PoolDB(spec.name, self.release)
-        for host in self.hosts.values():
-            db.servers[host.name] = ServerRecord(
-                host.name, host.node, host.spec.memory_mb, host.spec.vcpus, set(host.spec.roles)
-            )
         self.store = SharedStore(self.volume_dir, HEARTBEAT_FILE_NAME, 0)
-        self.store.store_pooldb(db)
+        self.store.store_pooldb(
+            initial_pooldb(spec, {h.name: h.node for h in self.hosts.values()}, self.release)
+        )
         if not spec.clustered:
             return (
                 self.enable_pool_ha()
@@ -367,8 +348,10 @@ class LocalDriver(ManagedPoolDriver):
         self._boot(host)
         self._await_processes([host])
         ok = self.wait_until(
-            lambda s: self._is_active(spec.name)
-            and all(spec.name in st.live_view for st in s.servers.values() if st.state == "running"),
+            lambda s: (
+                self._is_active(spec.name)
+                and all(spec.name in st.live_view for st in s.servers.values() if st.state == "running")
+            ),
             30 * self.timings.iteration_ms,
         )
         return OpResult(ok, f"{spec.name} {'joined' if ok else 'did not join'} the pool")
@@ -391,26 +374,13 @@ class LocalDriver(ManagedPoolDriver):
             return None
 
     # ============================================================================= Manager
-    def hosts_running(self) -> list[str]:
-        return [h.name for h in self.hosts.values() if h.state in ("running", "maintenance")]
-
-    def _verify_setup(self) -> list[Finding]:
-        assert self.setup is not None
-        return self.setup.verify(self.hosts_running())
-
     def _incarnation(self, server: str) -> int:
-        self._pump()
-        return self.hosts[server].incarnation
-
-    def _knows(self, server: str) -> bool:
-        return server in self.hosts
+        self._pump()  # an exited server process is reaped first
+        return super()._incarnation(server)
 
     def _master_host(self) -> LocalHost | None:
-        for host in self.hosts.values():
-            status = self._status(host)
-            if status is not None and status["master"] and status["daemon"] and not status["exiting"]:
-                return host
-        return None
+        master = _master_of({name: self._status(h) for name, h in self.hosts.items()})
+        return self.hosts[master] if master is not None else None
 
     def _manager(self, op: rq.ManagerOp) -> OpResult:
         """Oracle VM Manager talks to the server pool master's agent."""
@@ -425,21 +395,11 @@ class LocalDriver(ManagedPoolDriver):
         return OpResult(bool(answer.get("ok")), str(answer.get("message", answer.get("error", ""))))
 
     # ============================================================================= host level
-    def shutdown_from_command_line(self, server: str, *, restart: bool = False) -> OpResult:
-        host = self._host(server)
-        if not host.executing:
-            return OpResult(False, f"{server} is not running")
-        incarnation = host.incarnation
-        self._mark(
-            "command", server, detail=f"{'reboot' if restart else 'shutdown -h now'} on the command line"
-        )
-        self._rpc(host, {"op": "local_shutdown", "restart": restart})
-        self.wait_until(
-            lambda s: host.incarnation != incarnation,
-            20 * self.timings.iteration_ms + 2 * self.timings.guest_boot_ms,
-        )
-        self._settle()
-        return OpResult(True, f"{server} {'rebooting' if restart else 'shut down'}")
+    def _running_agent(self, server: str) -> bool:
+        return self._host(server).executing
+
+    def _local_shutdown(self, server: str, restart: bool) -> None:
+        self._rpc(self._host(server), {"op": "local_shutdown", "restart": restart})
 
     def run(self, server: str, argv: Sequence[str]) -> CommandResult:
         host = self._host(server)
@@ -655,16 +615,12 @@ class LocalDriver(ManagedPoolDriver):
             host.killed_by_us = True
             self._signal(host, signal.SIGKILL)
             self._reap(host, wait=True)
-        db = self._db()
-        master = None
-        if db is not None:
-            if db.master is not None and db.master in self.hosts:
-                master = self.hosts[db.master].node
-            elif db.master is None and self._master_host() is None:
-                roles = [h for h in self.hosts.values() if "master" in h.spec.roles] or list(
-                    self.hosts.values()
-                )
-                master = min(roles, key=lambda h: h.node).node
+        master = master_to_expect(
+            self._db(),
+            {h.name: h.node for h in self.hosts.values()},
+            {h.name: h.spec for h in self.hosts.values()},
+            self._master_host() is not None,
+        )
         names = {h.node: h.name for h in self.hosts.values() if h.state != "deleted"}
         peers = {
             h.node: (h.ip, O2NET_PORT) for h in self.hosts.values() if h.state != "deleted" and h is not host
@@ -890,69 +846,18 @@ class LocalDriver(ManagedPoolDriver):
 
     def observe(self) -> PoolState:
         self._pump()
-        db = self._db()
         statuses = {name: self._status(h) for name, h in self.hosts.items()}
-        master_host = next(
-            (
-                h
-                for h in self.hosts.values()
-                if (st := statuses[h.name]) is not None
-                and st["master"]
-                and st["daemon"]
-                and not st["exiting"]
-            ),
-            None,
-        )
-        where: dict[str, tuple[str, str]] = {}
-        for name, status in statuses.items():
-            for guest, (phase, _pid) in (status or {}).get("guests", {}).items():
-                where[guest] = (name, phase)
-        used: dict[str, int] = {}
-        for guest, (server, _) in where.items():
-            rec = db.guests.get(guest) if db else None
-            used[server] = used.get(server, 0) + (rec.memory_mb if rec else 0)
-        servers: dict[str, ServerState] = {}
-        for host in self.hosts.values():
-            srec = db.servers.get(host.name) if db else None
-            roles = set(srec.roles) if srec else set(host.spec.roles)
-            roles.discard("master")
-            if master_host is host:
-                roles.add("master")
-            state = host.state
-            if state == "running" and srec is not None and srec.maintenance:
-                state = "maintenance"
-            status = statuses[host.name]
-            servers[host.name] = ServerState(
-                name=host.name,
-                state=state,
-                node=host.node,
-                roles=tuple(sorted(roles)),
-                guests=tuple(sorted(g for g, (s, p) in where.items() if s == host.name and p == "running")),
-                free_memory_mb=host.spec.memory_mb - used.get(host.name, 0),
-                inbound_lock=bool(srec and srec.inbound_lock),
-                live_view=tuple(status["live"]) if status else (),
-            )
-        guests: dict[str, GuestState] = {}
-        for name, g in db.guests.items() if db else ():
-            on: str | None = None
-            if name in where:
-                on, phase = where[name]
-                gstate: GuestStateName = "running" if phase == "running" else "starting"
-            elif g.state == "powered_off":
-                gstate = "powered_off"
-            elif g.state == "starting" and master_host is not None:
-                gstate = "starting"
-            else:
-                gstate = "stopped"
-            guests[name] = GuestState(name, gstate, on, g.ha, g.restarts, g.memory_mb, g.preferred)
-        return PoolState(
-            self.now_ms(),
-            self.release,
-            bool(db and db.ha_enabled),
-            master_host.name if master_host else None,
-            servers,
-            guests,
-        )
+        master = _master_of(statuses)
+        where = {
+            guest: (name, phase)
+            for name, status in statuses.items()
+            for guest, (phase, _pid) in (status or {}).get("guests", {}).items()
+        }
+        views = [
+            ServerView(h.spec, h.node, h.state, tuple(st["live"]) if (st := statuses[h.name]) else ())
+            for h in self.hosts.values()
+        ]
+        return pool_state(self.now_ms(), self.release, self._db(), views, master, where)
 
     # ============================================================================= cleanup
     def close(self) -> None:
@@ -978,18 +883,20 @@ def sweep_stale_runs(base: Path | None = None) -> list[Path]:
     removed = []
     for path in (base or _base_dir()).glob(f"{RUN_DIR_PREFIX}*-*"):
         pid_text = path.name[len(RUN_DIR_PREFIX) :].split("-", 1)[0]
-        if not pid_text.isdigit() or _alive(int(pid_text)):
+        if not pid_text.isdigit() or pid_alive(int(pid_text)):
             continue
         shutil.rmtree(path, ignore_errors=True)
         removed.append(path)
     return removed
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+def _master_of(statuses: dict[str, dict[str, Any] | None]) -> str | None:
+    """The server whose agent holds the master role and answers (its daemon runs, it is not going down)."""
+    return next(
+        (
+            name
+            for name, st in statuses.items()
+            if st is not None and st["master"] and st["daemon"] and not st["exiting"]
+        ),
+        None,
+    )

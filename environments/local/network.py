@@ -69,7 +69,8 @@ def _delete_namespace(ns: str) -> None:
             raise
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this pid exists (someone else's counts as alive)."""
     if pid <= 0:
         return False
     try:
@@ -135,7 +136,7 @@ def sweep_stale() -> list[str]:
     swept: list[str] = []
     for ns in our_namespaces():
         match = _OUR_NAME.fullmatch(ns)
-        if match is None or _pid_alive(int(match["pid"])):
+        if match is None or pid_alive(int(match["pid"])):
             continue
         _delete_namespace(ns)
         swept.append(ns)

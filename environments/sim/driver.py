@@ -13,19 +13,17 @@ import random
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
+from environments.agentpool import ServerView, initial_pooldb, master_to_expect, pool_state, spec_problem
 from environments.base import EnvironmentLimitation
 from environments.hostsetup import PoolHostSetup
 from environments.managed import ManagedPoolDriver
 from environments.model import (
     CommandResult,
     FaultKind,
-    GuestState,
-    GuestStateName,
     OpResult,
     PoolSpec,
     PoolState,
     ServerSpec,
-    ServerState,
     TimelineEvent,
 )
 from environments.sim.host import SimHost
@@ -36,9 +34,7 @@ from ovmref import effects as fx
 from ovmref import events as ev
 from ovmref.agent import Agent
 from ovmref.failover import requests as rq
-from ovmref.failover.pooldb import PoolDB, ServerRecord
 from ovmref.heartbeat.network import Keepalive
-from ovmref.prereq import Finding
 from ovmref.release import Release
 from ovmref.timing import O2CBTimings
 
@@ -76,13 +72,9 @@ class SimDriver(ManagedPoolDriver):
     def build_pool(self, spec: PoolSpec) -> OpResult:
         if self.spec is not None:
             return OpResult(False, "this driver already holds a pool")
-        if not spec.servers:
-            return OpResult(False, f"pool {spec.name!r} has no servers")
-        names = [s.name for s in spec.servers]
-        if len(set(names)) != len(names):
-            return OpResult(False, f"pool {spec.name!r} names a server twice: {names}")
-        if len(spec.servers) > 255:
-            return OpResult(False, "an O2CB cluster holds at most 255 nodes")
+        problem = spec_problem(spec)
+        if problem is not None:
+            return problem
         self.spec = spec
         self.setup = PoolHostSetup(self.release, spec, lambda: self.clock.now_ms)
         for node, server in enumerate(spec.servers):
@@ -91,12 +83,7 @@ class SimDriver(ManagedPoolDriver):
             result = self.setup.configure_cluster(self.run)
             if not result.ok:
                 return result
-        db = PoolDB(spec.name, self.release)
-        for host in self.hosts.values():
-            db.servers[host.name] = ServerRecord(
-                host.name, host.node, host.spec.memory_mb, host.spec.vcpus, set(host.spec.roles)
-            )
-        self.storage.store_pooldb(db)
+        self.storage.store_pooldb(initial_pooldb(spec, self._nodes(), self.release))
         if not spec.clustered:
             # an unclustered pool has servers but no cluster, so no agent joins and no HA is possible
             return (
@@ -162,18 +149,8 @@ class SimDriver(ManagedPoolDriver):
         db = self.storage.peek_pooldb()
         return bool(db and server in db.servers and db.servers[server].state == "active")
 
-    def hosts_running(self) -> list[str]:
-        return [h.name for h in self.hosts.values() if h.state in ("running", "maintenance")]
-
-    def _verify_setup(self) -> list[Finding]:
-        assert self.setup is not None
-        return self.setup.verify(self.hosts_running())
-
-    def _incarnation(self, server: str) -> int:
-        return self.hosts[server].incarnation
-
-    def _knows(self, server: str) -> bool:
-        return server in self.hosts
+    def _nodes(self) -> dict[str, int]:
+        return {h.name: h.node for h in self.hosts.values()}
 
     def _master_host(self) -> SimHost | None:
         for host in self.hosts.values():
@@ -193,21 +170,12 @@ class SimDriver(ManagedPoolDriver):
         return OpResult(ok, message)
 
     # ===================================================================== host-level operations
-    def shutdown_from_command_line(self, server: str, *, restart: bool = False) -> OpResult:
+    def _running_agent(self, server: str) -> bool:
         host = self._host(server)
-        if not host.executing or host.agent is None:
-            return OpResult(False, f"{server} is not running")
-        incarnation = host.incarnation
-        self._mark(
-            "command", server, detail=f"{'reboot' if restart else 'shutdown -h now'} on the command line"
-        )
-        self._deliver_now(host, ev.LocalShutdown(restart))
-        self.wait_until(
-            lambda s: host.incarnation != incarnation,
-            20 * self.timings.iteration_ms + 2 * self.timings.guest_boot_ms,
-        )
-        self._settle()
-        return OpResult(True, f"{server} {'rebooting' if restart else 'shut down'}")
+        return host.executing and host.agent is not None
+
+    def _local_shutdown(self, server: str, restart: bool) -> None:
+        self._deliver_now(self._host(server), ev.LocalShutdown(restart))
 
     def run(self, server: str, argv: Sequence[str]) -> CommandResult:
         host = self._host(server)
@@ -359,16 +327,12 @@ class SimDriver(ManagedPoolDriver):
             self._start_agent(host)
 
     def _start_agent(self, host: SimHost) -> None:
-        db = self.storage.peek_pooldb()
-        master = None
-        if db is not None:
-            if db.master is not None and db.master in self.hosts:
-                master = self.hosts[db.master].node
-            elif db.master is None and not any(h.agent and h.agent.is_master for h in self.hosts.values()):
-                roles = [h for h in self.hosts.values() if "master" in h.spec.roles] or list(
-                    self.hosts.values()
-                )
-                master = min(roles, key=lambda h: h.node).node
+        master = master_to_expect(
+            self.storage.peek_pooldb(),
+            self._nodes(),
+            {h.name: h.spec for h in self.hosts.values()},
+            any(h.agent and h.agent.is_master for h in self.hosts.values()),
+        )
         names = {h.node: h.name for h in self.hosts.values() if h.state != "deleted"}
         host.agent = Agent(
             name=host.name,
@@ -576,56 +540,26 @@ class SimDriver(ManagedPoolDriver):
         return list(self._timeline)
 
     def observe(self) -> PoolState:
-        db = self.storage.peek_pooldb()
         master_host = self._master_host()
-        servers: dict[str, ServerState] = {}
-        used: dict[str, int] = {}
         where: dict[str, tuple[str, str]] = {}
         for host in self.hosts.values():
             for guest, phase in host.guests.items():
                 if host.state != "hung" or phase != "running":
                     where[guest] = (host.name, phase)
-        for guest, (server, _) in where.items():
-            rec = db.guests.get(guest) if db else None
-            used[server] = used.get(server, 0) + (rec.memory_mb if rec else 0)
-        for host in self.hosts.values():
-            srec = db.servers.get(host.name) if db else None
-            roles = set(srec.roles) if srec else set(host.spec.roles)
-            roles.discard("master")
-            if master_host is host:
-                roles.add("master")
-            state = host.state
-            if state == "running" and srec is not None and srec.maintenance:
-                state = "maintenance"
-            live = tuple(host.agent.live_servers()) if host.agent and host.state != "hung" else ()
-            servers[host.name] = ServerState(
-                name=host.name,
-                state=state,
-                node=host.node,
-                roles=tuple(sorted(roles)),
-                guests=tuple(host.running_guests()) if host.state != "hung" else (),
-                free_memory_mb=host.spec.memory_mb - used.get(host.name, 0),
-                inbound_lock=bool(srec and srec.inbound_lock),
-                live_view=live,
+        views = [
+            ServerView(
+                host.spec,
+                host.node,
+                host.state,
+                tuple(host.agent.live_servers()) if host.agent and host.state != "hung" else (),
             )
-        guests: dict[str, GuestState] = {}
-        for name, g in db.guests.items() if db else ():
-            on: str | None = None
-            if name in where:
-                on, phase = where[name]
-                gstate: GuestStateName = "running" if phase == "running" else "starting"
-            elif g.state == "powered_off":
-                gstate = "powered_off"
-            elif g.state == "starting" and master_host is not None:
-                gstate = "starting"
-            else:
-                gstate = "stopped"
-            guests[name] = GuestState(name, gstate, on, g.ha, g.restarts, g.memory_mb, g.preferred)
-        return PoolState(
+            for host in self.hosts.values()
+        ]
+        return pool_state(
             self.clock.now_ms,
             self.release,
-            bool(db and db.ha_enabled),
+            self.storage.peek_pooldb(),
+            views,
             master_host.name if master_host else None,
-            servers,
-            guests,
+            where,
         )
