@@ -15,6 +15,7 @@ from ovmref.release import Release
 _REGISTRY: dict[str, str] = {
     "sim": "environments.sim.driver:SimDriver",
     "local": "environments.local.driver:LocalDriver",
+    "docker": "environments.docker.driver:DockerDriver",
 }
 
 

@@ -24,6 +24,7 @@ import socket
 import tempfile
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -79,6 +80,12 @@ class PoolServer:
     container_id: str
     ip: str
     release_text: str
+    cluster_ip: str = ""  # on the cluster network (o2net), when the pool has one; else ip
+
+    @property
+    def interconnect_ip(self) -> str:
+        """The address cluster.conf names for this server."""
+        return self.cluster_ip or self.ip
 
 
 def _quiet(_line: str) -> None:
@@ -153,6 +160,9 @@ class ContainerPool:
     `servers`: a count (vmserver1..N, domain example.com) or ServerSpecs (name, domain, version).
     `privileged`: None tries --privileged and, where the engine refuses it (a host whose own
     capability set is reduced), falls back to CAPABILITIES; True insists, False never tries.
+    `cluster_network`: a second private network for the cluster interconnect, so a partition
+    (disconnect from it) never cuts this host's SSH sessions, which use the first.
+    `mounts(server)`: host directory -> container path bind mounts (read-write) for a server.
     """
 
     def __init__(
@@ -164,6 +174,8 @@ class ContainerPool:
         privileged: bool | None = None,
         ready_timeout_s: float = 60.0,
         log: Log = _quiet,
+        cluster_network: bool = False,
+        mounts: Callable[[ServerSpec], dict[str, str]] | None = None,
     ) -> None:
         self.specs = _specs(servers)
         self.release = Release.parse(release) if isinstance(release, str) else release
@@ -181,6 +193,9 @@ class ContainerPool:
         self._log = log
         self._client: Any = None
         self._network: Any = None
+        self._cluster_network: Any = None
+        self.cluster_network_name = f"{self.network_name}-cluster" if cluster_network else None
+        self._mounts = mounts
         self._containers: dict[str, DockerContainer] = {}
         self._host_keys: dict[str, str] = {}  # ip -> "ssh-ed25519 AAAA..."
         self._started = False
@@ -225,18 +240,78 @@ class ContainerPool:
             )
             self.known_hosts_path = self.workdir / "known_hosts"
             self._network = _create_network(self._client, self.network_name, self.labels)
-            for spec, ip in zip(self.specs, _addresses(self._network, len(self.specs)), strict=True):
-                self._run(spec, image, ip)
-            deadline = time.perf_counter() + self.ready_timeout_s
-            for name in self.servers:
-                self._wait_ready(name, deadline)
-            for name in self.servers:
-                self._learn_host_key(name)
+            if self.cluster_network_name is not None:
+                self._cluster_network = _create_network(self._client, self.cluster_network_name, self.labels)
+            self._start_servers(self.specs)
         except BaseException:
             self.close()
             raise
         self._log(f"pool {self.pool_id}: {', '.join(f'{s.name}={s.ip}' for s in self.servers.values())}")
         return self
+
+    def _start_servers(self, specs: Sequence[ServerSpec]) -> None:
+        """Start containers (the first alone: it learns whether --privileged is refused, the rest
+        side by side), then wait for each one's sshd and capture its host key."""
+        assert self.image is not None
+        taken = [s.ip for s in self.servers.values()]
+        ips = _addresses(self._network, len(taken) + len(specs))
+        free = [ip for ip in ips if ip not in taken]
+        cluster_free: Sequence[str | None] = [None] * len(specs)
+        if self._cluster_network is not None:
+            ctaken = [s.cluster_ip for s in self.servers.values()]
+            cips = _addresses(self._cluster_network, len(ctaken) + len(specs))
+            cluster_free = list(ip for ip in cips if ip not in ctaken)[: len(specs)]
+        jobs = list(zip(specs, free, cluster_free, strict=False))
+        image = self.image
+        if jobs:
+            first, first_ip, first_cluster_ip = jobs[0]
+            self._run(first, first_ip, image, cluster_ip=first_cluster_ip)
+        if len(jobs) > 1:
+            with ThreadPoolExecutor(max_workers=min(4, len(jobs) - 1)) as workers:
+                for future in [
+                    workers.submit(self._run, spec, ip, image, cluster_ip=cip) for spec, ip, cip in jobs[1:]
+                ]:
+                    future.result()
+        deadline = time.perf_counter() + self.ready_timeout_s
+        for spec in specs:
+            self._wait_ready(spec.name, deadline)
+        for spec in specs:
+            self._learn_host_key(spec.name)
+
+    def add(self, spec: ServerSpec) -> PoolServer:
+        """Start one more server in the running pool (a freshly installed server joining it)."""
+        if not self._started or self._closed:
+            raise PoolError(f"pool {self.pool_id} is not running")
+        if spec.name in self.servers:
+            raise PoolError(f"{spec.name} is already in pool {self.pool_id}")
+        self.specs = (*self.specs, spec)
+        try:
+            self._start_servers([spec])
+        except BaseException:
+            if spec.name in self._containers:
+                self._remove_container(spec.name)
+            self.servers.pop(spec.name, None)
+            raise
+        return self.servers[spec.name]
+
+    def remove(self, server: str) -> None:
+        """Remove one server's container from the running pool; its host key is forgotten."""
+        gone = self.server(server)
+        self._remove_container(server)
+        del self.servers[server]
+        self.specs = tuple(s for s in self.specs if s.name != server)
+        self._host_keys.pop(gone.ip, None)
+        if self.known_hosts_path is not None:
+            write_known_hosts(self.known_hosts_path, self._host_keys, SSH_PORT)
+
+    def status(self, server: str) -> str | None:
+        """The container's state (running, paused, exited, ...), None if it cannot be read."""
+        try:
+            wrapped = self._wrapped(server)
+            wrapped.reload()
+            return str(wrapped.status)
+        except (PoolError, docker.errors.APIError):
+            return None
 
     def close(self) -> None:
         """Remove every container, the network and the key files. Safe to call again."""
@@ -267,13 +342,13 @@ class ContainerPool:
 
     # -- starting -------------------------------------------------------------------------------
 
-    def _run(self, spec: ServerSpec, image: str, ip: str) -> None:
+    def _run(self, spec: ServerSpec, ip: str, image: str, *, cluster_ip: str | None = None) -> None:
         name = f"{self.network_name}-{_slug(spec.name)}"
         text = ovs_release_text(spec.version or self.release.default_server_version).strip()
         engine = os.environ.get("DOCKER_HOST", "local")
         privileged = self.privileged if self.privileged is not None else engine not in _refused_privileged
         try:
-            container = self._start_container(spec, image, ip, name, text, privileged)
+            container = self._start_container(spec, image, ip, name, text, privileged, cluster_ip)
         except docker.errors.APIError as exc:
             if self.privileged is not None or not privileged or "caps" not in str(exc):
                 raise PoolStartError(f"{spec.name}: container {name} did not start: {exc}") from exc
@@ -281,14 +356,21 @@ class ContainerPool:
             self._log(f"the Docker engine refused --privileged ({exc}); using {CAPABILITIES}")
             self._remove_container(spec.name)
             privileged = False
-            container = self._start_container(spec, image, ip, name, text, privileged)
+            container = self._start_container(spec, image, ip, name, text, privileged, cluster_ip)
         self.privileged = privileged
         self.servers[spec.name] = PoolServer(
-            spec.name, spec.fqdn, name, container.get_wrapped_container().id, ip, text
+            spec.name, spec.fqdn, name, container.get_wrapped_container().id, ip, text, cluster_ip or ""
         )
 
     def _start_container(
-        self, spec: ServerSpec, image: str, ip: str, name: str, text: str, privileged: bool
+        self,
+        spec: ServerSpec,
+        image: str,
+        ip: str,
+        name: str,
+        text: str,
+        privileged: bool,
+        cluster_ip: str | None = None,
     ) -> DockerContainer:
         container = DockerContainer(
             image, name=name, env={"OVM_AUTHORIZED_KEY": self.public_key, "OVS_RELEASE_TEXT": text}
@@ -304,8 +386,14 @@ class ContainerPool:
             networking_config={self.network_name: endpoint},
             **({"privileged": True} if privileged else CAPABILITIES),
         )
+        for host_path, container_path in (self._mounts(spec) if self._mounts else {}).items():
+            container.with_volume_mapping(host_path, container_path, mode="rw")
         self._containers[spec.name] = container  # recorded first: close() removes a half-started one
         container.start()
+        if self._cluster_network is not None and cluster_ip is not None:
+            self._cluster_network.connect(
+                container.get_wrapped_container().id, ipv4_address=cluster_ip, aliases=[spec.name, spec.fqdn]
+            )
         return container
 
     def _remove_container(self, server: str) -> None:
@@ -339,13 +427,20 @@ class ContainerPool:
             time.sleep(0.1)  # a container boots on the real clock
 
     def _learn_host_key(self, name: str) -> None:
+        """Capture the host key at first boot; afterwards only check that it is still the same."""
         server = self.servers[name]
         result = self.exec(name, ["cat", HOST_KEY], timeout_s=10)
         if result.rc != 0:
             raise PoolStartError(
                 f"{name}: cannot read {HOST_KEY} in {server.container_name}: {result.stderr}"
             )
-        self._host_keys[server.ip] = host_key_from_pub(result.stdout, f"{server.container_name}:{HOST_KEY}")
+        key = host_key_from_pub(result.stdout, f"{server.container_name}:{HOST_KEY}")
+        known = self._host_keys.get(server.ip)
+        if known is not None:
+            if known != key:
+                raise PoolError(f"{name}: host key changed across a reboot: {known[:40]}... -> {key[:40]}...")
+            return
+        self._host_keys[server.ip] = key
         assert self.known_hosts_path is not None
         write_known_hosts(self.known_hosts_path, self._host_keys, SSH_PORT)
 
@@ -403,23 +498,36 @@ class ContainerPool:
         self._wait_ready(server, time.perf_counter() + self.ready_timeout_s)
         self._learn_host_key(server)
 
+    def power_on(self, server: str) -> None:
+        """Start a killed (powered-off) server again and wait for its sshd; a running one is left be."""
+        wrapped = self._wrapped(server)
+        wrapped.reload()
+        if wrapped.status == "paused":
+            self.unpause(server)
+        elif wrapped.status != "running":
+            self._do(server, "start", wrapped.start)
+        self._wait_ready(server, time.perf_counter() + self.ready_timeout_s)
+        self._learn_host_key(server)
+
+    def running(self, server: str) -> bool:
+        return self.status(server) == "running"
+
     def disconnect(self, server: str) -> None:
-        """Unplug the server from the pool network (it keeps running, reachable by no one)."""
-        self._do(
-            server,
-            "disconnect",
-            lambda: self._network.disconnect(self.server(server).container_id, force=True),
-        )
+        """Unplug the server from the cluster network (the only one, if the pool has no second):
+        it keeps running, reachable there by no one."""
+        network = self._cluster_network or self._network
+        container_id = self.server(server).container_id
+        self._do(server, "disconnect", lambda: network.disconnect(container_id, force=True))
 
     def connect(self, server: str) -> None:
         """Plug the server back in, at the same address."""
         spec = self.server(server)
+        network = self._cluster_network or self._network
+        ip = spec.cluster_ip if self._cluster_network is not None else spec.ip
         self._do(
             server,
             "connect",
-            lambda: self._network.connect(
-                spec.container_id, ipv4_address=spec.ip, aliases=[spec.name, spec.fqdn]
-            ),
+            lambda: network.connect(spec.container_id, ipv4_address=ip, aliases=[spec.name, spec.fqdn]),
         )
 
     def resources(self) -> dict[str, list[str]]:

@@ -34,10 +34,10 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from environments.agentpool import ServerView, initial_pooldb, master_to_expect, pool_state, spec_problem
 from environments.base import EnvironmentError_, EnvironmentLimitation
@@ -95,6 +95,45 @@ def _base_dir() -> Path:
     return shm if shm.is_dir() and os.access(shm, os.W_OK) else Path(tempfile.gettempdir())
 
 
+class ServerProc(Protocol):
+    """A running server process as its supervisor sees it (a local Popen, or one run over SSH)."""
+
+    @property
+    def pid(self) -> int: ...
+
+    def poll(self) -> int | None: ...
+
+    def wait(self, timeout: float | None = None) -> int: ...
+
+
+class ControlSocket(Protocol):
+    """A connected control stream to one server process (a unix socket, or an SSH channel)."""
+
+    def settimeout(self, timeout: float | None) -> None: ...
+
+    def sendall(self, data: bytes) -> None: ...
+
+    def recv(self, size: int) -> bytes: ...
+
+    def close(self) -> None: ...
+
+
+class PoolNetwork(Protocol):
+    """The network between the pool's servers: where a partition is made and healed."""
+
+    def add_server(self, name: str, ip: str) -> object: ...
+
+    def remove_server(self, name: str) -> None: ...
+
+    def partition(self, side: Iterable[str]) -> None: ...
+
+    def heal(self) -> None: ...
+
+    def reachable(self, a: str, b: str) -> bool: ...
+
+    def close(self) -> None: ...
+
+
 def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]", "_", name).strip("._") or "x"
 
@@ -107,7 +146,7 @@ class LocalHost:
     dir: Path
     ip: str
     state: ServerStateName = "running"
-    process: subprocess.Popen[bytes] | None = None
+    process: ServerProc | None = None
     incarnation: int = 0
     agent_daemon: bool = True
     boot_when_storage_returns: bool = False
@@ -116,6 +155,7 @@ class LocalHost:
     events_read: int = 0  # bytes of events.jsonl already read
     running: dict[str, int] = field(default_factory=dict)  # guest -> pid, per the events (this incarnation)
     killed_by_us: bool = False
+    agent_started: bool = False  # this launch's agent has recorded agent_start (its control socket is up)
 
     @property
     def name(self) -> str:
@@ -132,6 +172,11 @@ class LocalHost:
 
 class LocalDriver(ManagedPoolDriver):
     name = "local"
+    run_dir_prefix = RUN_DIR_PREFIX
+    poll_s = POLL_S  # how often (real seconds) the supervisor looks at its servers while time passes
+    realtime_allowance_s = REALTIME_ALLOWANCE_S
+    default_time_scale = DEFAULT_TIME_SCALE
+    time_scale_variable = "OVM_LOCAL_TIME_SCALE"
 
     def __init__(
         self,
@@ -148,7 +193,7 @@ class LocalDriver(ManagedPoolDriver):
         scale = (
             time_scale
             if time_scale is not None
-            else float(os.environ.get("OVM_LOCAL_TIME_SCALE", DEFAULT_TIME_SCALE))
+            else float(os.environ.get(self.time_scale_variable, self.default_time_scale))
         )
         if not 0 < scale <= 1:
             raise EnvironmentError_(f"time scale must be in (0, 1], got {scale}")
@@ -158,23 +203,15 @@ class LocalDriver(ManagedPoolDriver):
         self.record_heartbeats = record_heartbeats
         self.rng = random.Random(seed)
         self.base_ns = time.monotonic_ns()
-        sweep_stale_runs()
+        sweep_stale_runs(prefix=self.run_dir_prefix)
         base = Path(workdir) if workdir is not None else _base_dir()
-        self.run_dir = Path(tempfile.mkdtemp(prefix=f"{RUN_DIR_PREFIX}{os.getpid()}-", dir=base))
+        self.run_dir = Path(tempfile.mkdtemp(prefix=f"{self.run_dir_prefix}{os.getpid()}-", dir=base))
         self.run_id = re.sub(r"[^a-z0-9]", "0", self.run_dir.name.rsplit("-", 1)[-1].lower())[:6]
-        reason = namespace_support()
-        self.network: NamespaceNetwork | None = None
-        self.network_note = (
-            "network namespaces with veth pairs on a bridge"
-            if reason is None
-            else (f"loopback addresses; partitions unavailable: {reason}")
-        )
-        if reason is None:
-            sweep_stale()
-            self.network = NamespaceNetwork(self.run_id)
+        self.network: PoolNetwork | None = None
+        self.network_note = self._make_network()
         self.capabilities = frozenset(
             {"destructive", "faults", "host-commands", "manager"}
-            | ({"partition"} if reason is None else set())
+            | ({"partition"} if self.network is not None else set())
         )
         self.hosts: dict[str, LocalHost] = {}
         self.spec: PoolSpec | None = None
@@ -187,6 +224,15 @@ class LocalDriver(ManagedPoolDriver):
         self._heartbeat: tuple[str, int] | None = None
         self._last_fault_ms = 0  # (file relative to the volume, slot offset)
         atexit.register(self.close)
+
+    def _make_network(self) -> str:
+        """Set self.network (None where partitions cannot be made) and say what carries the pool."""
+        reason = namespace_support()
+        if reason is not None:
+            return f"loopback addresses; partitions unavailable: {reason}"
+        sweep_stale()
+        self.network = NamespaceNetwork(self.run_id)
+        return "network namespaces with veth pairs on a bridge"
 
     # ============================================================================= clock
     def now_ms(self) -> int:
@@ -201,7 +247,7 @@ class LocalDriver(ManagedPoolDriver):
         At scale 0.01 a 20 ms scheduling delay reads as 2 s of pool time; the
         allowance is REALTIME_ALLOWANCE_S of real time, so the report's bound
         says what the scenario actually granted (benchmarks use Oracle's own)."""
-        return self.timings.failover_bound_ms(fault) + int(REALTIME_ALLOWANCE_S * 1000 / self.scale)
+        return self.timings.failover_bound_ms(fault) + int(self.realtime_allowance_s * 1000 / self.scale)
 
     def advance(self, ms: int) -> None:
         deadline = time.monotonic() + self._real_s(max(0, ms))
@@ -210,7 +256,7 @@ class LocalDriver(ManagedPoolDriver):
             left = deadline - time.monotonic()
             if left <= 0:
                 return
-            time.sleep(min(left, POLL_S))
+            time.sleep(min(left, self.poll_s))
 
     # ============================================================================= build
     def build_pool(self, spec: PoolSpec) -> OpResult:
@@ -378,8 +424,18 @@ class LocalDriver(ManagedPoolDriver):
         self._pump()  # an exited server process is reaped first
         return super()._incarnation(server)
 
-    def _master_host(self) -> LocalHost | None:
-        master = _master_of({name: self._status(h) for name, h in self.hosts.items()})
+    def _master_host(self, started_only: bool = False) -> LocalHost | None:
+        """The server whose agent is master. `started_only`: ask only agents that have recorded their
+        start (one still starting cannot be master yet, and waiting for it costs real time)."""
+        if started_only:
+            self._pump()
+        master = _master_of(
+            {
+                name: self._status(h)
+                for name, h in self.hosts.items()
+                if h.agent_started or not started_only
+            }
+        )
         return self.hosts[master] if master is not None else None
 
     def _manager(self, op: rq.ManagerOp) -> OpResult:
@@ -507,8 +563,7 @@ class LocalDriver(ManagedPoolDriver):
             phase_pid = status["guests"].get(guest)
             if phase_pid is not None and phase_pid[0] == "running":
                 self._mark("fault", host.name, guest, "guest crash")
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(int(phase_pid[1]), signal.SIGKILL)
+                self._kill_guest_process(host, int(phase_pid[1]))
                 return
         raise EnvironmentLimitation(f"guest {guest} is not running anywhere")
 
@@ -524,12 +579,23 @@ class LocalDriver(ManagedPoolDriver):
         link = host.dir / STORAGE_LINK
         tmp = host.dir / f".{STORAGE_LINK}.tmp"
         tmp.unlink(missing_ok=True)
-        tmp.symlink_to(self.volume_dir)
+        tmp.symlink_to(self._storage_target(host))
         tmp.replace(link)
+
+    def _storage_target(self, host: LocalHost) -> str:
+        """Where the server's storage path leads: the cluster root as the server process sees it."""
+        assert self.volume_dir is not None
+        return str(self.volume_dir)
 
     def _storage_lost(self, host: LocalHost) -> bool:
         link = host.dir / STORAGE_LINK
         return link.is_symlink() and os.readlink(link) == _LOST
+
+    def _cut_power(self, host: LocalHost) -> None:
+        """The server loses power: SIGKILL its process group (the agent and every guest)."""
+        if host.process is not None:
+            host.killed_by_us = True
+            self._signal(host, signal.SIGKILL)
 
     def _freeze(self, host: LocalHost) -> None:
         """SIGSTOP the server's process group; the fault and the frozen guests are marked at that instant."""
@@ -543,10 +609,8 @@ class LocalDriver(ManagedPoolDriver):
             self._mark("guest_stop", host.name, guest, "frozen with its hung server", at=at)
 
     def _power_off(self, host: LocalHost, state: ServerStateName, why: str, fault: str | None = None) -> None:
-        """Pull the plug: SIGKILL the process group (agent and guests) and mark what died, at that instant."""
-        if host.process is not None:
-            host.killed_by_us = True
-            self._signal(host, signal.SIGKILL)
+        """Pull the plug and mark what died, at that instant."""
+        self._cut_power(host)
         at = self._last_fault_ms = self.now_ms()
         if fault is not None:
             self._mark("fault", host.name, detail=fault, at=at)
@@ -615,18 +679,29 @@ class LocalDriver(ManagedPoolDriver):
             host.killed_by_us = True
             self._signal(host, signal.SIGKILL)
             self._reap(host, wait=True)
+        self._agent_config(host).write(host.dir)
+        self._link_storage(host) if not self._storage_lost(host) else None
+        (host.dir / CONTROL_NAME).unlink(missing_ok=True)
+        host.agent_started = False
+        host.process = self._launch(host)
+        host.status = None
+        host.killed_by_us = False
+        host.running.clear()
+
+    def _agent_config(self, host: LocalHost) -> ServerConfig:
+        """What the server process boots with: its node, peers, timings and heartbeat location."""
         master = master_to_expect(
             self._db(),
             {h.name: h.node for h in self.hosts.values()},
             {h.name: h.spec for h in self.hosts.values()},
-            self._master_host() is not None,
+            self._master_host(started_only=True) is not None,
         )
         names = {h.node: h.name for h in self.hosts.values() if h.state != "deleted"}
         peers = {
             h.node: (h.ip, O2NET_PORT) for h in self.hosts.values() if h.state != "deleted" and h is not host
         }
         hb_file, hb_offset = self._heartbeat_location()
-        config = ServerConfig(
+        return ServerConfig(
             name=host.name,
             node=host.node,
             node_names=names,
@@ -644,17 +719,17 @@ class LocalDriver(ManagedPoolDriver):
             record_heartbeats=self.record_heartbeats,
             agent_daemon=host.agent_daemon,
         )
-        config.write(host.dir)
-        self._link_storage(host) if not self._storage_lost(host) else None
-        (host.dir / CONTROL_NAME).unlink(missing_ok=True)
+
+    def _launch(self, host: LocalHost) -> ServerProc:
+        """Start `serverd` on the server's directory, in the server's network namespace."""
         argv = [sys.executable, "-m", "environments.local.serverd", str(host.dir)]
-        if self.network is not None:
+        if isinstance(self.network, NamespaceNetwork):
             argv = [*self.network.exec_prefix(host.name), *argv]
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(_PACKAGE_ROOT), env.get("PYTHONPATH")]))
         log = open(host.dir / "serverd.log", "ab")  # noqa: SIM115 - handed to the child
         try:
-            host.process = subprocess.Popen(
+            return subprocess.Popen(
                 argv,
                 stdin=subprocess.DEVNULL,
                 stdout=log,
@@ -665,9 +740,6 @@ class LocalDriver(ManagedPoolDriver):
             )
         finally:
             log.close()
-        host.status = None
-        host.killed_by_us = False
-        host.running.clear()
 
     def _reap(self, host: LocalHost, wait: bool = False) -> int | None:
         """Collect an exited server process and act on its exit status like its power controller."""
@@ -688,7 +760,7 @@ class LocalDriver(ManagedPoolDriver):
         host.status = None
         if host.killed_by_us:
             return rc
-        self._signal_orphans(proc.pid)
+        self._signal_orphans(host, proc.pid)
         if rc == EXIT_LEFT:
             host.incarnation += 1
             host.running.clear()
@@ -703,7 +775,7 @@ class LocalDriver(ManagedPoolDriver):
                 self._mark("reboot", host.name)
                 host.reboot_at_ms = self.now_ms() + self.timings.reboot_ms
         else:
-            tail = (host.dir / "serverd.log").read_text(errors="replace")[-2000:]
+            tail = self._server_log_tail(host)
             self._went_down(host, "crashed")
             self._mark("error", host.name, detail=f"server process exited with status {rc}")
             raise EnvironmentError_(
@@ -716,10 +788,22 @@ class LocalDriver(ManagedPoolDriver):
         host.incarnation += 1
         host.running.clear()
 
-    def _signal_orphans(self, pgid: int) -> None:
+    def _signal_orphans(self, host: LocalHost, pgid: int) -> None:
         """Guests left in a dead server's process group die with it (a powered-off server runs nothing)."""
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(pgid, signal.SIGKILL)
+
+    def _server_log_tail(self, host: LocalHost) -> str:
+        """The end of what the server process printed, for an unexpected exit's error."""
+        try:
+            return (host.dir / "serverd.log").read_text(errors="replace")[-2000:]
+        except OSError as exc:
+            return f"(no server log: {exc.strerror})"
+
+    def _kill_guest_process(self, host: LocalHost, pid: int) -> None:
+        """The guest's domain dies: SIGKILL its process on the server."""
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
 
     def _pump(self) -> None:
         """The supervisor: reap exited servers, power on those whose reboot is due, carry out propagation."""
@@ -762,6 +846,8 @@ class LocalDriver(ManagedPoolDriver):
         if kind == "propagate_request":
             self._propagate(host, int(line["node"]), at)
             return
+        if kind == "agent_start":
+            host.agent_started = True
         if kind == "guest_running" and guest:
             host.running[guest] = int(line.get("pid", 0))
         elif kind == "guest_stop" and guest:
@@ -788,13 +874,11 @@ class LocalDriver(ManagedPoolDriver):
         """One request on the server's control socket; None when it cannot be reached in time."""
         if host.process is None or host.state == "hung":
             return None
-        path = str(host.dir / CONTROL_NAME)
         deadline = time.monotonic() + timeout_s
         while True:
             try:
-                with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-                    sock.settimeout(max(0.05, deadline - time.monotonic()))
-                    sock.connect(path)
+                sock = self._control_socket(host, max(0.05, deadline - time.monotonic()))
+                try:
                     sock.sendall(wire.encode(request))
                     reply = b""
                     while not reply.endswith(b"\n"):
@@ -802,6 +886,8 @@ class LocalDriver(ManagedPoolDriver):
                         if not chunk:
                             break
                         reply += chunk
+                finally:
+                    sock.close()
                 return wire.decode(reply) if reply else None
             except (FileNotFoundError, ConnectionRefusedError):
                 if time.monotonic() >= deadline or host.process is None or host.process.poll() is not None:
@@ -816,6 +902,18 @@ class LocalDriver(ManagedPoolDriver):
                 ):
                     raise
                 return None
+
+    def _control_socket(self, host: LocalHost, timeout_s: float) -> ControlSocket:
+        """A connection to the server's control socket; FileNotFoundError or ConnectionRefusedError
+        while the process is still starting."""
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            sock.settimeout(timeout_s)
+            sock.connect(str(host.dir / CONTROL_NAME))
+        except BaseException:
+            sock.close()
+            raise
+        return sock
 
     def _status(self, host: LocalHost) -> dict[str, Any] | None:
         if not host.executing:
@@ -878,11 +976,11 @@ class LocalDriver(ManagedPoolDriver):
         atexit.unregister(self.close)
 
 
-def sweep_stale_runs(base: Path | None = None) -> list[Path]:
+def sweep_stale_runs(base: Path | None = None, prefix: str = RUN_DIR_PREFIX) -> list[Path]:
     """Remove run directories left by driver processes that no longer exist (a killed test run)."""
     removed = []
-    for path in (base or _base_dir()).glob(f"{RUN_DIR_PREFIX}*-*"):
-        pid_text = path.name[len(RUN_DIR_PREFIX) :].split("-", 1)[0]
+    for path in (base or _base_dir()).glob(f"{prefix}*-*"):
+        pid_text = path.name[len(prefix) :].split("-", 1)[0]
         if not pid_text.isdigit() or pid_alive(int(pid_text)):
             continue
         shutil.rmtree(path, ignore_errors=True)

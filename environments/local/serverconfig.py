@@ -49,6 +49,9 @@ class ServerConfig:
     guest_argv: tuple[str, ...] = ("sleep", "infinity")
     record_heartbeats: bool = True
     agent_daemon: bool = True
+    # also answer control requests on 127.0.0.1:PORT (0: only the unix socket). A container's
+    # supervisor reaches it through an SSH-forwarded channel, never from outside the server.
+    control_port: int = 0
 
     def to_json(self) -> str:
         data = dataclasses.asdict(self)

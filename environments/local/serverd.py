@@ -8,7 +8,8 @@ and agent messages over TCP on the node's cluster.conf address, guests as
 child processes in this server's process group (a crash kills them with it),
 and a fence that kills every guest and exits so the supervisor reboots us.
 
-The driver talks to the process over a unix socket (`control.sock`) and
+The driver talks to the process over a unix socket (`control.sock`; in a
+container also on a loopback TCP port, which it reaches through SSH) and
 reads what happened from `events.jsonl`, one JSON object per line, written as
 it happens so a SIGKILL loses nothing that was done.
 """
@@ -109,6 +110,11 @@ class ServerProcess:
     # ------------------------------------------------------------------------------ life
     async def run(self) -> int:
         control = await asyncio.start_unix_server(self._control, path=str(self.dir / CONTROL_NAME))
+        loopback = (
+            await asyncio.start_server(self._control, "127.0.0.1", self.cfg.control_port)
+            if self.cfg.control_port
+            else None
+        )
         await self.transport.start()
         self.loop.add_signal_handler(signal.SIGCONT, self._resumed)
         self.loop.add_signal_handler(signal.SIGTERM, lambda: self._finish(EXIT_HALTED))
@@ -116,6 +122,8 @@ class ServerProcess:
         self.execute(self.agent.start(self.now_ms()))
         code = await self.exit
         control.close()
+        if loopback is not None:
+            loopback.close()
         await self.transport.close()
         return code
 

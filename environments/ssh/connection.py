@@ -31,6 +31,7 @@ import paramiko
 
 from environments.model import CommandResult
 from environments.ssh.inventory import ServerEntry
+from environments.ssh.remoteproc import RemoteProcess
 from ovmref.cluster.clusterconf import CLUSTER_CONF
 from ovmref.cluster.services import SERVICE_ORDER
 from ovmref.host.names import HOSTS, NSSWITCH_CONF, RESOLV_CONF
@@ -53,6 +54,17 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+
+class _QuietRefusedForwards(logging.Filter):
+    """paramiko logs every refused forward as an error; `forward` turns it into ConnectionRefusedError,
+    which a caller polling for a starting server expects, so the log line is noise."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "open FAILED" not in record.getMessage()
+
+
+logging.getLogger("paramiko.transport").addFilter(_QuietRefusedForwards())
 
 # The real clock: a remote command's deadline is wall time by nature (this is a driver, not ovmref).
 _now = time.monotonic
@@ -381,6 +393,70 @@ class SSHHost:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+    # ---- supervised processes and forwarded ports (never in read-only mode) -------------------
+    def _transport(self, what: str) -> paramiko.Transport:
+        if self.read_only:
+            raise CommandRefused(
+                errno.EPERM, f"{self.name} ({self.entry.address}): read-only mode refused {what}"
+            )
+        self.connect()
+        transport = self._client.get_transport() if self._client is not None else None
+        if transport is None or not transport.is_active():
+            raise HostUnreachable(self.entry, "connection lost", f"no SSH session for {what}")
+        return transport
+
+    def start(self, argv: Sequence[str], *, log_file: str, timeout_s: float | None = None) -> RemoteProcess:
+        """Start argv on the server, its output appended to `log_file` there; returns at once.
+
+        The remote shell prints its pid and execs argv, so the pid is the process's (and, sshd
+        having made the session a new process group, its group's)."""
+        args = self._checked(argv)
+        timeout = self.entry.command_timeout_s if timeout_s is None else timeout_s
+        script = 'echo "$$"; exec "$@" >>"$0" 2>&1'
+        command = shlex.join(["sh", "-c", script, log_file, *args])
+        transport = self._transport(f"starting {args[0]}")
+        log.debug("%s: start %s", self.name, redact(command))
+        try:
+            chan = transport.open_session(timeout=timeout)
+            chan.exec_command(command)
+            chan.shutdown_write()
+            chan.settimeout(timeout)
+            first = b""
+            while not first.endswith(b"\n"):
+                chunk = chan.recv(64)
+                if not chunk:
+                    break
+                first += chunk
+        except (paramiko.SSHException, EOFError, OSError) as exc:
+            self.close()
+            raise HostUnreachable(self.entry, "connection lost", f"starting {args[0]}: {exc}") from None
+        if not first.strip().isdigit():
+            chan.close()
+            raise HostUnreachable(
+                self.entry, "ssh", f"starting {args[0]}: the shell printed {first[:80]!r}, not its pid"
+            )
+        return RemoteProcess(self.name, chan, int(first))
+
+    def forward(self, port: int, timeout_s: float) -> paramiko.Channel:
+        """A channel to 127.0.0.1:`port` on the server (SSH direct-tcpip), ready for sendall/recv.
+
+        ConnectionRefusedError while nothing listens there yet."""
+        transport = self._transport(f"forwarding to port {port}")
+        try:
+            chan = transport.open_channel(
+                "direct-tcpip", ("127.0.0.1", port), ("127.0.0.1", 0), timeout=timeout_s
+            )
+        except paramiko.ChannelException as exc:
+            raise ConnectionRefusedError(
+                errno.ECONNREFUSED, f"{self.name}: 127.0.0.1:{port}: {exc.text or exc.code}"
+            ) from None
+        except (paramiko.SSHException, EOFError) as exc:
+            self.close()
+            detail = f"forwarding to port {port}: {exc}"
+            raise HostUnreachable(self.entry, "connection lost", detail) from None
+        chan.settimeout(timeout_s)
+        return chan
 
     # ---- commands ----------------------------------------------------------------------
     def run(self, argv: Sequence[str], timeout_s: float | None = None) -> CommandResult:
