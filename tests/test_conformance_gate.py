@@ -1,8 +1,9 @@
-"""The reference implementation conforms: the whole suite, every release, on sim and on local.
+"""The reference implementation conforms: the whole suite, every release, on sim, local and docker.
 
 The simulated run is the README's first command, run as CI would; the local
-run is the same suite on pools of real processes in real time. A rule that
-fails or is left untested on every release fails this test.
+run is the same suite on pools of real processes in real time, the docker run
+on pools of Oracle VM Server lookalike containers driven over SSH. A rule
+that fails or is left untested on every release fails this test.
 """
 
 from __future__ import annotations
@@ -25,6 +26,23 @@ def _local_unavailable() -> str | None:
     return f"the local environment needs ocfs2-tools ({', '.join(missing)} missing)" if missing else None
 
 
+def _docker_unavailable() -> str | None:
+    """Why the docker environment cannot run here: no containers extra, no engine, no image build."""
+    local = _local_unavailable()
+    if local is not None:
+        return local.replace("local", "docker")
+    try:
+        from environments.docker.image import ImageUnavailable, build_image, docker_client
+    except ImportError as exc:
+        return f"the docker environment needs the containers extra ({exc.name} missing)"
+    try:
+        docker_client().close()
+        build_image(log=lambda _line: None)
+    except ImageUnavailable as exc:
+        return f"the docker environment cannot run here: {exc}"
+    return None
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(
     "env",
@@ -34,10 +52,13 @@ def _local_unavailable() -> str | None:
             "local",
             marks=pytest.mark.skipif(_local_unavailable() is not None, reason=str(_local_unavailable())),
         ),
+        "docker",
     ],
 )
 def test_every_rule_passes(tmp_path: Path, env: str) -> None:
-    workers = ["-n", "2"] if env == "local" else []  # real time: two pools at once keep it under 10 min
+    if env == "docker" and (why := _docker_unavailable()) is not None:
+        pytest.skip(why)
+    workers = ["-n", "2"] if env != "sim" else []  # real time: two pools at once
     # CI runs this beside the other tests on two cores: at half the default pace a server process
     # may stall 1.2 s (2.x) before it misses its heartbeat deadline, instead of 0.6 s
     child_env = dict(os.environ, OVM_LOCAL_TIME_SCALE=os.environ.get("OVM_LOCAL_TIME_SCALE", "0.02"))

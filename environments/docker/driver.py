@@ -18,9 +18,10 @@ changes is where it runs and how the supervisor reaches it:
   (/var/ovs/mount/<uuid>, /OVS, /poolfsmnt/<uuid>); the agent reaches it
   through that mount;
 - faults are the container's: a crash is `docker kill`, a hang `docker
-  pause`, a partition a disconnect from the cluster network (or blackhole
-  routes where both sides hold several servers); a server that fences itself
-  or reboots is killed and started again, so its guests die and it rejoins.
+  pause`, a partition blackhole routes between the two sides of the cluster
+  network (environments/docker/network.py says why not a disconnect); a
+  server that fences itself is killed and started again, so its guests die
+  and it rejoins.
 
 Each server's files (its /etc, /proc/mounts model, agent configuration and
 event log) live in a host directory bind-mounted at /ovm/server; Oracle's
@@ -120,12 +121,6 @@ class LentServers:
     def power_on(self, name: str) -> None:
         self.pool.power_on(self.slot_of[name])
 
-    def disconnect(self, name: str) -> None:
-        self.pool.disconnect(self.slot_of[name])
-
-    def connect(self, name: str) -> None:
-        self.pool.connect(self.slot_of[name])
-
 
 class DockerDriver(LocalDriver):
     name = "docker"
@@ -152,7 +147,7 @@ class DockerDriver(LocalDriver):
 
     def _make_network(self) -> str:
         self.network = ContainerNetwork(self.lent, self._ssh_run)
-        return "containers on a private cluster network (partitions: disconnect, or blackhole routes)"
+        return "containers on a private cluster network (partitions: blackhole routes between the sides)"
 
     # ============================================================================= containers
     def build_pool(self, spec: PoolSpec) -> OpResult:
@@ -290,6 +285,18 @@ class DockerDriver(LocalDriver):
         self._ssh_run(host.name, ["kill", "-KILL", str(pid)])
 
     # ============================================================================= power
+    def _took_effect(self, host: LocalHost, before: int) -> int:
+        """A container is killed or frozen a few milliseconds after the request is sent, but the
+        Docker API answers 100 ms or more later (several seconds of pool time). So the fault counts
+        from the request, or from the server's own last heartbeat write if that came after it."""
+        self._read_events(host)
+        written = [
+            e.t_ms
+            for e in self._timeline
+            if e.kind == "heartbeat" and e.server == host.name and e.t_ms >= before
+        ]
+        return max([before, *written])
+
     def _cut_power(self, host: LocalHost) -> None:
         """docker kill: every process of the server dies at once, the agent and its guests."""
         if host.process is not None:

@@ -2,17 +2,21 @@
 
 Servers talk o2net on a cluster network of their own; the harness reaches
 them over SSH on another, so cutting the cluster network never cuts the
-harness off. A side of one server is unplugged from the cluster network
-(`docker network disconnect`); where both sides hold several servers, each
-server drops the other side's addresses (`ip route add blackhole`, run over
-SSH), so the servers of one side still talk to each other. A server that
-reboots inside a partition is cut off again as it comes up.
+harness off. Each server drops the other side's addresses (`ip route add
+blackhole`, run over SSH on every server at once), so the servers of one
+side still talk to each other and every server keeps its own address, as a
+real server does while its cable is out. (Unplugging a container from the
+network, `docker network disconnect`, takes its address away: a server that
+fenced and rebooted inside the partition could not even start o2net.) A
+server that is down when the partition is made, or reboots inside it, is cut
+off as it comes up.
 """
 
 from __future__ import annotations
 
 import shlex
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Protocol
 
 from environments.model import CommandResult
@@ -21,11 +25,7 @@ Run = Callable[[str, list[str]], CommandResult]
 
 
 class Plugs(Protocol):
-    """The containers' side of the cluster network, by server name."""
-
-    def disconnect(self, server: str) -> None: ...
-
-    def connect(self, server: str) -> None: ...
+    """The pool's containers, by server name."""
 
     def running(self, server: str) -> bool: ...
 
@@ -36,7 +36,6 @@ class ContainerNetwork:
         self._run = run
         self.ips: dict[str, str] = {}  # server -> cluster address
         self.side: frozenset[str] = frozenset()  # the servers cut off from the rest
-        self.unplugged: set[str] = set()
         self.blackholed: dict[str, set[str]] = {}  # server -> addresses it drops
 
     def add_server(self, name: str, ip: str) -> object:
@@ -55,23 +54,19 @@ class ContainerNetwork:
         cut = frozenset(side)
         rest = frozenset(self.ips) - cut
         self.side = cut
-        if len(cut) == 1 or len(rest) == 1:
-            (lonely,) = cut if len(cut) == 1 else rest
-            self._plugs.disconnect(lonely)
-            self.unplugged.add(lonely)
-            return
         for server in self.ips:
             far = rest if server in cut else cut
             self.blackholed[server] = {self.ips[s] for s in far}
-            self._apply_routes(server)
+        up = [s for s in self.ips if self._plugs.running(s)]
+        with ThreadPoolExecutor(max_workers=max(1, len(up))) as workers:
+            for done in [workers.submit(self._apply_routes, s) for s in up]:
+                done.result()
 
     def heal(self) -> None:
-        for server in sorted(self.unplugged):
-            self._plugs.connect(server)
-        self.unplugged.clear()
-        for server, addresses in sorted(self.blackholed.items()):
-            if addresses and self._plugs.running(server):
-                self._routes(server, "del", addresses)
+        up = [(s, a) for s, a in sorted(self.blackholed.items()) if a and self._plugs.running(s)]
+        with ThreadPoolExecutor(max_workers=max(1, len(up))) as workers:
+            for done in [workers.submit(self._routes, s, "del", a) for s, a in up]:
+                done.result()
         self.blackholed.clear()
         self.side = frozenset()
 
@@ -81,7 +76,6 @@ class ContainerNetwork:
 
     def close(self) -> None:
         self.side = frozenset()
-        self.unplugged.clear()
         self.blackholed.clear()
 
     def _apply_routes(self, server: str) -> None:

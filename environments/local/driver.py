@@ -591,6 +591,10 @@ class LocalDriver(ManagedPoolDriver):
         link = host.dir / STORAGE_LINK
         return link.is_symlink() and os.readlink(link) == _LOST
 
+    def _took_effect(self, host: LocalHost, before: int) -> int:
+        """When a fault issued at `before` took effect on the server: a signal, at once."""
+        return self.now_ms()
+
     def _cut_power(self, host: LocalHost) -> None:
         """The server loses power: SIGKILL its process group (the agent and every guest)."""
         if host.process is not None:
@@ -599,10 +603,11 @@ class LocalDriver(ManagedPoolDriver):
 
     def _freeze(self, host: LocalHost) -> None:
         """SIGSTOP the server's process group; the fault and the frozen guests are marked at that instant."""
+        before = self.now_ms()
         if host.state in ("running", "maintenance"):
             host.state = "hung"
             self._signal(host, signal.SIGSTOP)
-        at = self._last_fault_ms = self.now_ms()
+        at = self._last_fault_ms = self._took_effect(host, before)
         self._mark("fault", host.name, detail="hang", at=at)
         self._read_events(host)
         for guest in sorted(host.running):
@@ -610,8 +615,9 @@ class LocalDriver(ManagedPoolDriver):
 
     def _power_off(self, host: LocalHost, state: ServerStateName, why: str, fault: str | None = None) -> None:
         """Pull the plug and mark what died, at that instant."""
+        before = self.now_ms()
         self._cut_power(host)
-        at = self._last_fault_ms = self.now_ms()
+        at = self._last_fault_ms = self._took_effect(host, before)
         if fault is not None:
             self._mark("fault", host.name, detail=fault, at=at)
         if host.process is not None:

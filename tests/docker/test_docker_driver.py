@@ -9,22 +9,35 @@ the cluster network while SSH stays up, and that nothing outlives the driver.
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from environments.model import GuestSpec, PoolSpec, ServerSpec
 from ovmref.release import Release
-from tests.docker.docker_support import ssh_run
+
+ROOT = Path(__file__).resolve().parents[2]
 
 SERVERS = tuple(ServerSpec(f"server{i}", roles=("master", "vm") if i == 1 else ("vm",)) for i in (1, 2, 3))
 
 
-def _driver(image_tag: str, release: Release = Release.R2_2, servers: int = 3) -> Any:
+def _driver(image_tag: str, release: Release = Release.R2_2) -> Any:
     from environments.docker.driver import DockerDriver
 
     return DockerDriver(release, seed=7, image=image_tag)
+
+
+def ssh_run(driver: Any, server: str, script: str) -> tuple[int, str, str]:
+    """A shell script on a pool's server, over the driver's own SSH session."""
+    result = driver.ssh(server).run(["sh", "-c", script])
+    return result.rc, result.stdout, result.stderr
 
 
 @pytest.fixture
@@ -38,27 +51,33 @@ def pool3(image_tag: str) -> Iterator[Any]:
         driver.close()
 
 
+def _dropped(driver: Any, server: str) -> set[str]:
+    """The cluster addresses a server drops (its blackhole routes)."""
+    rc, out, err = ssh_run(driver, server, "ip route show type blackhole")
+    assert rc == 0, err
+    return {line.split()[1] for line in out.splitlines() if line.startswith("blackhole ")}
+
+
 def _started_at(driver: Any, server: str) -> str:
-    wrapped = driver.pool._wrapped(server)
+    wrapped = driver.lent.pool._wrapped(driver.lent.slot_of[server])
     wrapped.reload()
     return str(wrapped.attrs["State"]["StartedAt"])
 
 
 def test_the_agent_runs_inside_its_container_on_the_documented_mount(pool3: Any) -> None:
-    rc, out, err = ssh_run(pool3.pool, "server2", "hostname; ps -eo args; cat /proc/mounts")
+    rc, out, err = ssh_run(pool3, "server2", "hostname; ps -eo args; cat /proc/mounts")
     assert rc == 0, err
     assert out.splitlines()[0] == "server2.example.com"
     assert "environments.local.serverd /ovm/server" in out
-    mounts = [line.split() for line in out.splitlines() if line.startswith("/")]
-    mountpoints = {fields[1] for fields in mounts if len(fields) > 2}
+    mountpoints = {fields[1] for fields in (line.split() for line in out.splitlines()) if len(fields) > 3}
     documented = [m for m in mountpoints if m.startswith("/var/ovs/mount/")]  # 2.2: /var/ovs/mount/<uuid>
     assert documented, f"no cluster root under /var/ovs/mount in {sorted(mountpoints)}"
-    rc, out, _ = ssh_run(pool3.pool, "server2", f"test -s {documented[0]}/.server_pool_hb && echo yes")
+    rc, out, _ = ssh_run(pool3, "server2", f"test -s {documented[0]}/.server_pool_hb && echo yes")
     assert out.strip() == "yes", "the heartbeat file is not reachable through the documented mount"
 
 
 def test_a_fenced_server_is_restarted_with_its_guests_dead_and_rejoins(pool3: Any) -> None:
-    assert pool3.create_guest(GuestSpec("vm1", preferred=("server2",))).ok
+    assert pool3.create_guest(GuestSpec("vm1", preferred=("server2", "server3"))).ok
     assert pool3.start_guest("vm1").ok
     assert pool3.observe().guests["vm1"].server == "server2"
     before = _started_at(pool3, "server2")
@@ -72,7 +91,7 @@ def test_a_fenced_server_is_restarted_with_its_guests_dead_and_rejoins(pool3: An
         10 * 62_000,
     )
     assert _started_at(pool3, "server2") != before, "the fenced server's container was not restarted"
-    rc, out, _ = ssh_run(pool3.pool, "server2", "ps -eo args")
+    rc, out, _ = ssh_run(pool3, "server2", "ps -eo args")
     assert rc == 0 and "sleep infinity" not in out.replace("environments", ""), "a guest survived the fence"
     state = pool3.observe()
     assert state.guests["vm1"].state == "running" and state.guests["vm1"].server != "server2"
@@ -90,40 +109,69 @@ def test_a_partition_cuts_the_cluster_network_and_leaves_ssh_up(image_tag: str) 
         driver.inject("partition", ["server3", "server4"])  # two against two: routes
         assert network.blackholed["server1"] == {driver.hosts["server3"].ip, driver.hosts["server4"].ip}
         ip3, ip2 = driver.hosts["server3"].ip, driver.hosts["server2"].ip
-        rc, _, _ = ssh_run(driver.pool, "server1", f"ip route get {ip3} | grep -q blackhole")
-        assert rc == 0, "server1 still routes to server3"
-        rc, _, _ = ssh_run(driver.pool, "server1", f"ip route get {ip2} | grep -q blackhole")
-        assert rc != 0, "server1 lost its own side"
+        assert ip3 in _dropped(driver, "server1"), "server1 still routes to server3"
+        assert ip2 not in _dropped(driver, "server1"), "server1 lost its own side"
+        assert _dropped(driver, "server3") == {ip2, driver.hosts["server1"].ip}
         driver.heal_network()
-        rc, _, _ = ssh_run(driver.pool, "server1", f"ip route get {ip3} | grep -q blackhole")
-        assert rc != 0, "the partition was not healed"
-        driver.inject("partition", ["server4"])  # one alone: unplugged from the cluster network
-        assert network.unplugged == {"server4"}
-        rc, out, _ = ssh_run(driver.pool, "server4", f"ip -o addr show | grep -c {driver.hosts['server4'].ip}")
-        assert out.strip() == "0", "server4 still has its cluster address"
+        assert not _dropped(driver, "server1"), "the partition was not healed"
+        driver.inject("partition", ["server4"])  # one alone: it keeps its address, reaches no one
+        assert network.blackholed["server4"] == {driver.hosts[f"server{i}"].ip for i in (1, 2, 3)}
+        ip4 = driver.hosts["server4"].ip
+        _, out, _ = ssh_run(driver, "server4", f"ip -o addr show | grep -c {ip4}")
+        assert out.strip() == "1", "server4 lost its own cluster address"
+        assert ip2 in _dropped(driver, "server4"), "server4 still reaches server2"
         driver.heal_network()
-        rc, out, _ = ssh_run(driver.pool, "server4", f"ip -o addr show | grep -c {driver.hosts['server4'].ip}")
-        assert out.strip() == "1", "server4 did not get its cluster address back"
+        assert not _dropped(driver, "server4")
     finally:
         driver.close()
 
 
-def test_nothing_outlives_the_driver_also_after_a_failure(image_tag: str) -> None:
+def _child(mode: str, image: str) -> tuple[subprocess.Popen[str], dict[str, Any]]:
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tests.docker.docker_driver_child", mode, image],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert proc.stdout is not None
+    seen = []
+    deadline = time.perf_counter() + 180
+    while time.perf_counter() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        seen.append(line)
+        if line.startswith("READY "):
+            return proc, dict(json.loads(line[len("READY ") :]))
+    proc.kill()
+    raise AssertionError("the child never got its pool ready:\n" + "".join(seen[-40:]))
+
+
+@pytest.mark.parametrize("mode", ["exit", "raise", "kill"])
+def test_nothing_outlives_the_run_whatever_ends_it(image_tag: str, mode: str) -> None:
+    """The slots a closed driver leaves idle go with the process: at exit, after an uncaught
+    exception, or (killed) at the next run's sweep."""
     from environments.docker.owner import LABEL_POOL
-    from environments.docker.pool import labelled_resources
+    from environments.docker.pool import labelled_resources, sweep_stale
+    from environments.local.driver import sweep_stale_runs
 
-    driver = _driver(image_tag)
-    pool_id = None
-    try:
-        assert driver.build_pool(PoolSpec(servers=SERVERS[:2])).ok
-        pool_id = driver.pool.pool_id
-        run_dir = driver.run_dir
-        assert labelled_resources(f"{LABEL_POOL}={pool_id}")["containers"]
-        raise RuntimeError("a scenario failed")
-    except RuntimeError:
-        pass
-    finally:
-        driver.close()
-    assert pool_id is not None
-    assert labelled_resources(f"{LABEL_POOL}={pool_id}") == {"containers": [], "networks": [], "volumes": []}
-    assert not run_dir.exists()
+    proc, ready = _child("sleep" if mode == "kill" else mode, image_tag)
+    assert not Path(ready["run"]).exists(), "close() left the run directory"
+    assert labelled_resources(f"{LABEL_POOL}={ready['pool_id']}")["containers"], "no idle slots kept"
+    if mode == "kill":
+        proc.kill()
+        proc.wait(timeout=60)
+        sweep_stale()
+        sweep_stale_runs(Path(ready["slots"]).parent, prefix="ovm-docker-")
+    else:
+        proc.wait(timeout=120)
+        assert (proc.returncode != 0) == (mode == "raise")
+    assert labelled_resources(f"{LABEL_POOL}={ready['pool_id']}") == {
+        "containers": [],
+        "networks": [],
+        "volumes": [],
+    }
+    assert not Path(ready["slots"]).exists()
