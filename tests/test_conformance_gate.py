@@ -19,6 +19,9 @@ import pytest
 from ovmref.heartbeat.ocfs2file import tools_missing
 
 REPO = Path(__file__).resolve().parents[1]
+# The real-time gates each keep two pools running at once; on two cores they run one after the
+# other (one xdist worker, `--dist loadgroup` in pyproject), so neither starves the other's servers.
+REALTIME = pytest.mark.xdist_group("realtime-gates")
 
 
 def _local_unavailable() -> str | None:
@@ -50,9 +53,12 @@ def _docker_unavailable() -> str | None:
         "sim",
         pytest.param(
             "local",
-            marks=pytest.mark.skipif(_local_unavailable() is not None, reason=str(_local_unavailable())),
+            marks=[
+                pytest.mark.skipif(_local_unavailable() is not None, reason=str(_local_unavailable())),
+                REALTIME,
+            ],
         ),
-        "docker",
+        pytest.param("docker", marks=REALTIME),
     ],
 )
 def test_every_rule_passes(tmp_path: Path, env: str) -> None:

@@ -71,6 +71,7 @@ from ovmref.timing import O2CBTimings
 PROJECT = "/opt/ovm-ha-conformance"  # where the image holds ovmref and the agent
 CONTROL_PORT = 7778  # the agent's control port on the server's loopback
 SSH_TIMEOUT_S = 20.0
+FORMATION_REAL_S = 0.25  # real seconds per server a pool may take to form beyond the pool-time bound
 MIN_POLL_REAL_S = 0.015  # a condition is polled at most this often (each poll is an SSH round trip)
 # what a slot must lose before it is lent again: agents, guests, cluster-root mounts, partition routes
 RESET_SCRIPT = (
@@ -311,13 +312,15 @@ class DockerDriver(LocalDriver):
         self.ssh(host.name).close()
 
     def _went_down(self, host: LocalHost, state: Any) -> None:
-        """A fenced server reboots: its container is killed now and started again in the background,
-        so it is up when the reboot delay has passed. A shut-down server stays off until booted."""
+        """The server is off: its container is killed (a shut-down one stays off until booted)."""
         super()._went_down(host, state)
-        if self._closed:
-            return
-        self._power_off_container(host)
-        if state == "fenced":
+        if not self._closed:
+            self._power_off_container(host)
+
+    def _rebooting(self, host: LocalHost) -> None:
+        """A fenced or restarted server reboots: its container starts again in the background, so
+        it is up when the reboot delay has passed and the agent boots."""
+        if not self._closed:
             self._start_power_on(host)
 
     def _start_power_on(self, host: LocalHost) -> None:
@@ -353,6 +356,11 @@ class DockerDriver(LocalDriver):
         super()._boot(host)
 
     # ============================================================================= time
+    def _formation_timeout_ms(self) -> int:
+        """As on local, plus real time per server: many agents starting at once in containers on a
+        small machine take seconds of CPU before their first heartbeats (17 servers: ~4 s)."""
+        return super()._formation_timeout_ms() + int(len(self.hosts) * FORMATION_REAL_S * 1000 / self.scale)
+
     def wait_until(self, predicate: Callable[[PoolState], bool], timeout_ms: int, step_ms: int = 250) -> bool:
         """As the base, but never polls faster than MIN_POLL_REAL_S: each look is an SSH round trip."""
         step = max(step_ms, int(MIN_POLL_REAL_S * 1000 / self.scale))

@@ -298,12 +298,16 @@ class LocalDriver(ManagedPoolDriver):
         for host in self.hosts.values():
             self._boot(host)
         self._await_processes(list(self.hosts.values()))
-        formed = self.wait_until(self._pool_formed, 30 * self.timings.iteration_ms + 10_000)
+        formed = self.wait_until(self._pool_formed, self._formation_timeout_ms())
         if not formed:
             return OpResult(False, "the cluster did not form: " + self._formation_problem())
         if spec.ha_enabled:
             return self.enable_pool_ha()
         return OpResult(True, f"pool {spec.name} of {len(spec.servers)} servers formed")
+
+    def _formation_timeout_ms(self) -> int:
+        """How long (pool time) the servers may take to see each other once their agents run."""
+        return 30 * self.timings.iteration_ms + 10_000
 
     def _await_processes(self, hosts: list[LocalHost]) -> None:
         """Wait (real time, bounded) until every started server process answers its control socket.
@@ -773,6 +777,7 @@ class LocalDriver(ManagedPoolDriver):
         elif rc == EXIT_FENCED:
             self._went_down(host, "fenced")
             host.reboot_at_ms = self.now_ms() + self.timings.reboot_ms
+            self._rebooting(host)
         elif rc in (EXIT_HALTED, EXIT_REBOOT):
             db = self._db()
             deleted = bool(db and host.name in db.servers and db.servers[host.name].state == "deleted")
@@ -780,6 +785,7 @@ class LocalDriver(ManagedPoolDriver):
             if rc == EXIT_REBOOT and not deleted:
                 self._mark("reboot", host.name)
                 host.reboot_at_ms = self.now_ms() + self.timings.reboot_ms
+                self._rebooting(host)
         else:
             tail = self._server_log_tail(host)
             self._went_down(host, "crashed")
@@ -788,6 +794,9 @@ class LocalDriver(ManagedPoolDriver):
                 f"{host.name}: the server process died unexpectedly (status {rc}):\n{tail}"
             )
         return rc
+
+    def _rebooting(self, host: LocalHost) -> None:
+        """The server went down and boots again after the reboot delay (the supervisor boots it)."""
 
     def _went_down(self, host: LocalHost, state: ServerStateName) -> None:
         host.state = state

@@ -380,6 +380,15 @@ class SSHHost:
             return "network", f"network error: {exc.strerror or exc}"
         return "ssh", f"{type(exc).__name__}: {exc}"
 
+    def _drop_if_dead(self) -> bool:
+        """After a failed request: close the session only if its transport is gone. A live one may
+        carry other channels (a supervised process dies with its session), and a channel that merely
+        timed out while opening says nothing about them. True if the session was dropped."""
+        if self.connected:
+            return False
+        self.close()
+        return True
+
     def close(self) -> None:
         if self._client is not None:
             self._client.close()
@@ -429,7 +438,7 @@ class SSHHost:
                     break
                 first += chunk
         except (paramiko.SSHException, EOFError, OSError) as exc:
-            self.close()
+            self._drop_if_dead()
             raise HostUnreachable(self.entry, "connection lost", f"starting {args[0]}: {exc}") from None
         if not first.strip().isdigit():
             chan.close()
@@ -452,9 +461,10 @@ class SSHHost:
                 errno.ECONNREFUSED, f"{self.name}: 127.0.0.1:{port}: {exc.text or exc.code}"
             ) from None
         except (paramiko.SSHException, EOFError) as exc:
-            self.close()
-            detail = f"forwarding to port {port}: {exc}"
-            raise HostUnreachable(self.entry, "connection lost", detail) from None
+            if self._drop_if_dead():
+                detail = f"forwarding to port {port}: {exc}"
+                raise HostUnreachable(self.entry, "connection lost", detail) from None
+            raise TimeoutError(f"{self.name}: forwarding to port {port}: {exc}") from None
         chan.settimeout(timeout_s)
         return chan
 
@@ -479,7 +489,7 @@ class SSHHost:
         try:
             result = self._exec(args, command, timeout)
         except (paramiko.SSHException, EOFError, OSError) as exc:
-            self.close()
+            self._drop_if_dead()
             detail = f"connection lost during {args[0]}: {exc}"
             failure = HostUnreachable(self.entry, "connection lost", detail)
             log.info("%s", failure)
