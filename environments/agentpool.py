@@ -39,6 +39,13 @@ def spec_problem(spec: PoolSpec) -> OpResult | None:
     return None
 
 
+def build_problem(held: PoolSpec | None, spec: PoolSpec) -> OpResult | None:
+    """Why a driver cannot build `spec`: it already holds a pool, or the spec itself is unusable."""
+    if held is not None:
+        return OpResult(False, "this driver already holds a pool")
+    return spec_problem(spec)
+
+
 def initial_pooldb(spec: PoolSpec, nodes: Mapping[str, int], release: Release) -> PoolDB:
     """The pool database the Manager writes when the pool is created: every server joining."""
     db = PoolDB(spec.name, release)

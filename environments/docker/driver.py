@@ -49,8 +49,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from environments.agentpool import spec_problem
+from environments.agentpool import build_problem
 from environments.base import EnvironmentError_
+from environments.docker.image import ImageUnavailable
 from environments.docker.network import ContainerNetwork
 from environments.docker.pool import ContainerPool, PoolError, PoolServer
 from environments.docker.slots import SERVER_DIR, STORAGE_DIR, ServerSlots, server_slots
@@ -152,9 +153,7 @@ class DockerDriver(LocalDriver):
 
     # ============================================================================= containers
     def build_pool(self, spec: PoolSpec) -> OpResult:
-        if self.spec is not None:
-            return OpResult(False, "this driver already holds a pool")
-        problem = spec_problem(spec)
+        problem = build_problem(self.spec, spec)
         if problem is not None:
             return problem
         self._take([s for s in spec.servers])
@@ -173,7 +172,7 @@ class DockerDriver(LocalDriver):
         """Containers for these servers, each named after its server and carrying its release."""
         try:
             self.lent.take([s.name for s in specs])
-        except PoolError as exc:
+        except (PoolError, ImageUnavailable) as exc:
             raise EnvironmentError_(f"no containers for {', '.join(s.name for s in specs)}: {exc}") from exc
         for s in specs:
             release = ovs_release_text(s.version or self.release.default_server_version).strip()

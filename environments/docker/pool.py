@@ -582,6 +582,28 @@ def labelled_resources(label: str = LABEL_POOL) -> dict[str, list[str]]:
         client.close()
 
 
+def orphaned_resources() -> list[str]:
+    """Containers, networks and volumes of this project whose owning process is dead: a leak."""
+    client = docker_client()
+    try:
+        filters = {"label": LABEL_POOL}
+        found: list[tuple[str, Any]] = [
+            *(
+                ("container", c)
+                for c in client.containers.list(all=True, filters=filters, ignore_removed=True)
+            ),
+            *(("network", n) for n in client.networks.list(filters=filters)),
+            *(("volume", v) for v in client.volumes.list(filters=filters)),
+        ]
+    finally:
+        client.close()
+    return [
+        f"{kind} {item.name}"
+        for kind, item in found
+        if not owner_alive((item.attrs.get("Config") or {}).get("Labels") or item.attrs.get("Labels") or {})
+    ]
+
+
 def _remove_labelled(
     client: Any, label: str, keep: Callable[[dict[str, str]], bool] = lambda _: False
 ) -> tuple[list[str], list[str]]:

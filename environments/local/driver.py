@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from environments.agentpool import ServerView, initial_pooldb, master_to_expect, pool_state, spec_problem
+from environments.agentpool import ServerView, build_problem, initial_pooldb, master_to_expect, pool_state
 from environments.base import EnvironmentError_, EnvironmentLimitation
 from environments.hostsetup import PoolHostSetup, server_info
 from environments.local import wire
@@ -260,9 +260,7 @@ class LocalDriver(ManagedPoolDriver):
 
     # ============================================================================= build
     def build_pool(self, spec: PoolSpec) -> OpResult:
-        if self.spec is not None:
-            return OpResult(False, "this driver already holds a pool")
-        problem = spec_problem(spec)
+        problem = build_problem(self.spec, spec)
         if problem is not None:
             return problem
         self.spec = spec

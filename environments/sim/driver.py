@@ -13,7 +13,7 @@ import random
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
-from environments.agentpool import ServerView, initial_pooldb, master_to_expect, pool_state, spec_problem
+from environments.agentpool import ServerView, build_problem, initial_pooldb, master_to_expect, pool_state
 from environments.base import EnvironmentLimitation
 from environments.hostsetup import PoolHostSetup
 from environments.managed import ManagedPoolDriver
@@ -70,9 +70,7 @@ class SimDriver(ManagedPoolDriver):
 
     # =============================================================================== build
     def build_pool(self, spec: PoolSpec) -> OpResult:
-        if self.spec is not None:
-            return OpResult(False, "this driver already holds a pool")
-        problem = spec_problem(spec)
+        problem = build_problem(self.spec, spec)
         if problem is not None:
             return problem
         self.spec = spec
