@@ -386,23 +386,24 @@ class DockerDriver(LocalDriver):
         shutil.rmtree(self.storage_dir, ignore_errors=True)
 
     def _give_back(self, name: str, healed: bool) -> None:
+        """Reset the server's container and return it to the slots, or have it removed."""
         slot = self.lent.slot_of.pop(name)
         slots = self.lent.slots
         ssh = self._ssh_hosts.pop(name, None)
         if ssh is not None:
             ssh.close()  # the agent's session ends: it dies, and its guests with it
+        pool = self.lent.pool
+        ok = False
         try:
-            status = slots.pool.status(slot) if slots.pool is not None else None
+            status = pool.status(slot)
             if status == "paused":
-                slots.pool.unpause(slot)  # type: ignore[union-attr]
+                pool.unpause(slot)
             elif status != "running":
-                slots.pool.power_on(slot)  # type: ignore[union-attr]
-            reset = self.ssh_to_slot(slot).run(["sh", "-c", RESET_SCRIPT])
-            ok = healed and reset.rc == 0
+                pool.power_on(slot)
+            with _session(pool, slot, pool.server(slot)) as reset:
+                ok = healed and reset.run(["sh", "-c", RESET_SCRIPT]).rc == 0
         except (PoolError, HostUnreachable):
             ok = False
-        finally:
-            self._ssh_hosts.pop(f"slot:{slot}", None)
         directory = slots.slot_dir(slot)
         for child in directory.iterdir() if directory.is_dir() else ():
             if child.is_dir() and not child.is_symlink():
@@ -414,12 +415,6 @@ class DockerDriver(LocalDriver):
         else:
             with contextlib.suppress(PoolError):
                 slots.discard(slot)
-
-    def ssh_to_slot(self, slot: str) -> SSHHost:
-        """A fresh session to a slot's container (for its reset, after the pool's sessions closed)."""
-        pool = self.lent.pool
-        ssh = self._ssh_hosts[f"slot:{slot}"] = _session(pool, slot, pool.server(slot))
-        return ssh
 
 
 def _session(pool: ContainerPool, name: str, box: PoolServer) -> SSHHost:

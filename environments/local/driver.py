@@ -12,6 +12,12 @@ child processes. Faults are real: SIGKILL, SIGSTOP/SIGCONT, a bridge port
 moved away, a storage path broken. This driver is the power switch and the
 Manager: it starts, kills and reboots processes and reads what they did.
 
+How a server process is started, reached, signalled and powered off is kept
+in small methods (`_launch`, `_control_socket`, `_signal`, `_cut_power`,
+`_took_effect`, `_rebooting`, `_storage_target`, `_make_network`): the docker
+environment runs the same pool logic with each server in a container reached
+over SSH by overriding just those.
+
 Time: the pool runs `time_scale` times faster than the documented timings
 (0.01 by default: a 2 s heartbeat iteration takes 20 ms). The driver's clock,
 timings and timeline are in pool time, so features read exactly as on the
