@@ -34,13 +34,11 @@ class RemoteProcess:
         if self.returncode is not None:
             return self.returncode
         chan = self.channel
-        if chan.exit_status_ready():
-            self.returncode = chan.recv_exit_status()
-        elif chan.closed or not chan.get_transport().is_active():
-            self.returncode = KILLED_RC
-        if self.returncode is not None:
-            if self.returncode < 0 and not chan.exit_status_ready():
-                self.returncode = KILLED_RC
+        transport = chan.get_transport()
+        if chan.exit_status_ready() or chan.closed or transport is None or not transport.is_active():
+            # paramiko gives -1 for a channel that closed without an exit status
+            rc = chan.recv_exit_status() if chan.exit_status_ready() else -1
+            self.returncode = KILLED_RC if rc < 0 else rc
             chan.close()
         return self.returncode
 
