@@ -289,21 +289,25 @@ class ContainerPool:
         for spec in specs:
             self._learn_host_key(spec.name)
 
-    def add(self, spec: ServerSpec) -> PoolServer:
-        """Start one more server in the running pool (a freshly installed server joining it)."""
+    def add(self, *specs: ServerSpec) -> list[PoolServer]:
+        """Start more servers in the running pool (freshly installed servers joining it), side by side."""
         if not self._started or self._closed:
             raise PoolError(f"pool {self.pool_id} is not running")
-        if spec.name in self.servers:
-            raise PoolError(f"{spec.name} is already in pool {self.pool_id}")
-        self.specs = (*self.specs, spec)
+        names = [s.name for s in specs]
+        for name in names:
+            if name in self.servers or names.count(name) > 1:
+                raise PoolError(f"{name} is already in pool {self.pool_id}")
+        self.specs = (*self.specs, *specs)
         try:
-            self._start_servers([spec])
+            self._start_servers(specs)
         except BaseException:
-            if spec.name in self._containers:
-                self._remove_container(spec.name)
-            self.servers.pop(spec.name, None)
+            for name in names:
+                if name in self._containers:
+                    self._remove_container(name)
+                self.servers.pop(name, None)
+            self.specs = tuple(s for s in self.specs if s.name not in names)
             raise
-        return self.servers[spec.name]
+        return [self.servers[name] for name in names]
 
     def remove(self, server: str) -> None:
         """Remove one server's container from the running pool; its host key is forgotten."""

@@ -69,11 +69,10 @@ class ServerSlots:
             )
             self.pool.start()
             self.idle += [s.name for s in new]
-        else:
-            for spec in new:
-                assert self.pool is not None
-                self.pool.add(spec)
-                self.idle.append(spec.name)
+        elif new:
+            assert self.pool is not None
+            self.pool.add(*new)
+            self.idle += [s.name for s in new]
         taken, self.idle = self.idle[:count], self.idle[count:]
         self.busy.update(taken)
         assert self.pool is not None
