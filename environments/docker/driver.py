@@ -156,7 +156,7 @@ class DockerDriver(LocalDriver):
         problem = build_problem(self.spec, spec)
         if problem is not None:
             return problem
-        self._take([s for s in spec.servers])
+        self._take(list(spec.servers))
         servers = tuple(self._addressed(s) for s in spec.servers)
         return super().build_pool(dataclasses.replace(spec, servers=servers))
 
