@@ -20,7 +20,7 @@ from conformance.report_model import ConformanceReport, RunInfo, build_report
 from conformance.results import ScenarioMeta, ScenarioResult
 from ovmref.host.sysconfig import NETWORK_SYSCONFIG, OVS_RELEASE, parse_network_hostname, parse_ovs_release
 from ovmref.hostfs import HostFS
-from ovmref.prereq import Finding, PoolFacts, PoolMemberFacts, check_pool, rules_for
+from ovmref.prereq import Finding, PoolFacts, PoolMemberFacts, ServiceState, check_pool, rules_for
 from ovmref.release import Release, UnknownReleaseError
 
 # what a pre-upgrade validation cannot see without the inventory's help is named, not assumed
@@ -64,9 +64,18 @@ class Validation:
 
 
 OpenHost = Callable[[str], HostFS]  # server name -> its read-only files (raises OSError if unreachable)
+# server name -> its init scripts' answers (`service NAME status`), None where it cannot be asked
+AskServices = Callable[[str], Mapping[str, ServiceState] | None]
+# server name -> the guests its hypervisor runs (`xm list`), None where it cannot be asked
+ListGuests = Callable[[str], list[str] | None]
 
 
-def validate_pool(pool: PoolDescription, open_host: OpenHost) -> Validation:
+def validate_pool(
+    pool: PoolDescription,
+    open_host: OpenHost,
+    services: AskServices | None = None,
+    guests: ListGuests | None = None,
+) -> Validation:
     hosts: dict[str, HostFS] = {}
     unreachable: dict[str, str] = {}
     for member in pool.members:
@@ -84,10 +93,21 @@ def validate_pool(pool: PoolDescription, open_host: OpenHost) -> Validation:
     facts = PoolFacts(
         cluster_root=pool.cluster_root,
         storage_kind=pool.storage,
-        members=[_member_facts(m, hosts.get(m.name), notes) for m in pool.members],
+        members=[
+            _member_facts(m, hosts.get(m.name), notes, services if m.name in hosts else None)
+            for m in pool.members
+        ],
         dns_zone=pool.dns_zone if pool.dns_zone is not None else _site_dns(pool.members, notes),
         node_slots=pool.node_slots or 0,
     )
+    if guests is not None:
+        for name in hosts:
+            running = guests(name)
+            notes.append(
+                f"{name}: guests running (xm list): {', '.join(running) or 'none'}"
+                if running is not None
+                else f"{name}: its running guests cannot be listed (no `xm list`)"
+            )
     findings = [f for f in check_pool(hosts, release, facts) if f.rule != MULTI_SERVER_RULE]
     if pool.node_slots is None:
         findings = [_slots_unknown(f) if f.rule == NODE_SLOTS_RULE else f for f in findings]
@@ -143,7 +163,9 @@ def _release_of(hosts: Mapping[str, HostFS], notes: list[str]) -> Release:
     return release
 
 
-def _member_facts(member: Member, fs: HostFS | None, notes: list[str]) -> PoolMemberFacts:
+def _member_facts(
+    member: Member, fs: HostFS | None, notes: list[str], services: AskServices | None = None
+) -> PoolMemberFacts:
     fqdn = member.fqdn
     if fqdn is None and fs is not None:
         try:
@@ -157,7 +179,12 @@ def _member_facts(member: Member, fs: HostFS | None, notes: list[str]) -> PoolMe
     if fqdn is None or ip is None:
         missing = "FQDN" if fqdn is None else "address"
         notes.append(f"{member.name}: {missing} not known; give it in the inventory")
-    return PoolMemberFacts(member.name, fqdn or member.name, ip or "")
+    said = services(member.name) if services is not None else None
+    if services is not None and said is None:
+        notes.append(
+            f"{member.name}: its init scripts cannot tell the HA services' state: judged by /var/lock/subsys"
+        )
+    return PoolMemberFacts(member.name, fqdn or member.name, ip or "", said)
 
 
 def _is_ip(text: str) -> bool:

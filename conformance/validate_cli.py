@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,9 @@ from conformance.catalog import load_catalog
 from conformance.options import new_run_id
 from conformance.report_files import write_report
 from conformance.validate import Member, PoolDescription, ValidationError, validate_pool, validation_report
+from ovmref.cluster.services import SERVICE_ORDER
 from ovmref.hostfs import HostFS
+from ovmref.prereq import ServiceState
 
 INCOMPLETE = 3
 
@@ -50,6 +53,7 @@ def cmd_validate(args: argparse.Namespace, extra: list[str]) -> int:
     try:
         from environments.ssh.connection import HostUnreachable, SSHHost
         from environments.ssh.inventory import load_inventory
+        from environments.ssh.readers import XmListError, running_guests, service_states
         from environments.ssh.remotefs import SSHHostFS
     except ImportError as exc:
         raise ValidateUsageError(
@@ -58,7 +62,7 @@ def cmd_validate(args: argparse.Namespace, extra: list[str]) -> int:
         ) from exc
     inventory = load_inventory(args.inventory)  # InventoryError: FILE:LINE: problem
     entries = {s.name: s for s in inventory.servers}
-    opened: list[SSHHost] = []
+    opened: dict[str, SSHHost] = {}
 
     def open_host(name: str) -> HostFS:
         host = SSHHost(entries[name], read_only=True)
@@ -66,8 +70,21 @@ def cmd_validate(args: argparse.Namespace, extra: list[str]) -> int:
             host.connect()
         except HostUnreachable as exc:
             raise OSError(str(exc)) from None
-        opened.append(host)
+        opened[name] = host
         return SSHHostFS(host)
+
+    def services(name: str) -> Mapping[str, ServiceState] | None:
+        try:
+            return service_states(opened[name], SERVICE_ORDER)
+        except HostUnreachable:
+            return None
+
+    def guests(name: str) -> list[str] | None:
+        try:
+            found = running_guests(opened[name])
+        except (HostUnreachable, XmListError):
+            return None
+        return None if found is None else [d.name for d in found]
 
     description = PoolDescription(
         name=inventory.pool,
@@ -81,11 +98,11 @@ def cmd_validate(args: argparse.Namespace, extra: list[str]) -> int:
     started = datetime.now(UTC).isoformat(timespec="seconds")
     clock = time.monotonic()
     try:
-        validation = validate_pool(description, open_host)
+        validation = validate_pool(description, open_host, services, guests)
     except ValidationError as exc:
         raise ValidateUsageError(str(exc)) from None
     finally:
-        for host in opened:
+        for host in opened.values():
             host.close()
     report = validation_report(
         validation,

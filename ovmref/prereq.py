@@ -55,11 +55,18 @@ class Finding:
     message: str
 
 
+ServiceState = Literal["running", "stopped", "dead", "unknown"]
+
+
 @dataclass(frozen=True)
 class PoolMemberFacts:
+    """A member as the pool knows it. `services`: what the server's own init scripts answered
+    (`service NAME status`), when a driver could ask them; None: judged by /var/lock/subsys."""
+
     name: str
     fqdn: str
     ip: str
+    services: Mapping[str, ServiceState] | None = None
 
 
 @dataclass(frozen=True)
@@ -460,7 +467,20 @@ def nfs_heartbeat_file(server: str, fs: HostFS, release: Release, pool: PoolFact
 
 
 def services_up(server: str, fs: HostFS, release: Release, pool: PoolFacts) -> str:
-    """o2cb, ocfs2, ovsrepositories and ovs-agent are running."""
+    """o2cb, ocfs2, ovsrepositories and ovs-agent are running.
+
+    The init scripts' own answer wins over lock files where it is known: a server that crashed
+    keeps /var/lock/subsys/<service>, which `status` reports as dead ("subsys locked")."""
+    me = pool.member(server)
+    if me is not None and me.services is not None:
+        said = {s: me.services.get(s, "unknown") for s in SERVICE_ORDER}
+        unsure = [s for s, state in said.items() if state == "unknown"]
+        if unsure:
+            raise Unreadable(f"`service NAME status` gave no answer for {', '.join(unsure)}")
+        down = [f"{s} ({state})" for s, state in said.items() if state != "running"]
+        if down:
+            raise _fail(f"not running: {', '.join(down)}")
+        return f"running (service status): {', '.join(SERVICE_ORDER)}"
     try:
         stopped = [s for s in SERVICE_ORDER if not fs.exists(lock_file(s))]
     except OSError as exc:
