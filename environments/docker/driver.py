@@ -72,7 +72,6 @@ from ovmref.timing import O2CBTimings
 PROJECT = "/opt/ovm-ha-conformance"  # where the image holds ovmref and the agent
 CONTROL_PORT = 7778  # the agent's control port on the server's loopback
 SSH_TIMEOUT_S = 20.0
-FORMATION_REAL_S = 0.25  # real seconds per server a pool may take to form beyond the pool-time bound
 MIN_POLL_REAL_S = 0.015  # a condition is polled at most this often (each poll is an SSH round trip)
 # what a slot must lose before it is lent again: agents, guests, cluster-root mounts, partition routes
 RESET_SCRIPT = (
@@ -355,11 +354,6 @@ class DockerDriver(LocalDriver):
         super()._boot(host)
 
     # ============================================================================= time
-    def _formation_timeout_ms(self) -> int:
-        """As on local, plus real time per server: many agents starting at once in containers on a
-        small machine take seconds of CPU before their first heartbeats (17 servers: ~4 s)."""
-        return super()._formation_timeout_ms() + int(len(self.hosts) * FORMATION_REAL_S * 1000 / self.scale)
-
     def wait_until(self, predicate: Callable[[PoolState], bool], timeout_ms: int, step_ms: int = 250) -> bool:
         """As the base, but never polls faster than MIN_POLL_REAL_S: each look is an SSH round trip."""
         step = max(step_ms, int(MIN_POLL_REAL_S * 1000 / self.scale))

@@ -89,6 +89,7 @@ MIGRATION_MS = 200  # pool time a live-migrated guest takes to resume on the tar
 RPC_TIMEOUT_S = 15.0
 POLL_S = 0.004  # the supervisor's polling interval (real seconds)
 REALTIME_ALLOWANCE_S = 0.1  # scheduling and I/O latency a failover may add; time scaling does not shrink it
+FORMATION_REAL_S = 0.25  # real seconds per server a pool may take to form beyond the pool-time bound
 COMMAND_SETTLE_S = 0.03  # real time a command's effects on other servers take to land (messages, files)
 STARTUP_TIMEOUT_S = 10.0  # real seconds a server process may take to start (~0.2 s of CPU when idle)
 RUN_DIR_PREFIX = "ovm-local-"
@@ -181,6 +182,7 @@ class LocalDriver(ManagedPoolDriver):
     run_dir_prefix = RUN_DIR_PREFIX
     poll_s = POLL_S  # how often (real seconds) the supervisor looks at its servers while time passes
     realtime_allowance_s = REALTIME_ALLOWANCE_S
+    formation_real_s = FORMATION_REAL_S
     default_time_scale = DEFAULT_TIME_SCALE
     time_scale_variable = "OVM_LOCAL_TIME_SCALE"
 
@@ -310,8 +312,11 @@ class LocalDriver(ManagedPoolDriver):
         return OpResult(True, f"pool {spec.name} of {len(spec.servers)} servers formed")
 
     def _formation_timeout_ms(self) -> int:
-        """How long (pool time) the servers may take to see each other once their agents run."""
-        return 30 * self.timings.iteration_ms + 10_000
+        """How long (pool time) the servers may take to see each other once their agents run: the
+        documented iterations, plus real time per server, since many agents starting at once on a
+        small machine take seconds of CPU before their first heartbeats (17 servers: ~4 s)."""
+        per_server_ms = self.formation_real_s * 1000 / self.scale
+        return 30 * self.timings.iteration_ms + 10_000 + int(len(self.hosts) * per_server_ms)
 
     def _await_processes(self, hosts: list[LocalHost]) -> None:
         """Wait (real time, bounded) until every started server process answers its control socket.
