@@ -8,6 +8,7 @@ that fails or is left untested on every release fails this test.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -17,11 +18,9 @@ from pathlib import Path
 import pytest
 
 from ovmref.heartbeat.ocfs2file import tools_missing
+from tests.realtime_lane import realtime_lane
 
 REPO = Path(__file__).resolve().parents[1]
-# The real-time gates each keep two pools running at once; on two cores they run one after the
-# other (one xdist worker, `--dist loadgroup` in pyproject), so neither starves the other's servers.
-REALTIME = pytest.mark.xdist_group("realtime-gates")
 
 
 def _local_unavailable() -> str | None:
@@ -53,15 +52,12 @@ def _docker_unavailable() -> str | None:
         "sim",
         pytest.param(
             "local",
-            marks=[
-                pytest.mark.skipif(_local_unavailable() is not None, reason=str(_local_unavailable())),
-                REALTIME,
-            ],
+            marks=pytest.mark.skipif(_local_unavailable() is not None, reason=str(_local_unavailable())),
         ),
-        pytest.param("docker", marks=REALTIME),
+        "docker",
     ],
 )
-def test_every_rule_passes(tmp_path: Path, env: str) -> None:
+def test_every_rule_passes(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, env: str) -> None:
     if env == "docker" and (why := _docker_unavailable()) is not None:
         pytest.skip(why)
     workers = {"sim": [], "local": ["-n", "2"], "docker": ["-n", "3"]}[env]  # real time: pools at once
@@ -72,11 +68,12 @@ def test_every_rule_passes(tmp_path: Path, env: str) -> None:
         OVM_LOCAL_TIME_SCALE=os.environ.get("OVM_LOCAL_TIME_SCALE", "0.02"),
         OVM_DOCKER_TIME_SCALE=os.environ.get("OVM_DOCKER_TIME_SCALE", "0.03"),
     )
-    done = subprocess.run(
-        [sys.executable, "-m", "conformance", "run", "--env", env, "--release", "all", "-q", *workers,
-         "--report-dir", str(tmp_path), "--run-id", "gate"],
-        cwd=REPO, capture_output=True, text=True, timeout=1800, check=False, env=child_env,
-    )
+    command = [sys.executable, "-m", "conformance", "run", "--env", env, "--release", "all", "-q",
+               *workers, "--report-dir", str(tmp_path), "--run-id", "gate"]
+    with realtime_lane(tmp_path_factory) if env != "sim" else contextlib.nullcontext():
+        done = subprocess.run(
+            command, cwd=REPO, capture_output=True, text=True, timeout=1800, check=False, env=child_env
+        )
     report_path = tmp_path / "gate" / "conformance.json"
     assert report_path.is_file(), done.stdout[-3000:] + done.stderr[-3000:]
     report = json.loads(report_path.read_text())

@@ -89,7 +89,7 @@ MIGRATION_MS = 200  # pool time a live-migrated guest takes to resume on the tar
 RPC_TIMEOUT_S = 15.0
 POLL_S = 0.004  # the supervisor's polling interval (real seconds)
 REALTIME_ALLOWANCE_S = 0.1  # scheduling and I/O latency a failover may add; time scaling does not shrink it
-FORMATION_REAL_S = 0.25  # real seconds per server a pool may take to form beyond the pool-time bound
+FORMATION_REAL_S = 1.0  # real seconds per server a pool may take to form beyond the pool-time bound
 COMMAND_SETTLE_S = 0.03  # real time a command's effects on other servers take to land (messages, files)
 STARTUP_TIMEOUT_S = 10.0  # real seconds a server process may take to start (~0.2 s of CPU when idle)
 RUN_DIR_PREFIX = "ovm-local-"
@@ -314,7 +314,8 @@ class LocalDriver(ManagedPoolDriver):
     def _formation_timeout_ms(self) -> int:
         """How long (pool time) the servers may take to see each other once their agents run: the
         documented iterations, plus real time per server, since many agents starting at once on a
-        small machine take seconds of CPU before their first heartbeats (17 servers: ~4 s)."""
+        small machine take seconds of CPU before their first heartbeats (17 servers, two pools at
+        once and a busy core: ~4 s to start and ~10 s to form)."""
         per_server_ms = self.formation_real_s * 1000 / self.scale
         return 30 * self.timings.iteration_ms + 10_000 + int(len(self.hosts) * per_server_ms)
 

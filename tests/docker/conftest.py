@@ -13,6 +13,20 @@ from typing import Any
 import pytest
 
 from tests.docker.docker_support import needs_containers
+from tests.realtime_lane import realtime_lane
+
+
+@pytest.fixture(autouse=True)
+def _one_realtime_test_at_a_time(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[None]:
+    """Container tests run in the real-time lane (tests/realtime_lane.py); the Docker-free ones
+    (partition bookkeeping) do not need to."""
+    if request.node.path.name == "test_docker_network.py":
+        yield
+        return
+    with realtime_lane(tmp_path_factory):
+        yield
 
 
 @pytest.fixture(scope="session")
