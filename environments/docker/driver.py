@@ -130,6 +130,7 @@ class DockerDriver(LocalDriver):
     realtime_allowance_s = 0.3  # SSH round trips and container scheduling on top of local's latency
     default_time_scale = 0.02
     time_scale_variable = "OVM_DOCKER_TIME_SCALE"
+    agents_start_together = True  # waiting on each agent over SSH would cost a second per server
 
     def __init__(
         self,

@@ -183,6 +183,9 @@ class LocalDriver(ManagedPoolDriver):
     poll_s = POLL_S  # how often (real seconds) the supervisor looks at its servers while time passes
     realtime_allowance_s = REALTIME_ALLOWANCE_S
     formation_real_s = FORMATION_REAL_S
+    # False: each agent starts once the ones started before it answer, so a pool's servers join one
+    # after the other and the master's propagation to each lands before the pool counts as formed
+    agents_start_together = False
     default_time_scale = DEFAULT_TIME_SCALE
     time_scale_variable = "OVM_LOCAL_TIME_SCALE"
 
@@ -714,7 +717,7 @@ class LocalDriver(ManagedPoolDriver):
             self._db(),
             {h.name: h.node for h in self.hosts.values()},
             {h.name: h.spec for h in self.hosts.values()},
-            self._master_host(started_only=True) is not None,
+            self._master_host(started_only=self.agents_start_together) is not None,
         )
         names = {h.node: h.name for h in self.hosts.values() if h.state != "deleted"}
         peers = {

@@ -41,10 +41,15 @@ def image_tag() -> str:
 
 
 @pytest.fixture(scope="module")
-def pool2(image_tag: str) -> Iterator[Any]:
+def pool2(image_tag: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """Two servers of release 2.1 (the image's own default is 2.2): the env var must win."""
     from environments.docker.pool import ContainerPool
     from ovmref.release import Release
 
-    with ContainerPool(2, release=Release.R2_1, image=image_tag) as pool:
+    pool = ContainerPool(2, release=Release.R2_1, image=image_tag)
+    try:
+        with realtime_lane(tmp_path_factory):  # containers start in the lane
+            pool.start()
         yield pool
+    finally:
+        pool.close()

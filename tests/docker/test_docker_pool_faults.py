@@ -13,12 +13,18 @@ pytest.importorskip("testcontainers", reason="needs the containers extra: pip in
 
 from environments.docker.pool import ContainerPool, PoolError, _ssh_banner
 from tests.docker.docker_support import ssh_run
+from tests.realtime_lane import realtime_lane
 
 
 @pytest.fixture(scope="module")
-def pool1(image_tag: str) -> Iterator[ContainerPool]:
-    with ContainerPool(1, image=image_tag) as pool:
+def pool1(image_tag: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ContainerPool]:
+    pool = ContainerPool(1, image=image_tag)
+    try:
+        with realtime_lane(tmp_path_factory):  # containers start in the lane
+            pool.start()
         yield pool
+    finally:
+        pool.close()
 
 
 def _answers(pool: ContainerPool, timeout_s: float = 1.0) -> bool:

@@ -19,21 +19,27 @@ from typing import Any
 import pytest
 
 from tests.docker.docker_support import needs_containers
+from tests.realtime_lane import realtime_lane
 
 RELEASE = "2.2"
 CLUSTER_ROOT = "example.com:/OVS"
 
 
 @pytest.fixture(scope="module")
-def healthy_pool(image_tag: str) -> Iterator[tuple[Any, Any]]:
+def healthy_pool(image_tag: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, Any]]:
     needs_containers()
     from environments.docker.pool import ContainerPool
     from environments.docker.provision import install_pool
     from ovmref.release import Release
 
-    with ContainerPool(3, release=Release.parse(RELEASE), image=image_tag) as pool:
-        installed = install_pool(pool, cluster_root=CLUSTER_ROOT)
+    pool = ContainerPool(3, release=Release.parse(RELEASE), image=image_tag)
+    try:
+        with realtime_lane(tmp_path_factory):  # containers start and are provisioned in the lane
+            pool.start()
+            installed = install_pool(pool, cluster_root=CLUSTER_ROOT)
         yield pool, installed
+    finally:
+        pool.close()
 
 
 def _inventory(pool: Any, tmp_path: Path, *, dns: bool = False) -> Path:
