@@ -62,10 +62,11 @@ def test_every_rule_passes(tmp_path: Path, tmp_path_factory: pytest.TempPathFact
         pytest.skip(why)
     workers = {"sim": [], "local": ["-n", "2"], "docker": ["-n", "3"]}[env]  # real time: pools at once
     # CI runs this beside the other tests on two cores: at a slower pace than the default, a server
-    # may stall longer (1.2 s on local, 1.8 s on docker, for 2.x) before it misses a heartbeat deadline
+    # may stall longer (1.8 s for 2.x) before it misses a heartbeat deadline. At 0.02 the local gate
+    # lost the 5-server split scenario 2 times in 3 under CI's load (never alone: 4 of 4 passed)
     child_env = dict(
         os.environ,
-        OVM_LOCAL_TIME_SCALE=os.environ.get("OVM_LOCAL_TIME_SCALE", "0.02"),
+        OVM_LOCAL_TIME_SCALE=os.environ.get("OVM_LOCAL_TIME_SCALE", "0.03"),
         OVM_DOCKER_TIME_SCALE=os.environ.get("OVM_DOCKER_TIME_SCALE", "0.03"),
     )
     command = [sys.executable, "-m", "conformance", "run", "--env", env, "--release", "all", "-q",
