@@ -117,9 +117,3 @@ def server_slots(image: str | None = None) -> ServerSlots:
     if slots is None:
         slots = _SLOTS[image] = ServerSlots(image)
     return slots
-
-
-def close_all() -> None:
-    """Remove every slot container this process holds (tests that check nothing is left)."""
-    for slots in list(_SLOTS.values()):
-        slots.close()
