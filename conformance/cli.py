@@ -20,7 +20,7 @@ from typing import Any, NoReturn
 
 from conformance import validate_cli
 from conformance.catalog import Catalog, CatalogError, Rule, load_catalog
-from conformance.options import OptionError, check_environment, new_run_id, parse_releases
+from conformance.options import OptionError, check_environment, check_real_pool, new_run_id, parse_releases
 from conformance.report_files import HTML_NAME, JSON_NAME
 from environments.pooldef import PoolDefinitionError, load_pool_definition
 from environments.ssh.inventory import InventoryError
@@ -64,6 +64,14 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--run-id", help="name of the run directory (default: UTC time + random)")
     run.add_argument("--allure", metavar="DIR", help="also write allure results to DIR")
     run.add_argument("-q", "--quiet", action="store_true", help="less pytest output")
+    run.add_argument(
+        "--inventory", type=Path, help="the real pool's inventory (YAML), for --env ssh (read-only)"
+    )
+    run.add_argument(
+        "--allow-destructive",
+        metavar="POOL",
+        help="let destructive scenarios start on the real pool of this name (--env ssh)",
+    )
     run.add_argument("--project", default=str(REPO), help=argparse.SUPPRESS)  # a checkout to run (tests)
     run.set_defaults(handler=cmd_run)
 
@@ -125,6 +133,8 @@ def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
         raise UserError(f"{project / FEATURES_MODULE}: no feature test module to run")
     if (project / CATALOG).is_file():
         load_catalog(project / CATALOG)  # a broken catalog stops here with FILE:LINE, not mid-collection
+    inventory = args.inventory.resolve() if args.inventory else None
+    check_real_pool(env, inventory, args.allow_destructive)  # before pytest starts: one clear line
     run_id = args.run_id or new_run_id()
     report_dir = Path(args.report_dir).resolve()
     command = pytest_command(args, env, ",".join(r.value for r in releases), run_id, report_dir) + extra
@@ -150,6 +160,10 @@ def pytest_command(
         f"--ovm-report-dir={report_dir}",
         f"--ovm-run-id={run_id}",
     ]
+    if args.inventory:
+        command += [f"--ovm-inventory={args.inventory.resolve()}"]
+    if args.allow_destructive:
+        command += [f"--ovm-allow-destructive={args.allow_destructive}"]
     if args.workers:
         if not (args.workers == "auto" or args.workers.isdigit()):
             raise UserError(f"-n: expected 'auto' or a number, got {args.workers!r}")

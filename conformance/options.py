@@ -34,7 +34,23 @@ class OvmOptions:
     run_id: str
     catalog_path: Path | None = None
     allow_destructive: str | None = None  # pool name a destructive run was explicitly allowed on
-    inventory: Path | None = None  # real hosts, for later environments
+    inventory: Path | None = None  # real hosts (the ssh environment)
+    pool_name: str | None = None  # the inventory's pool
+
+    def driver_options(self) -> dict[str, object]:
+        """What environments.create needs beyond release and seed (the ssh environment's pool)."""
+        if self.inventory is None:
+            return {}
+        return {"inventory": self.inventory, "allow_destructive": self.allow_destructive}
+
+    def not_allowed_reason(self, destructive: bool) -> str:
+        """Why a destructive scenario does not start on a real pool, or '' when it may."""
+        if not destructive or self.environment != "ssh" or self.allow_destructive is not None:
+            return ""
+        return (
+            f"destructive on the real pool {self.pool_name}: not run unless allowed with "
+            f"--ovm-allow-destructive {self.pool_name}"
+        )
 
 
 def parse_releases(text: str) -> tuple[Release, ...]:
@@ -61,6 +77,30 @@ def check_environment(name: str) -> str:
     return name
 
 
+def check_real_pool(environment: str, inventory: Path | None, allow_destructive: str | None) -> str | None:
+    """The inventory's pool name for --ovm-env ssh (None elsewhere), after checking that the
+    inventory parses and that --ovm-allow-destructive, if given, names that very pool."""
+    if environment != "ssh":
+        for given, option in ((inventory, "--ovm-inventory"), (allow_destructive, "--ovm-allow-destructive")):
+            if given is not None:
+                raise OptionError(f"{option} is for a real pool: use it with --ovm-env ssh")
+        return None
+    if inventory is None:
+        raise OptionError("--ovm-env ssh needs the pool's inventory: --ovm-inventory pool.yaml")
+    from environments.ssh.inventory import InventoryError, load_inventory
+
+    try:
+        pool = load_inventory(inventory).pool
+    except InventoryError as exc:
+        raise OptionError(str(exc)) from None
+    if allow_destructive is not None and allow_destructive != pool:
+        raise OptionError(
+            f"--ovm-allow-destructive names pool {allow_destructive!r}, but {inventory} describes "
+            f"pool {pool!r}: name the pool you mean to change"
+        )
+    return pool
+
+
 def new_run_id() -> str:
     """UTC timestamp plus a little randomness, so parallel runs never share a directory."""
     return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
@@ -71,9 +111,12 @@ def derive_seed(base_seed: int, nodeid: str) -> int:
     return zlib.crc32(f"{base_seed}:{nodeid}".encode())
 
 
-def replay_command(environment: str, release: str, base_seed: int, nodeid: str) -> str:
+def replay_command(
+    environment: str, release: str, base_seed: int, nodeid: str, inventory: Path | None = None
+) -> str:
+    pool = f" --inventory {shlex.quote(str(inventory))}" if inventory is not None else ""
     return (
-        f"python -m conformance run --env {shlex.quote(environment)} --release {shlex.quote(release)} "
+        f"python -m conformance run --env {shlex.quote(environment)}{pool} --release {shlex.quote(release)} "
         f"--seed {base_seed} --scenario {shlex.quote(nodeid)}"
     )
 

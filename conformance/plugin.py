@@ -26,6 +26,7 @@ from conformance.options import (
     OvmOptions,
     catalog_of,
     check_environment,
+    check_real_pool,
     derive_seed,
     is_controller,
     new_run_id,
@@ -90,6 +91,11 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(str(exc)) from None
     catalog = config.getoption("ovm_catalog")
     inventory = config.getoption("ovm_inventory")
+    allow_destructive = config.getoption("ovm_allow_destructive")
+    try:
+        pool_name = check_real_pool(env, here / inventory if inventory else None, allow_destructive)
+    except OptionError as exc:
+        raise pytest.UsageError(str(exc)) from None
     config.stash[OPTIONS_KEY] = OvmOptions(
         environment=env,
         releases=releases,
@@ -98,8 +104,9 @@ def pytest_configure(config: pytest.Config) -> None:
         write_report=not config.getoption("ovm_no_report"),
         run_id=config.getoption("ovm_run_id") or new_run_id(),
         catalog_path=here / catalog if catalog else None,
-        allow_destructive=config.getoption("ovm_allow_destructive"),
+        allow_destructive=allow_destructive,
         inventory=here / inventory if inventory else None,
+        pool_name=pool_name,
     )
     if is_controller(config):
         config.pluginmanager.register(ConformanceSession(config), ConformanceSession.NAME)
@@ -164,11 +171,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             release=release.value,
             environment=opts.environment,
             seed=derive_seed(opts.seed, item.nodeid),
-            replay=replay_command(opts.environment, release.value, opts.seed, item.nodeid),
+            replay=replay_command(opts.environment, release.value, opts.seed, item.nodeid, opts.inventory),
         )
         item.stash[META_KEY] = meta
         item.user_properties.append((METADATA_KEY, meta.to_json()))
-        reason = scenario_info.not_applicable_reason(item, release, opts.environment, catalog_of(config))
+        reason = scenario_info.not_applicable_reason(
+            item, release, opts.environment, catalog_of(config)
+        ) or opts.not_allowed_reason(item.get_closest_marker("destructive") is not None)
         if reason:
             item.add_marker(pytest.mark.skip(reason=reason))
 
@@ -204,7 +213,9 @@ def ovm_driver(
     request: pytest.FixtureRequest, ovm_release: Release, ovm_seed: int, ovm_options: OvmOptions
 ) -> Iterator[PoolDriver]:
     """A fresh pool driver for this scenario; closed afterwards, its timeline kept as evidence."""
-    driver = environments.create(ovm_options.environment, ovm_release, seed=ovm_seed)
+    driver = environments.create(
+        ovm_options.environment, ovm_release, seed=ovm_seed, **ovm_options.driver_options()
+    )
     request.node.stash[DRIVER_KEY] = driver
     try:
         yield driver

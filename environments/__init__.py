@@ -16,6 +16,7 @@ _REGISTRY: dict[str, str] = {
     "sim": "environments.sim.driver:SimDriver",
     "local": "environments.local.driver:LocalDriver",
     "docker": "environments.docker.driver:DockerDriver",
+    "ssh": "environments.ssh.driver:SSHDriver",
 }
 
 

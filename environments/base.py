@@ -175,3 +175,29 @@ class PoolDriver(abc.ABC):
 
     def failover_bound_ms(self, fault: FaultKind) -> int:
         return self.timings.failover_bound_ms(fault)
+
+    # ---- what an adopted pool is, and what a driver cannot see --------------------------
+    def effective_spec(self, spec: PoolSpec) -> PoolSpec:
+        """The pool as it actually is once built: `spec` itself where the driver builds pools; an
+        adopted real pool's own cluster root and domains on ssh."""
+        return spec
+
+    def known_as(self, server: str) -> str | None:
+        """The real host name a scenario's server stands for on an adopted pool (None: its own)."""
+        return None
+
+    def require(self, *aspects: str) -> None:  # noqa: B027 - drivers that see everything need not override it
+        """Raise EnvironmentLimitation if this driver cannot observe one of these aspects of the pool
+        ("roles": roles and the master; "heartbeat": each server's live view)."""
+
+    def file_exists(self, server: str, path: str) -> bool:
+        """Whether the path exists on the server (without reading it where a driver can avoid that)."""
+        return self.read_file(server, path) is not None
+
+    def timer_lateness_ms(self) -> int:
+        """How late (in this driver's time) a server's timer may fire and its event be stamped.
+
+        0 on the simulator, whose timers fire at their instant. A real-time driver grants the
+        machine's scheduling latency, which its time scale magnifies; steps that bound the
+        instant of one event add it to their late limit and say so."""
+        return 0

@@ -28,8 +28,8 @@ Feature: The O2CB cluster, its configuration file and the cluster services
     And /etc/ovs/repositories on server2 is empty
     And /etc/fstab on server2 mounts the cluster root at /OVS
     When I run "/usr/lib/ovs/ovs-cluster-check --alter-fstab" on server2
-    Then /etc/ovs/repositories on server2 lists example.com:/OVS
-    And /etc/fstab on server2 does not list example.com:/OVS
+    Then /etc/ovs/repositories on server2 lists the pool's cluster root
+    And /etc/fstab on server2 does not list the pool's cluster root
     And the command output names a backup of /etc/fstab in /tmp holding the original
 
   @rule:PROC-ADD-SERVER @release:2.1 @release:2.2

@@ -76,7 +76,7 @@ Feature: Enabling HA on the server pool and on guests
     Then the operation succeeds
     And /etc/ocfs2/cluster.conf is the same on every server
     And /etc/ocfs2/cluster.conf on every server lists exactly the servers of the pool
-    And /etc/ovs/repositories on every server lists example.com:/OVS
+    And /etc/ovs/repositories on every server lists the pool's cluster root
     And the file /OVS/.server_pool_hb exists on every server
 
   @rule:HA-AGENT-START-PROPAGATE @release:2.1 @release:2.2 @destructive
@@ -86,5 +86,5 @@ Feature: Enabling HA on the server pool and on guests
     And I have run "service ovs-agent stop" on server3
     When I run "service ovs-agent start" on server3
     Then the command succeeds
-    And /etc/ovs/repositories on server3 lists example.com:/OVS
+    And /etc/ovs/repositories on server3 lists the pool's cluster root
     And /etc/ocfs2/cluster.conf is the same on every server

@@ -34,8 +34,8 @@ Feature: Prerequisites verified when HA is enabled on the server pool
   @rule:PRE-SAME-SHARED-STORAGE @rule:STOR-NFS-SOURCE @release:2.1 @release:2.2
   Scenario: Every server has the same NFS source as shared storage
     Given a clustered server pool of 3 servers on NFS shared storage with HA enabled on the pool
-    Then /proc/mounts on every server lists example.com:/OVS
-    And /etc/ovs/repositories on every server lists example.com:/OVS
+    Then /proc/mounts on every server lists the pool's cluster root
+    And /etc/ovs/repositories on every server lists the pool's cluster root
 
   @rule:PRE-SAME-CLUSTER-ROOT @release:2.1 @release:2.2
   Scenario: A server with another OCFS2 cluster root keeps HA from being enabled
@@ -53,7 +53,7 @@ Feature: Prerequisites verified when HA is enabled on the server pool
   Scenario: In 2.2 the cluster root is mounted under /var/ovs/mount on every server
     Given a clustered server pool of 3 servers on NFS shared storage with HA enabled on the pool
     Then the cluster root is mounted under /var/ovs/mount on every server
-    And /etc/ovs/repositories on every server lists example.com:/OVS
+    And /etc/ovs/repositories on every server lists the pool's cluster root
 
   @rule:PRE-CLUSTER-ROOT-MOUNT @release:2.1 @release:2.2
   Scenario: A server without the cluster root mounted keeps HA from being enabled

@@ -43,6 +43,7 @@ def server_fault(ovm_driver: PoolDriver, servers: str, fault: str) -> Fault:
 @when("the server pool master fails", target_fixture="fault")
 def master_fails(ovm_driver: PoolDriver) -> Fault:
     """Crash whichever server is the Server Pool Master now (measured with the master failover bound)."""
+    ovm_driver.require("roles")
     master = ovm_driver.observe().master
     assert master is not None, "the pool has no server pool master to fail"
     return inject(ovm_driver, "crash", [master], as_kind="master")

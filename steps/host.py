@@ -43,10 +43,16 @@ def run_ok(driver: PoolDriver, server: str, command: str) -> None:
     )
 
 
-def fqdn(pool_spec: PoolSpec, server: str) -> str:
-    """The server's fully qualified name as the pool was built with it (server1 -> server1.example.com)."""
+def fqdn(driver: PoolDriver, pool_spec: PoolSpec, server: str) -> str:
+    """The server's fully qualified name: as the pool was built with it (server1 ->
+    server1.example.com), or the real server's that it stands for on an adopted pool."""
     spec = next((s for s in pool_spec.servers if s.name == server), None)
-    return (spec or ServerSpec(name=server)).fqdn
+    return driver.known_as(server) or (spec or ServerSpec(name=server)).fqdn
+
+
+def short_name(driver: PoolDriver, server: str) -> str:
+    """The host name without its domain (server1, or the adopted real server's)."""
+    return (driver.known_as(server) or server).split(".")[0]
 
 
 # ---------------------------------------------------------------------------- commands
@@ -206,7 +212,7 @@ def local_ocfs2_root(ovm_driver: PoolDriver, pool_spec: PoolSpec, server: str, d
 @given(parsers.re(rf"/etc/hosts on (?P<server>{SERVER}) maps its host name to the loopback address"))
 def hostname_on_loopback(ovm_driver: PoolDriver, pool_spec: PoolSpec, server: str) -> None:
     """Rewrite /etc/hosts so the server's own names sit on 127.0.0.1, as a careless install leaves them."""
-    full = fqdn(pool_spec, server)
+    full = fqdn(ovm_driver, pool_spec, server)
     kept = [
         ln
         for ln in read(ovm_driver, server, HOSTS).splitlines()
@@ -219,7 +225,7 @@ def hostname_on_loopback(ovm_driver: PoolDriver, pool_spec: PoolSpec, server: st
 @given(parsers.re(rf"(?P<server>{SERVER}) resolves (?P<other>{SERVER}) to (?P<ip>[\d.]+)"))
 def resolves_elsewhere(ovm_driver: PoolDriver, pool_spec: PoolSpec, server: str, other: str, ip: str) -> None:
     """Give the server its own, different /etc/hosts entry for another server of the pool."""
-    full = fqdn(pool_spec, other)
+    full = fqdn(ovm_driver, pool_spec, other)
     kept = [ln for ln in read(ovm_driver, server, HOSTS).splitlines() if full not in ln.split()]
     kept.append(f"{ip}\t{full} {other}")
     ovm_driver.write_file(server, HOSTS, "\n".join(kept) + "\n")
@@ -252,9 +258,19 @@ def clusterconf_loopback(ovm_driver: PoolDriver, node: str) -> None:
 
 
 # ---------------------------------------------------------------------------- file checks
-@then(parsers.re(rf"{_PATH} on (?P<where>every server|{SERVER}) (?P<verb>lists|does not list) (?P<text>\S+)"))
-def file_lists(ovm_driver: PoolDriver, path: str, where: str, verb: str, text: str) -> None:
-    """The file exists and some line of it contains (or no line contains) the text."""
+@then(
+    parsers.re(
+        rf"{_PATH} on (?P<where>every server|{SERVER}) (?P<verb>lists|does not list) "
+        r"(?P<text>the pool's cluster root|\S+)"
+    )
+)
+def file_lists(
+    ovm_driver: PoolDriver, pool_spec: PoolSpec, path: str, where: str, verb: str, text: str
+) -> None:
+    """The file exists and some line of it contains (or no line contains) the text; "the pool's
+    cluster root" is its shared source (example.com:/OVS as the suite builds it, a real pool's own)."""
+    if text == "the pool's cluster root":
+        text = pool_spec.cluster_root
     for server in servers_of(ovm_driver) if where == "every server" else [where]:
         content = read(ovm_driver, server, path)
         present = any(text in line for line in content.splitlines())
@@ -278,7 +294,7 @@ def same_everywhere(ovm_driver: PoolDriver, path: str) -> None:
 def file_exists(ovm_driver: PoolDriver, path: str, verb: str) -> None:
     """The file is present on every running server (or on none of them)."""
     for server in servers_of(ovm_driver):
-        present = ovm_driver.read_file(server, path) is not None
+        present = ovm_driver.file_exists(server, path)
         assert present is (verb == "exists on every server"), (
             f"{path} {'is missing' if not present else 'exists'} on {server}"
         )
@@ -303,8 +319,8 @@ def hostnames_fqdn(ovm_driver: PoolDriver, pool_spec: PoolSpec) -> None:
     for server in servers_of(ovm_driver):
         result = ovm_driver.run(server, ["hostname"])
         assert result.succeeded, f"`hostname` failed on {server}: {result.stderr}"
-        assert result.stdout.strip() == fqdn(pool_spec, server), (
-            f"{server} calls itself {result.stdout.strip()!r}, not {fqdn(pool_spec, server)!r}"
+        assert result.stdout.strip() == fqdn(ovm_driver, pool_spec, server), (
+            f"{server} calls itself {result.stdout.strip()!r}, not {fqdn(ovm_driver, pool_spec, server)!r}"
         )
 
 
@@ -315,7 +331,7 @@ def no_loopback_hostnames(ovm_driver: PoolDriver, pool_spec: PoolSpec) -> None:
         for line in read(ovm_driver, server, HOSTS).splitlines():
             fields = line.split("#", 1)[0].split()
             if fields and fields[0].startswith("127."):
-                assert server not in fields[1:] and fqdn(pool_spec, server) not in fields[1:], (
+                assert server not in fields[1:] and fqdn(ovm_driver, pool_spec, server) not in fields[1:], (
                     f"/etc/hosts on {server} maps its host name to {fields[0]}: {line!r}"
                 )
 
@@ -331,8 +347,9 @@ def clusterconf_lists_pool(ovm_driver: PoolDriver) -> None:
         cluster = conf.clusters[0]
         nodes = conf.nodes_of(cluster.name)
         listed = sorted(n.name.split(".")[0] for n in nodes)
-        assert listed == sorted(pool), (
-            f"{CLUSTER_CONF} on {server} lists {listed}, the pool is {sorted(pool)}"
+        expected = sorted(short_name(ovm_driver, s) for s in pool)
+        assert listed == expected, (
+            f"{CLUSTER_CONF} on {server} lists {listed}, the pool is {expected}"
         )
         assert cluster.node_count == len(nodes), (
             f"{CLUSTER_CONF} on {server}: node_count = {cluster.node_count} for {len(nodes)} nodes"

@@ -385,7 +385,7 @@ def fences_on_write_timeout(ovm_driver: PoolDriver, request: pytest.FixtureReque
     first, last = (writes[-1], writes[-1]) if writes else (fault.at_ms - t.iteration_ms, fault.at_ms)
     timeout = (t.dead_threshold - 1) * t.iteration_ms
     slack = t.iteration_ms // 4  # the write's own I/O completes a moment after it is issued
-    early, late = first + timeout, last + timeout + slack
+    early, late = first + timeout, last + timeout + slack + ovm_driver.timer_lateness_ms()
     assert early <= fenced[0] <= late, (
         f"{server} fenced itself {fenced[0] - fault.at_ms} ms after the fault; the write timeout of "
         f"{timeout} ms puts it between {early - fault.at_ms} and {late - fault.at_ms} ms"
@@ -439,6 +439,8 @@ def seen_dead(ovm_driver: PoolDriver, request: pytest.FixtureRequest, server: st
         return all(server not in state.servers[o].live_view for o in others if state.servers[o].state in UP)
 
     early, late = (t.dead_threshold - 1) * t.iteration_ms, (t.dead_threshold + 1) * t.iteration_ms
+    lateness = ovm_driver.timer_lateness_ms()  # 0 on the simulator
+    late += lateness
     ovm_driver.wait_until(all_see_dead, fault.at_ms + late + 2 * t.iteration_ms - ovm_driver.now_ms())
     assert all_see_dead(ovm_driver.observe()), f"after {late} ms some server still sees {server} alive"
     for other in others:
@@ -447,6 +449,7 @@ def seen_dead(ovm_driver: PoolDriver, request: pytest.FixtureRequest, server: st
         after = at - fault.at_ms
         assert early <= after <= late, (
             f"{other} declared {server} dead {after} ms after the fault, outside [{early}, {late}] ms"
+            + (f" (the late limit includes {lateness} ms of real-time timer lateness)" if lateness else "")
         )
 
 
@@ -465,7 +468,8 @@ def seen_leaving(ovm_driver: PoolDriver, request: pytest.FixtureRequest, server:
         if e.server == server and e.t_ms >= action.at_ms and e.kind in ("halt", "o2cb-stop", "node_down")
     ]
     left_at = min(down) if down else ovm_driver.now_ms()
-    limit = left_at + int(n) * ovm_driver.timings.iteration_ms
+    lateness = ovm_driver.timer_lateness_ms()  # 0 on the simulator
+    limit = left_at + int(n) * ovm_driver.timings.iteration_ms + lateness
     others = [s for s, st in action.before.servers.items() if s != server and st.state in UP]
     node = action.before.servers[server].node
 
@@ -479,7 +483,8 @@ def seen_leaving(ovm_driver: PoolDriver, request: pytest.FixtureRequest, server:
         at = seen_down_at(ovm_driver, other, node, left_at)
         assert at is not None and at <= limit, (
             f"{other} saw {server} leave {at - left_at if at is not None else 'never'} ms after it left "
-            f"(limit {int(n)} iterations: {limit - left_at} ms)"
+            f"(limit {int(n)} iterations: {limit - left_at} ms"
+            + (f", with {lateness} ms of real-time timer lateness)" if lateness else ")")
         )
 
 
@@ -576,6 +581,7 @@ def runs_none(ovm_driver: PoolDriver, request: pytest.FixtureRequest, server: st
 @then(parsers.re(rf"(?P<server>{SERVER}) is the server pool master"))
 def is_master(ovm_driver: PoolDriver, request: pytest.FixtureRequest, server: str) -> None:
     """The pool's master (as observed) is that server, and it holds the master role."""
+    ovm_driver.require("roles")
     state = eventually(ovm_driver, lambda s: s.master == server, patience_ms(ovm_driver, request))
     assert state.master == server, f"the server pool master is {state.master}"
     assert "master" in state.servers[server].roles, (
@@ -586,6 +592,7 @@ def is_master(ovm_driver: PoolDriver, request: pytest.FixtureRequest, server: st
 @then("there is no server pool master")
 def no_master(ovm_driver: PoolDriver, request: pytest.FixtureRequest) -> None:
     """Through the horizon of the last fault no server takes the master role."""
+    ovm_driver.require("roles")
     let_horizon_pass(ovm_driver, request)
     state = ovm_driver.observe()
     holders = [s for s, st in state.servers.items() if "master" in st.roles and st.state in UP]
@@ -595,6 +602,7 @@ def no_master(ovm_driver: PoolDriver, request: pytest.FixtureRequest) -> None:
 @then("another server becomes the server pool master within the failover bound")
 def new_master(ovm_driver: PoolDriver, request: pytest.FixtureRequest) -> None:
     """A surviving server (not the failed master) holds the master role by the master failover bound."""
+    ovm_driver.require("roles")
     fault = last_fault(request)
     old = fault.before.master
     _, deadline = bound_of(ovm_driver, fault)
@@ -617,6 +625,7 @@ def new_master(ovm_driver: PoolDriver, request: pytest.FixtureRequest) -> None:
 @then("exactly one server has the master role")
 def one_master(ovm_driver: PoolDriver) -> None:
     """Of the servers that are up, exactly one holds the master role, and it is the pool's master."""
+    ovm_driver.require("roles")
     state = ovm_driver.observe()
     holders = [s for s, st in state.servers.items() if "master" in st.roles and st.state in UP]
     assert holders == [state.master], f"master role held by {holders}, pool master is {state.master}"
@@ -625,6 +634,7 @@ def one_master(ovm_driver: PoolDriver) -> None:
 @then(parsers.re(rf"(?P<server>{SERVER}) has the (?P<roles>[\w, ]+?) roles?"))
 def has_roles(ovm_driver: PoolDriver, server: str, roles: str) -> None:
     """The server holds each named role (master, utility, vm)."""
+    ovm_driver.require("roles")
     held = ovm_driver.observe().servers[server].roles
     missing = [r for r in names(roles) if r not in held]
     assert not missing, f"{server} has the roles {list(held)}, not {missing}"
@@ -633,6 +643,7 @@ def has_roles(ovm_driver: PoolDriver, server: str, roles: str) -> None:
 @then(parsers.re(r"no running server has the (?P<role>\w+) role"))
 def nobody_has_role(ovm_driver: PoolDriver, request: pytest.FixtureRequest, role: str) -> None:
     """Through the horizon of the last fault, no server that is up holds the role."""
+    ovm_driver.require("roles")
     let_horizon_pass(ovm_driver, request)
     state = ovm_driver.observe()
     holders = [s for s, st in state.servers.items() if role in st.roles and st.state in UP]
@@ -642,6 +653,7 @@ def nobody_has_role(ovm_driver: PoolDriver, request: pytest.FixtureRequest, role
 @then("every server answers to the server pool master")
 def single_point(ovm_driver: PoolDriver) -> None:
     """There is one master, it sees every running server heartbeating, and it alone has the master role."""
+    ovm_driver.require("roles", "heartbeat")
     state = ovm_driver.observe()
     assert state.master is not None, "the pool has no server pool master"
     up = {s for s, st in state.servers.items() if st.state in UP}

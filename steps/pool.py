@@ -41,7 +41,7 @@ def build(
     spec = PoolSpec(storage=kind, cluster_root=root, servers=servers, ha_enabled=ha, clustered=clustered)
     result = driver.build_pool(spec)
     assert result.ok, f"the pool could not be built: {result.message} {list(result.errors)}"
-    return spec
+    return driver.effective_spec(spec)
 
 
 def manager(

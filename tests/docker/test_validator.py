@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import json
 import shlex
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -21,6 +23,7 @@ import pytest
 from tests.docker.docker_support import needs_containers
 from tests.realtime_lane import realtime_lane
 
+REPO = Path(__file__).resolve().parents[2]
 RELEASE = "2.2"
 CLUSTER_ROOT = "example.com:/OVS"
 
@@ -243,3 +246,102 @@ def test_validation_changes_nothing_on_the_servers(healthy_pool: tuple[Any, Any]
     _validate(pool, tmp_path)
     assert snapshot() == before
     _ = shlex  # quoting of every remote command is tested with hostile names in tests/ssh
+
+
+# ---- the feature suite itself, read-only over SSH on the same pool (--env ssh) -----------------
+# what a healthy 3-server NFS pool of 2.2 can show without changing anything: the scenarios that
+# only observe files, commands and init scripts
+OBSERVED_ON_A_REAL_POOL = {
+    "Every server has the same NFS source as shared storage",
+    "In 2.2 the cluster root is mounted under /var/ovs/mount on every server",
+    "Servers of an HA pool have fully qualified host names off the loopback address",
+    "An NFS cluster heartbeats through .server_pool_hb in the cluster root",
+    "The cluster services run on every server of an HA pool",
+    "The cluster on the pool's shared storage holds only the servers of this pool",
+}
+
+
+def _run_suite(pool: Any, tmp_path: Path, *options: str) -> tuple[int, list[dict[str, Any]], str]:
+    """`ovm-conformance run --env ssh` as an administrator would; every 2.2 scenario's row."""
+    inventory = _inventory(pool, tmp_path)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "conformance",
+            "run",
+            "--env",
+            "ssh",
+            "--inventory",
+            str(inventory),
+            "--release",
+            RELEASE,
+            "-q",
+            "--report-dir",
+            str(tmp_path / "reports"),
+            "--run-id",
+            "s",
+            *options,
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    report_path = tmp_path / "reports" / "s" / "conformance.json"
+    assert report_path.is_file(), done.stdout[-3000:] + done.stderr[-3000:]
+    report = json.loads(report_path.read_text())
+    rows = {s["nodeid"]: s for r in report["rules"] for s in r["scenarios"] if s["nodeid"].endswith("[2.2]")}
+    return done.returncode, list(rows.values()), done.stdout + done.stderr
+
+
+def _names(rows: list[dict[str, Any]], status: str) -> set[str]:
+    return {s["name"] for s in rows if s["status"] == status}
+
+
+def test_the_feature_suite_observes_a_real_pool_read_only(
+    healthy_pool: tuple[Any, Any], tmp_path: Path
+) -> None:
+    pool, _ = healthy_pool
+    listing = "find /etc /var/lock /OVS/ -xdev -type f -newer /etc/ovs-release -printf '%p %T@\\n' | sort"
+    before = {name: pool.exec(name, ["sh", "-c", listing]).stdout for name in pool.servers}
+    code, rows, output = _run_suite(pool, tmp_path)
+    assert code == 0, output[-3000:]
+    assert _names(rows, "passed") == OBSERVED_ON_A_REAL_POOL
+    assert not _names(rows, "failed") | _names(rows, "error")
+    destructive = [s for s in rows if "--ovm-allow-destructive lookalike" in s["message"]]
+    assert len(destructive) > 20 and all(s["status"] == "skipped" for s in destructive)
+    assert {name: pool.exec(name, ["sh", "-c", listing]).stdout for name in pool.servers} == before
+    secret = "".join(Path(pool.key_path).read_text().splitlines()[1:-1])
+    for written in (tmp_path / "reports" / "s").iterdir():
+        assert secret[:40] not in written.read_text(), f"key material in {written.name}"
+
+
+def test_a_real_pool_breaking_a_rule_fails_exactly_its_scenario(
+    healthy_pool: tuple[Any, Any], tmp_path: Path
+) -> None:
+    pool, _ = healthy_pool
+    undo = _hostname_on_loopback(pool)
+    try:
+        code, rows, output = _run_suite(pool, tmp_path)
+    finally:
+        undo()
+    assert code == 1, output[-3000:]
+    assert _names(rows, "failed") == {
+        "Servers of an HA pool have fully qualified host names off the loopback address"
+    }
+    failed = next(s for s in rows if s["status"] == "failed")
+    assert "maps its host name to 127.0.0.1" in failed["message"]
+
+
+def test_destructive_scenarios_start_only_on_the_pool_named(
+    healthy_pool: tuple[Any, Any], tmp_path: Path
+) -> None:
+    pool, _ = healthy_pool
+    code, rows, output = _run_suite(pool, tmp_path, "--allow-destructive", "lookalike")
+    assert code == 0, output[-3000:]
+    assert not [s for s in rows if "--ovm-allow-destructive" in s["message"]]
+    powered = [s for s in rows if "no power control" in s["message"]]  # started, then refused: no switch
+    assert powered and all(s["status"] == "skipped" for s in powered)
+    assert not _names(rows, "failed") | _names(rows, "error")

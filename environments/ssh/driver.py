@@ -1,0 +1,406 @@
+"""`--ovm-env ssh`: the feature suite on an existing pool of real Oracle VM Servers, over SSH.
+
+A real pool is not built by the suite: a scenario's "Given a clustered server
+pool of 3 servers on NFS shared storage" *adopts* the pool the inventory names
+when it has that shape (as many servers, that storage), and is not applicable
+otherwise, saying why. The scenario's server1..serverN are the inventory's
+servers in its order; the report's timeline says which is which, and the steps
+compare host names through `known_as`, so nothing on a server is renamed.
+
+Everything goes through read-only SSH sessions (strict host keys, allow-listed
+reading commands, a timeout on each). What a scenario would change (a file, a
+Manager operation, a fault) raises EnvironmentLimitation, so the scenario is
+skipped with that reason and never passes. Destructive scenarios are not even
+started unless `--ovm-allow-destructive` names this very pool (conformance
+.options); even then this driver has no power control over real hardware, so
+their faults are refused with the reason.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from environments.base import EnvironmentError_, EnvironmentLimitation, PoolDriver, ReadOnlyViolation
+from environments.model import (
+    CommandResult,
+    FaultKind,
+    GuestSpec,
+    GuestState,
+    OpResult,
+    PoolSpec,
+    PoolState,
+    ServerSpec,
+    ServerState,
+    TimelineEvent,
+)
+from environments.ssh.connection import CommandRefused, HostUnreachable, SSHHost, redact
+from environments.ssh.inventory import Inventory, InventoryError, ServerEntry, load_inventory
+from environments.ssh.readers import SERVICE, XM, XmListError, running_guests, service_states
+from environments.ssh.remotefs import SSHHostFS
+from ovmref.cluster.clusterconf import CLUSTER_CONF, parse_cluster_conf
+from ovmref.cluster.services import SERVICE_ORDER, lock_file
+from ovmref.errors import ConfigSyntaxError
+from ovmref.host.sysconfig import OVS_RELEASE, parse_ovs_release
+from ovmref.release import Release, UnknownReleaseError
+from ovmref.timing import O2CBTimings
+
+# a command as the steps write it -> where an Oracle VM Server (OEL) keeps the program
+PROGRAM_PATHS = {"service": SERVICE, "xm": XM}
+STORAGE_WORDS = {"nfs": "NFS", "ocfs2-iscsi": "OCFS2 over iSCSI", "ocfs2-san": "OCFS2 over SAN"}
+NO_MANAGER = (
+    "Oracle VM Manager operations are not driven by the ssh environment: it observes the pool "
+    "through its servers only"
+)
+NO_POWER = (
+    "the ssh environment has no power control over real servers (a crash, hang or cut cable needs "
+    "an out-of-band switch); run fault scenarios on sim, local or docker"
+)
+UNOBSERVABLE = {
+    "roles": "server roles and the Server Pool Master are Oracle VM Manager's records, which the ssh "
+    "environment does not query",
+    "heartbeat": "each server's view of the o2hb heartbeat lives in its kernel; the ssh environment "
+    "reads files and init scripts only",
+}
+
+# hosts found unreachable in this process: every later scenario reports them at once, not after
+# another connect timeout each (the run goes on and the report names the host and why)
+_UNREACHABLE: dict[tuple[str, int], str] = {}
+
+
+class SSHDriver(PoolDriver):
+    name = "ssh"
+
+    def __init__(
+        self,
+        release: Release,
+        seed: int,
+        timings: O2CBTimings | None = None,
+        inventory: str | os.PathLike[str] | None = None,
+        allow_destructive: str | None = None,
+        **_options: Any,
+    ) -> None:
+        super().__init__(release, seed, timings)
+        if inventory is None:
+            raise EnvironmentError_("the ssh environment needs an inventory: --ovm-inventory pool.yaml")
+        try:
+            self.inventory: Inventory = load_inventory(Path(inventory))
+        except InventoryError as exc:
+            raise EnvironmentError_(str(exc)) from None
+        if allow_destructive is not None and allow_destructive != self.inventory.pool:
+            raise EnvironmentError_(
+                f"--ovm-allow-destructive names pool {allow_destructive!r}, but {inventory} "
+                f"describes pool {self.inventory.pool!r}"
+            )
+        self.destructive_allowed = allow_destructive is not None
+        allowed = {"destructive"} if self.destructive_allowed else set()
+        self.capabilities = frozenset({"host-commands"} | allowed)
+        self._start = time.monotonic()
+        self._timeline: list[TimelineEvent] = []
+        self._hosts: dict[str, SSHHost] = {}  # by inventory name
+        self._fs: dict[str, SSHHostFS] = {}
+        self._as: dict[str, ServerEntry] = {}  # scenario name -> the real server it stands for
+        self._spec: PoolSpec | None = None
+        self._pool_release: Release | None = None
+        self._init_scripts: dict[str, bool] = {}  # server -> its init scripts manage the HA services
+
+    # ---- adopting the pool -----------------------------------------------------------------
+    def build_pool(self, spec: PoolSpec) -> OpResult:
+        """Adopt the inventory's pool if it has the shape the scenario asks for."""
+        inv = self.inventory
+        if len(spec.servers) != len(inv.servers):
+            raise EnvironmentLimitation(
+                f"the scenario needs a pool of {len(spec.servers)} servers; {inv.pool} has {len(inv.servers)}"
+            )
+        if spec.storage != inv.storage:
+            raise EnvironmentLimitation(
+                f"the scenario needs {STORAGE_WORDS[spec.storage]} shared storage; {inv.pool} is on "
+                f"{STORAGE_WORDS.get(inv.storage, inv.storage)}"
+            )
+        if not spec.ha_enabled or not spec.clustered:
+            raise EnvironmentLimitation(
+                f"the scenario needs a pool {'without HA' if spec.clustered else 'without clustering'}; "
+                f"the ssh environment adopts {inv.pool} as it is, an HA pool"
+            )
+        for server in inv.servers:
+            self._connect(server)
+        release = self._read_release()
+        if release != self.release:
+            raise EnvironmentLimitation(
+                f"{inv.pool} runs Oracle VM {release}; this scenario run is for {self.release} "
+                f"(run with --release {release})"
+            )
+        self._as = {s.name: e for s, e in zip(spec.servers, inv.servers, strict=True)}
+        self._spec = spec
+        for scenario_name, entry in self._as.items():
+            real = entry.fqdn or entry.name
+            self._mark("adopt", scenario_name, f"{scenario_name} is {real} ({entry.address})")
+        return OpResult(True, f"adopted pool {inv.pool} ({len(inv.servers)} servers, {inv.cluster_root})")
+
+    def effective_spec(self, spec: PoolSpec) -> PoolSpec:
+        """The pool as it is: its own cluster root, and each server's real domain."""
+        servers = []
+        for s in spec.servers:
+            entry = self._as.get(s.name)
+            fqdn = entry.fqdn if entry is not None else None
+            servers.append(replace(s, domain=fqdn.split(".", 1)[1]) if fqdn and "." in fqdn else s)
+        return replace(
+            spec, name=self.inventory.pool, cluster_root=self.inventory.cluster_root, servers=tuple(servers)
+        )
+
+    def known_as(self, server: str) -> str | None:
+        entry = self._as.get(server)
+        return None if entry is None else (entry.fqdn or entry.name)
+
+    def require(self, *aspects: str) -> None:
+        for aspect in aspects:
+            if aspect in UNOBSERVABLE:
+                raise EnvironmentLimitation(UNOBSERVABLE[aspect])
+
+    def _connect(self, entry: ServerEntry) -> None:
+        key = (entry.host, entry.port)
+        if key in _UNREACHABLE:
+            raise EnvironmentError_(f"{entry.name} ({entry.address}) is unreachable: {_UNREACHABLE[key]}")
+        host = SSHHost(entry, read_only=True)
+        try:
+            host.connect()
+        except HostUnreachable as exc:
+            _UNREACHABLE[key] = str(exc)
+            raise EnvironmentError_(f"{entry.name} ({entry.address}) is unreachable: {exc}") from None
+        self._hosts[entry.name] = host
+        self._fs[entry.name] = SSHHostFS(host)
+
+    def _read_release(self) -> Release:
+        """The inventory's release, else what every server's /etc/ovs-release says (they must agree)."""
+        if self._pool_release is not None:
+            return self._pool_release
+        if self.inventory.release is not None:
+            self._pool_release = self.inventory.release
+            return self._pool_release
+        seen: dict[Release, list[str]] = {}
+        for name, fs in self._fs.items():
+            text = self._guard(name, lambda fs=fs: fs.read_text(OVS_RELEASE))
+            if text is None:
+                raise EnvironmentError_(f"{name}: {OVS_RELEASE} is missing; give release in the inventory")
+            try:
+                seen.setdefault(Release.parse(parse_ovs_release(text)), []).append(name)
+            except (ConfigSyntaxError, UnknownReleaseError) as exc:
+                raise EnvironmentError_(f"{name}: {exc}") from None
+        if len(seen) > 1:
+            said = "; ".join(f"{r} on {', '.join(names)}" for r, names in seen.items())
+            raise EnvironmentError_(f"the servers of {self.inventory.pool} run different releases: {said}")
+        self._pool_release = next(iter(seen))
+        return self._pool_release
+
+    # ---- what a scenario would change: refused, with the reason --------------------------------
+    def add_server(self, spec: ServerSpec) -> OpResult:
+        raise EnvironmentLimitation(NO_MANAGER)
+
+    def enable_pool_ha(self) -> OpResult:
+        raise EnvironmentLimitation(NO_MANAGER)
+
+    def disable_pool_ha(self) -> OpResult:
+        raise EnvironmentLimitation(NO_MANAGER)
+
+    def create_guest(self, spec: GuestSpec) -> OpResult:
+        raise EnvironmentLimitation(NO_MANAGER)
+
+    def set_guest_ha(self, guest: str, enabled: bool) -> OpResult:
+        raise EnvironmentLimitation(NO_MANAGER)
+
+    def start_guest(self, guest: str) -> OpResult:
+        raise EnvironmentLimitation(NO_MANAGER)
+
+    def stop_guest(self, guest: str) -> OpResult:
+        raise EnvironmentLimitation(NO_MANAGER)
+
+    def migrate_guest(self, guest: str, target: str) -> OpResult:
+        raise EnvironmentLimitation(NO_MANAGER)
+
+    def shutdown_server(self, server: str, *, migrate: bool, restart: bool = False) -> OpResult:
+        raise EnvironmentLimitation(NO_MANAGER)
+
+    def delete_server(self, server: str, *, migrate: bool) -> OpResult:
+        raise EnvironmentLimitation(NO_MANAGER)
+
+    def set_maintenance(self, server: str, on: bool) -> OpResult:
+        raise EnvironmentLimitation(NO_MANAGER)
+
+    def set_inbound_migration_lock(self, server: str, locked: bool) -> OpResult:
+        raise EnvironmentLimitation(NO_MANAGER)
+
+    def set_master(self, server: str) -> OpResult:
+        raise EnvironmentLimitation(NO_MANAGER)
+
+    def shutdown_from_command_line(self, server: str, *, restart: bool = False) -> OpResult:
+        raise EnvironmentLimitation(NO_POWER)
+
+    def inject(self, fault: FaultKind, servers: Sequence[str]) -> int:
+        raise EnvironmentLimitation(NO_POWER)
+
+    def recover(self, server: str) -> None:
+        raise EnvironmentLimitation(NO_POWER)
+
+    def heal_network(self) -> None:
+        raise EnvironmentLimitation(NO_POWER)
+
+    def crash_guest(self, guest: str) -> None:
+        raise EnvironmentLimitation(NO_POWER)
+
+    def write_file(self, server: str, path: str, text: str) -> None:
+        entry = self._entry(server)
+        raise ReadOnlyViolation(
+            f"the scenario would write {path} on {server} ({entry.fqdn or entry.name}); the ssh "
+            "environment never changes a real server's files"
+        )
+
+    # ---- reading the pool --------------------------------------------------------------------
+    def _entry(self, server: str) -> ServerEntry:
+        try:
+            return self._as[server]
+        except KeyError:
+            raise EnvironmentLimitation(f"{server} is not a server of the adopted pool") from None
+
+    def _guard(self, server: str, call: Any) -> Any:
+        """Run one read; a session lost on the way is an environment problem naming the host."""
+        try:
+            return call()
+        except HostUnreachable as exc:
+            raise EnvironmentError_(f"{server} became unreachable: {exc}") from None
+        except CommandRefused:
+            raise  # a PermissionError, but not an environment fault: the caller says what was refused
+        except OSError as exc:  # SSHHostFS names the server, the path and what failed
+            raise EnvironmentError_(f"{server}: {exc}") from None
+
+    def run(self, server: str, argv: Sequence[str]) -> CommandResult:
+        """Run an allow-listed reading command; `service` and `xm` at Oracle VM Server's own paths.
+
+        On a server whose init scripts do not manage the HA services (not an Oracle VM Server's
+        init, such as a lookalike container), `service NAME status` is judged by the service's
+        /var/lock/subsys file, as the validator judges it, and the result shows the command run."""
+        entry = self._entry(server)
+        host = self._hosts[entry.name]
+        args = list(argv)
+        if args and args[0] in PROGRAM_PATHS:
+            args[0] = PROGRAM_PATHS[args[0]]
+        if (
+            args[:1] == [SERVICE]
+            and len(args) == 3
+            and args[2] == "status"
+            and not self._init_answers(server)
+        ):
+            result = self._service_by_lock(server, host, args[1])
+        else:
+            try:
+                result = self._guard(server, lambda: host.run(args))
+            except CommandRefused as exc:
+                raise ReadOnlyViolation(f"on {server} ({entry.name}): {exc}") from None
+        self._mark("command", server, f"{' '.join(result.argv)} -> rc {result.rc}")
+        return result
+
+    def _init_answers(self, server: str) -> bool:
+        """Whether the server's init scripts manage the HA services (the validator's test, asked
+        once): where `service` is missing or knows none of them, every one is judged by lock files."""
+        if server not in self._init_scripts:
+            host = self._hosts[self._entry(server).name]
+            said = self._guard(server, lambda: service_states(host, SERVICE_ORDER))
+            self._init_scripts[server] = said is not None
+        return self._init_scripts[server]
+
+    def _service_by_lock(self, server: str, host: SSHHost, service: str) -> CommandResult:
+        lock = lock_file(service)
+        probe: CommandResult = self._guard(server, lambda: host.run(["test", "-e", lock]))
+        if probe.rc == 0:
+            return replace(probe, stdout=f"{service} is running ({lock} exists; no init script answers)\n")
+        return replace(probe, rc=3, stdout=f"{service} is stopped (no {lock}; no init script answers)\n")
+
+    def read_file(self, server: str, path: str) -> str | None:
+        entry = self._entry(server)
+        fs = self._fs[entry.name]
+        try:
+            text: str | None = self._guard(server, lambda: fs.read_text(path))
+        except CommandRefused as exc:
+            raise ReadOnlyViolation(f"on {server} ({entry.name}): {exc}") from None
+        self._mark("read", server, f"{path}: {'missing' if text is None else f'{len(text)} chars'}")
+        return text
+
+    def file_exists(self, server: str, path: str) -> bool:
+        entry = self._entry(server)
+        fs = self._fs[entry.name]
+        try:
+            found: bool = self._guard(server, lambda: fs.exists(path))
+        except CommandRefused as exc:
+            raise ReadOnlyViolation(f"on {server} ({entry.name}): {exc}") from None
+        self._mark("read", server, f"{path}: {'exists' if found else 'missing'}")
+        return found
+
+    def observe(self) -> PoolState:
+        """Every adopted server with its cluster.conf node number and the guests `xm list` shows.
+
+        Roles, the master and heartbeat views are Manager and kernel state (see `require`)."""
+        servers: dict[str, ServerState] = {}
+        guests: dict[str, GuestState] = {}
+        for name, entry in self._as.items():
+            host = self._hosts[entry.name]
+            if not host.connected:  # a session lost since adoption: log in again, or say why not
+                self._guard(name, host.connect)
+            node = self._node_number(name, entry)
+            try:
+                found = self._guard(name, lambda host=host: running_guests(host))
+            except XmListError:
+                found = None
+            names = tuple(d.name for d in found or ())
+            for g in names:
+                guests[g] = GuestState(name=g, state="running", server=name, ha=False)
+            servers[name] = ServerState(
+                name=name,
+                state="running",
+                node=node,
+                roles=(),
+                guests=names,
+                free_memory_mb=0,
+            )
+        return PoolState(
+            time_ms=self.now_ms(),
+            release=self.release,
+            ha_enabled=True,
+            master=None,
+            servers=servers,
+            guests=guests,
+        )
+
+    def _node_number(self, server: str, entry: ServerEntry) -> int:
+        """The server's own node number in its cluster.conf (-1 where it names no such node)."""
+        fs = self._fs[entry.name]
+        text = self._guard(server, lambda: fs.read_text(CLUSTER_CONF))
+        if text is None:
+            return -1
+        try:
+            conf = parse_cluster_conf(text)
+        except ConfigSyntaxError:
+            return -1
+        wanted = {entry.name, entry.fqdn or entry.name}
+        return next((n.number for n in conf.nodes if n.name in wanted or n.name.split(".")[0] in wanted), -1)
+
+    # ---- time and evidence ---------------------------------------------------------------------
+    def now_ms(self) -> int:
+        return int((time.monotonic() - self._start) * 1000)
+
+    def advance(self, ms: int) -> None:
+        """Real time passes on a real pool."""
+        time.sleep(max(0, ms) / 1000)
+
+    def timeline(self) -> list[TimelineEvent]:
+        return list(self._timeline)
+
+    def _mark(self, kind: str, server: str | None, detail: str) -> None:
+        self._timeline.append(TimelineEvent(self.now_ms(), kind, server, detail=redact(detail)))
+
+    def close(self) -> None:
+        for host in self._hosts.values():
+            host.close()
+        self._hosts.clear()

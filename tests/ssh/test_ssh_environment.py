@@ -1,0 +1,165 @@
+"""`--ovm-env ssh`: the feature suite's driver for an existing pool, on a real sshd on loopback.
+
+The pool here is one "server", this machine reached over SSH: enough to show what the driver
+adopts, what it refuses (every write, every Manager operation and fault, with the reason the
+scenario is skipped for), how it maps scenario names, and that the options are checked before a
+run starts. The whole suite on a lookalike pool is in tests/docker/test_validator.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from conformance.cli import main
+from conformance.options import OptionError, OvmOptions, check_real_pool
+from environments.base import EnvironmentError_, EnvironmentLimitation, ReadOnlyViolation
+from environments.model import PoolSpec, ServerSpec
+from environments.ssh import driver as ssh_driver
+from environments.ssh.driver import SSHDriver
+from ovmref.release import Release
+from tests.ssh.sshd_server import Sshd
+
+
+def _inventory(tmp_path: Path, sshd: Sshd, *, port: int | None = None, release: str = "2.2") -> Path:
+    path = tmp_path / "pool.yaml"
+    path.write_text(
+        "\n".join(
+            [
+                "pool: lab1",
+                f'release: "{release}"',
+                "storage: nfs",
+                "cluster_root: nfs.example.com:/OVS",
+                "ssh:",
+                f"  user: {sshd.user}",
+                f"  key_file: {sshd.key_file}",
+                f"  known_hosts: {sshd.known_hosts}",
+                f"  port: {port or sshd.port}",
+                "  connect_timeout_s: 3",
+                "  command_timeout_s: 5",
+                "servers:",
+                "  - {name: ovs1, host: 127.0.0.1, fqdn: ovs1.lab.example.org, ip: 127.0.0.1}",
+                "",
+            ]
+        )
+    )
+    return path
+
+
+def _spec(count: int = 1, storage: str = "nfs", ha: bool = True) -> PoolSpec:
+    servers = tuple(ServerSpec(name=f"server{i}") for i in range(1, count + 1))
+    return PoolSpec(storage=storage, servers=servers, ha_enabled=ha)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def adopted(tmp_path: Path, sshd: Sshd) -> Iterator[SSHDriver]:
+    driver = SSHDriver(Release.R2_2, seed=1, inventory=_inventory(tmp_path, sshd))
+    assert driver.build_pool(_spec()).ok
+    yield driver
+    driver.close()
+
+
+def test_a_pool_of_the_scenario_shape_is_adopted_under_the_scenario_names(adopted: SSHDriver) -> None:
+    spec = adopted.effective_spec(_spec())
+    assert spec.cluster_root == "nfs.example.com:/OVS" and spec.name == "lab1"
+    assert spec.servers[0].name == "server1" and spec.servers[0].fqdn == "server1.lab.example.org"
+    assert adopted.known_as("server1") == "ovs1.lab.example.org"
+    state = adopted.observe()
+    assert list(state.servers) == ["server1"] and state.servers["server1"].state == "running"
+    hosts = adopted.read_file("server1", "/etc/hosts")
+    assert hosts is not None and hosts == Path("/etc/hosts").read_text()
+    import socket
+
+    assert adopted.run("server1", ["hostname"]).stdout.strip() == socket.gethostname()
+    adopt = [e for e in adopted.timeline() if e.kind == "adopt"]
+    assert adopt and "server1 is ovs1.lab.example.org" in adopt[0].detail
+
+
+@pytest.mark.parametrize(
+    ("spec", "why"),
+    [
+        (_spec(count=3), "needs a pool of 3 servers; lab1 has 1"),
+        (_spec(storage="ocfs2-iscsi"), "needs OCFS2 over iSCSI shared storage; lab1 is on NFS"),
+        (_spec(ha=False), "needs a pool without HA"),
+    ],
+)
+def test_a_pool_of_another_shape_makes_the_scenario_not_applicable(
+    tmp_path: Path, sshd: Sshd, spec: PoolSpec, why: str
+) -> None:
+    driver = SSHDriver(Release.R2_2, seed=1, inventory=_inventory(tmp_path, sshd))
+    with pytest.raises(EnvironmentLimitation, match=why):
+        driver.build_pool(spec)
+
+
+def test_a_scenario_for_another_release_says_which_one_the_pool_runs(tmp_path: Path, sshd: Sshd) -> None:
+    driver = SSHDriver(Release.R2_1, seed=1, inventory=_inventory(tmp_path, sshd))
+    with pytest.raises(EnvironmentLimitation, match=r"lab1 runs Oracle VM 2.2; .* --release 2.2"):
+        driver.build_pool(_spec())
+    driver.close()
+
+
+def test_every_change_is_refused_with_its_reason(adopted: SSHDriver, tmp_path: Path) -> None:
+    victim = tmp_path / "untouched"
+    with pytest.raises(ReadOnlyViolation, match="never changes a real server's files"):
+        adopted.write_file("server1", str(victim), "x")
+    with pytest.raises(ReadOnlyViolation, match="read-only mode refused touch"):
+        adopted.run("server1", ["touch", str(victim)])
+    assert not victim.exists()
+    with pytest.raises(EnvironmentLimitation, match="Manager operations are not driven"):
+        adopted.enable_pool_ha()
+    with pytest.raises(EnvironmentLimitation, match="no power control"):
+        adopted.inject("crash", ["server1"])
+    with pytest.raises(EnvironmentLimitation, match="Manager's records"):
+        adopted.require("roles")
+
+
+def test_an_unreachable_server_is_named_and_reported_at_once_afterwards(tmp_path: Path, sshd: Sshd) -> None:
+    import socket
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        closed = s.getsockname()[1]
+    inventory = _inventory(tmp_path, sshd, port=closed)
+    ssh_driver._UNREACHABLE.pop(("127.0.0.1", closed), None)
+    with pytest.raises(EnvironmentError_, match=rf"ovs1 \(.*:{closed}\) is unreachable"):
+        SSHDriver(Release.R2_2, seed=1, inventory=inventory).build_pool(_spec())
+    assert ("127.0.0.1", closed) in ssh_driver._UNREACHABLE  # the next scenario does not wait again
+    with pytest.raises(EnvironmentError_, match="is unreachable"):
+        SSHDriver(Release.R2_2, seed=1, inventory=inventory).build_pool(_spec())
+
+
+def test_options_are_checked_before_a_run(tmp_path: Path, sshd: Sshd) -> None:
+    inventory = _inventory(tmp_path, sshd)
+    assert check_real_pool("ssh", inventory, None) == "lab1"
+    assert check_real_pool("ssh", inventory, "lab1") == "lab1"
+    with pytest.raises(OptionError, match="needs the pool's inventory"):
+        check_real_pool("ssh", None, None)
+    with pytest.raises(OptionError, match=r"names pool 'lab2', but .* describes pool 'lab1'"):
+        check_real_pool("ssh", inventory, "lab2")
+    with pytest.raises(OptionError, match="--ovm-inventory is for a real pool"):
+        check_real_pool("sim", inventory, None)
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(inventory.read_text().replace("ip: 127.0.0.1}", "ip: 127.0.0.1, password: x}"))
+    with pytest.raises(OptionError, match=rf"{broken}:13: 'password' .* passwords are not stored"):
+        check_real_pool("ssh", broken, None)
+
+
+def test_destructive_scenarios_need_the_pool_named(tmp_path: Path) -> None:
+    base = OvmOptions("ssh", (Release.R2_2,), 1, tmp_path, False, "r", inventory=tmp_path, pool_name="lab1")
+    assert "--ovm-allow-destructive lab1" in base.not_allowed_reason(destructive=True)
+    assert base.not_allowed_reason(destructive=False) == ""
+    allowed = OvmOptions("ssh", (Release.R2_2,), 1, tmp_path, False, "r", "lab1", tmp_path, "lab1")
+    assert allowed.not_allowed_reason(destructive=True) == ""
+    sim = OvmOptions("sim", (Release.R2_2,), 1, tmp_path, False, "r")
+    assert sim.not_allowed_reason(destructive=True) == ""
+
+
+def test_the_cli_refuses_a_destructive_run_on_another_pool(
+    tmp_path: Path, sshd: Sshd, capsys: pytest.CaptureFixture[str]
+) -> None:
+    inventory = _inventory(tmp_path, sshd)
+    code = main(["run", "--env", "ssh", "--inventory", str(inventory), "--allow-destructive", "prod"])
+    assert code == 2
+    assert "names pool 'prod'" in capsys.readouterr().err
