@@ -19,8 +19,6 @@ paramiko = pytest.importorskip(
 from environments.docker.image import TOOLS  # noqa: E402
 from tests.docker.docker_support import ssh_client, ssh_run  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[2]
-
 
 def test_every_server_has_its_own_name_address_and_container(pool2: Any) -> None:
     servers = list(pool2.servers.values())
@@ -77,13 +75,9 @@ def test_oracles_tool_paths_exist_and_are_executable(pool2: Any) -> None:
         rc, out, err = ssh_run(pool2, "vmserver1", f"test -f {path} && test -x {path} && echo ok")
         assert (rc, out) == (0, "ok\n"), f"{path}: {err}"
     rc, out, err = ssh_run(pool2, "vmserver1", "/usr/lib/ovs/ovs-cluster-check")
-    hosttool = [
-        p for p in ("environments/hosttool.py", "environments/hosttool/__init__.py") if (ROOT / p).exists()
-    ]
-    if hosttool:  # the image copies environments/: the wrapper must reach the real tool
-        assert "not available" not in err and "No module named" not in err, err
-    else:
-        assert rc == 127 and "ovs-cluster-check: not available" in err, (rc, out, err)
+    # no OCFS2 kernel stack in a container: the path says so rather than pretending (the harness
+    # carries the tools out on each server's file tree)
+    assert rc == 127 and "ovs-cluster-check: not available inside this lookalike" in err, (rc, out, err)
 
 
 def test_a_server_can_mount_a_tmpfs_as_the_validator_tests_will(pool2: Any) -> None:
