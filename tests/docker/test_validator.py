@@ -345,3 +345,20 @@ def test_destructive_scenarios_start_only_on_the_pool_named(
     powered = [s for s in rows if "no power control" in s["message"]]  # started, then refused: no switch
     assert powered and all(s["status"] == "skipped" for s in powered)
     assert not _names(rows, "failed") | _names(rows, "error")
+
+
+def test_an_unreachable_server_errors_the_scenarios_that_need_it_and_the_run_goes_on(
+    healthy_pool: tuple[Any, Any], tmp_path: Path
+) -> None:
+    pool, _ = healthy_pool
+    pool.pause("vmserver3")  # answers nothing: the SSH connect times out (once: later scenarios know)
+    try:
+        code, rows, output = _run_suite(pool, tmp_path)
+    finally:
+        pool.unpause("vmserver3")
+    assert code != 0, output[-3000:]
+    errored = [s for s in rows if s["status"] == "error"]
+    assert OBSERVED_ON_A_REAL_POOL <= {s["name"] for s in errored}  # and every other adopting one
+    assert all("vmserver3" in s["message"] and "unreachable" in s["message"] for s in errored), errored[0]
+    assert not _names(rows, "passed") | _names(rows, "failed")
+    assert [s for s in rows if s["status"] == "skipped"]  # the rest still ran to their own verdicts
