@@ -18,9 +18,12 @@ their faults are refused with the reason.
 
 from __future__ import annotations
 
+import atexit
 import os
+import threading
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -70,6 +73,28 @@ UNOBSERVABLE = {
 # hosts found unreachable in this process: every later scenario reports them at once, not after
 # another connect timeout each (the run goes on and the report names the host and why)
 _UNREACHABLE: dict[tuple[str, int], str] = {}
+# read-only sessions, kept for the scenarios that follow in this process (a login costs a key
+# exchange per server per scenario otherwise); each scenario still reads afresh (its own SSHHostFS)
+_SESSIONS: dict[ServerEntry, SSHHost] = {}
+_SESSION_LOCK = threading.Lock()
+
+
+@atexit.register
+def _close_sessions() -> None:
+    with _SESSION_LOCK:
+        for host in _SESSIONS.values():
+            host.close()
+        _SESSIONS.clear()
+
+
+def _session(entry: ServerEntry) -> SSHHost:
+    """The process's read-only session to this server, logged in (again, if it was lost)."""
+    with _SESSION_LOCK:
+        host = _SESSIONS.get(entry)
+        if host is None:
+            host = _SESSIONS[entry] = SSHHost(entry, read_only=True)
+    host.connect()  # no-op while connected; raises HostUnreachable saying why
+    return host
 
 
 class SSHDriver(PoolDriver):
@@ -126,8 +151,10 @@ class SSHDriver(PoolDriver):
                 f"the scenario needs a pool {'without HA' if spec.clustered else 'without clustering'}; "
                 f"the ssh environment adopts {inv.pool} as it is, an HA pool"
             )
-        for server in inv.servers:
-            self._connect(server)
+        with ThreadPoolExecutor(max_workers=min(8, len(inv.servers))) as logins:  # side by side
+            for failure in logins.map(self._connect, inv.servers):
+                if failure is not None:
+                    raise failure
         release = self._read_release()
         if release != self.release:
             raise EnvironmentLimitation(
@@ -161,18 +188,19 @@ class SSHDriver(PoolDriver):
             if aspect in UNOBSERVABLE:
                 raise EnvironmentLimitation(UNOBSERVABLE[aspect])
 
-    def _connect(self, entry: ServerEntry) -> None:
+    def _connect(self, entry: ServerEntry) -> EnvironmentError_ | None:
+        """Log in to one server (or reuse this process's session); the error, if it cannot be reached."""
         key = (entry.host, entry.port)
         if key in _UNREACHABLE:
-            raise EnvironmentError_(f"{entry.name} ({entry.address}) is unreachable: {_UNREACHABLE[key]}")
-        host = SSHHost(entry, read_only=True)
+            return EnvironmentError_(f"{entry.name} ({entry.address}) is unreachable: {_UNREACHABLE[key]}")
         try:
-            host.connect()
+            host = _session(entry)
         except HostUnreachable as exc:
             _UNREACHABLE[key] = str(exc)
-            raise EnvironmentError_(f"{entry.name} ({entry.address}) is unreachable: {exc}") from None
+            return EnvironmentError_(f"{entry.name} ({entry.address}) is unreachable: {exc}")
         self._hosts[entry.name] = host
         self._fs[entry.name] = SSHHostFS(host)
+        return None
 
     def _read_release(self) -> Release:
         """The inventory's release, else what every server's /etc/ovs-release says (they must agree)."""
@@ -401,6 +429,6 @@ class SSHDriver(PoolDriver):
         self._timeline.append(TimelineEvent(self.now_ms(), kind, server, detail=redact(detail)))
 
     def close(self) -> None:
-        for host in self._hosts.values():
-            host.close()
+        """The sessions stay open for the next scenario (closed when the process ends)."""
         self._hosts.clear()
+        self._fs.clear()

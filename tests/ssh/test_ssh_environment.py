@@ -163,3 +163,20 @@ def test_the_cli_refuses_a_destructive_run_on_another_pool(
     code = main(["run", "--env", "ssh", "--inventory", str(inventory), "--allow-destructive", "prod"])
     assert code == 2
     assert "names pool 'prod'" in capsys.readouterr().err
+
+
+def test_scenarios_share_one_session_per_server_but_read_afresh(tmp_path: Path, sshd: Sshd) -> None:
+    inventory = _inventory(tmp_path, sshd)
+    first = SSHDriver(Release.R2_2, seed=1, inventory=inventory)
+    first.build_pool(_spec())
+    session, first_reads = first._hosts["ovs1"], first._fs["ovs1"]
+    first.close()
+    assert session.connected  # kept for the next scenario
+    second = SSHDriver(Release.R2_2, seed=2, inventory=inventory)
+    second.build_pool(_spec())
+    assert second._hosts["ovs1"] is session
+    assert second._fs["ovs1"] is not first_reads  # its own reads: nothing cached across scenarios
+    session.close()  # lost (the server rebooted, say): the next scenario logs in again
+    third = SSHDriver(Release.R2_2, seed=3, inventory=inventory)
+    third.build_pool(_spec())
+    assert third._hosts["ovs1"].connected
