@@ -22,11 +22,12 @@ import atexit
 import os
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from environments.base import EnvironmentError_, EnvironmentLimitation, PoolDriver, ReadOnlyViolation
 from environments.model import (
@@ -51,6 +52,8 @@ from ovmref.errors import ConfigSyntaxError
 from ovmref.host.sysconfig import OVS_RELEASE, parse_ovs_release
 from ovmref.release import Release, UnknownReleaseError
 from ovmref.timing import O2CBTimings
+
+T = TypeVar("T")
 
 # a command as the steps write it -> where an Oracle VM Server (OEL) keeps the program
 PROGRAM_PATHS = {"service": SERVICE, "xm": XM}
@@ -135,12 +138,23 @@ class SSHDriver(PoolDriver):
 
     # ---- adopting the pool -----------------------------------------------------------------
     def build_pool(self, spec: PoolSpec) -> OpResult:
-        """Adopt the inventory's pool if it has the shape the scenario asks for."""
+        """Adopt the inventory's pool if it has the shape the scenario asks for.
+
+        A pool with more servers than the scenario names is adopted whole: the scenario's servers
+        are its first ones, the others follow as server<N+1>.., and "every server" means all of
+        them (a check of one NFS source that left two servers out would pass a broken pool)."""
         inv = self.inventory
-        if len(spec.servers) != len(inv.servers):
+        if len(spec.servers) > len(inv.servers):
             raise EnvironmentLimitation(
                 f"the scenario needs a pool of {len(spec.servers)} servers; {inv.pool} has {len(inv.servers)}"
             )
+        taken = {s.name for s in spec.servers}
+        extra = (f"server{n}" for n in range(1, 10_000) if f"server{n}" not in taken)
+        spec = replace(
+            spec,
+            servers=spec.servers
+            + tuple(ServerSpec(name=next(extra)) for _ in inv.servers[len(spec.servers) :]),
+        )
         if spec.storage != inv.storage:
             raise EnvironmentLimitation(
                 f"the scenario needs {STORAGE_WORDS[spec.storage]} shared storage; {inv.pool} is on "
@@ -169,9 +183,9 @@ class SSHDriver(PoolDriver):
         return OpResult(True, f"adopted pool {inv.pool} ({len(inv.servers)} servers, {inv.cluster_root})")
 
     def effective_spec(self, spec: PoolSpec) -> PoolSpec:
-        """The pool as it is: its own cluster root, and each server's real domain."""
+        """The pool as it is: all its servers, its own cluster root, and each server's real domain."""
         servers = []
-        for s in spec.servers:
+        for s in self._spec.servers if self._spec is not None else spec.servers:
             entry = self._as.get(s.name)
             fqdn = entry.fqdn if entry is not None else None
             servers.append(replace(s, domain=fqdn.split(".", 1)[1]) if fqdn and "." in fqdn else s)
@@ -211,7 +225,7 @@ class SSHDriver(PoolDriver):
             return self._pool_release
         seen: dict[Release, list[str]] = {}
         for name, fs in self._fs.items():
-            text = self._guard(name, lambda fs=fs: fs.read_text(OVS_RELEASE))
+            text = self._guard(name, partial(fs.read_text, OVS_RELEASE))
             if text is None:
                 raise EnvironmentError_(f"{name}: {OVS_RELEASE} is missing; give release in the inventory")
             try:
@@ -293,7 +307,7 @@ class SSHDriver(PoolDriver):
         except KeyError:
             raise EnvironmentLimitation(f"{server} is not a server of the adopted pool") from None
 
-    def _guard(self, server: str, call: Any) -> Any:
+    def _guard(self, server: str, call: Callable[[], T]) -> T:
         """Run one read; a session lost on the way is an environment problem naming the host."""
         try:
             return call()
@@ -378,7 +392,7 @@ class SSHDriver(PoolDriver):
                 self._guard(name, host.connect)
             node = self._node_number(name, entry)
             try:
-                found = self._guard(name, lambda host=host: running_guests(host))
+                found = self._guard(name, partial(running_guests, host))
             except XmListError:
                 found = None
             names = tuple(d.name for d in found or ())

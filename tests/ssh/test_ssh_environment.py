@@ -22,8 +22,23 @@ from environments.ssh.driver import SSHDriver
 from ovmref.release import Release
 from tests.ssh.sshd_server import Sshd
 
+# one sshd, reached as several servers: each spelling of 127.0.0.1 is its own inventory host
+LOOPBACK_SPELLINGS = ("127.0.0.1", "127.1", "127.0.1")
 
-def _inventory(tmp_path: Path, sshd: Sshd, *, port: int | None = None, release: str = "2.2") -> Path:
+
+def _known_hosts(tmp_path: Path, sshd: Sshd) -> Path:
+    """The sshd's real host key under every spelling (checked strictly, as for any server)."""
+    line = Path(sshd.known_hosts).read_text().split("\n", 1)[0]
+    key = line.split(" ", 1)[1]
+    path = tmp_path / "known_hosts"
+    path.write_text("".join(f"[{h}]:{sshd.port} {key}\n" for h in LOOPBACK_SPELLINGS))
+    path.chmod(0o600)
+    return path
+
+
+def _inventory(
+    tmp_path: Path, sshd: Sshd, *, port: int | None = None, release: str = "2.2", servers: int = 1
+) -> Path:
     path = tmp_path / "pool.yaml"
     path.write_text(
         "\n".join(
@@ -35,12 +50,15 @@ def _inventory(tmp_path: Path, sshd: Sshd, *, port: int | None = None, release: 
                 "ssh:",
                 f"  user: {sshd.user}",
                 f"  key_file: {sshd.key_file}",
-                f"  known_hosts: {sshd.known_hosts}",
+                f"  known_hosts: {_known_hosts(tmp_path, sshd)}",
                 f"  port: {port or sshd.port}",
                 "  connect_timeout_s: 3",
                 "  command_timeout_s: 5",
                 "servers:",
-                "  - {name: ovs1, host: 127.0.0.1, fqdn: ovs1.lab.example.org, ip: 127.0.0.1}",
+                *[
+                    f"  - {{name: ovs{n}, host: {host}, fqdn: ovs{n}.lab.example.org, ip: 127.0.0.1}}"
+                    for n, host in enumerate(LOOPBACK_SPELLINGS[:servers], start=1)
+                ],
                 "",
             ]
         )
@@ -180,3 +198,17 @@ def test_scenarios_share_one_session_per_server_but_read_afresh(tmp_path: Path, 
     third = SSHDriver(Release.R2_2, seed=3, inventory=inventory)
     third.build_pool(_spec())
     assert third._hosts["ovs1"].connected
+
+
+def test_a_larger_pool_is_adopted_whole_so_every_server_means_all_of_them(tmp_path: Path, sshd: Sshd) -> None:
+    driver = SSHDriver(Release.R2_2, seed=1, inventory=_inventory(tmp_path, sshd, servers=3))
+    assert driver.build_pool(_spec(count=2)).ok
+    assert list(driver.observe().servers) == ["server1", "server2", "server3"]
+    assert [driver.known_as(s) for s in ("server1", "server2", "server3")] == [
+        f"ovs{n}.lab.example.org" for n in (1, 2, 3)
+    ]
+    assert [s.name for s in driver.effective_spec(_spec(count=2)).servers] == [
+        "server1",
+        "server2",
+        "server3",
+    ]
