@@ -318,21 +318,47 @@ def test_the_feature_suite_observes_a_real_pool_read_only(
         assert secret[:40] not in written.read_text(), f"key material in {written.name}"
 
 
+def _agent_stopped(pool: Any) -> Callable[[], None]:
+    _sh(pool, "vmserver1", "mv /var/lock/subsys/ovs-agent /root/ovs-agent.lock")
+    return lambda: _sh(pool, "vmserver1", "mv /root/ovs-agent.lock /var/lock/subsys/ovs-agent")
+
+
+FQDN_SCENARIO = "Servers of an HA pool have fully qualified host names off the loopback address"
+HEARTBEAT_SCENARIO = "An NFS cluster heartbeats through .server_pool_hb in the cluster root"
+SUITE_BREAKS: list[tuple[Callable[[Any], Callable[[], None]], str, str]] = [
+    (_hostname_on_loopback, FQDN_SCENARIO, "maps its host name to 127.0.0.1"),
+    (
+        _loopback_in_clusterconf,
+        "The cluster on the pool's shared storage holds only the servers of this pool",
+        "is on loopback",
+    ),
+    (_local_ovs_mounted, HEARTBEAT_SCENARIO, "/OVS/.server_pool_hb is missing on server"),
+    (_heartbeat_file_missing, HEARTBEAT_SCENARIO, "/OVS/.server_pool_hb is missing on server"),
+    (_agent_stopped, "The cluster services run on every server of an HA pool", "ovs-agent is not running"),
+]
+
+
+@pytest.mark.parametrize(
+    ("breaking", "scenario", "why"), SUITE_BREAKS, ids=[b[0].__name__.strip("_") for b in SUITE_BREAKS]
+)
 def test_a_real_pool_breaking_a_rule_fails_exactly_its_scenario(
-    healthy_pool: tuple[Any, Any], tmp_path: Path
+    healthy_pool: tuple[Any, Any],
+    tmp_path: Path,
+    breaking: Callable[[Any], Callable[[], None]],
+    scenario: str,
+    why: str,
 ) -> None:
     pool, _ = healthy_pool
-    undo = _hostname_on_loopback(pool)
+    undo = breaking(pool)
     try:
         code, rows, output = _run_suite(pool, tmp_path)
     finally:
         undo()
     assert code == 1, output[-3000:]
-    assert _names(rows, "failed") == {
-        "Servers of an HA pool have fully qualified host names off the loopback address"
-    }
+    assert _names(rows, "failed") == {scenario}
+    assert _names(rows, "passed") == OBSERVED_ON_A_REAL_POOL - {scenario}
     failed = next(s for s in rows if s["status"] == "failed")
-    assert "maps its host name to 127.0.0.1" in failed["message"]
+    assert why in failed["message"], failed["message"]
 
 
 def test_destructive_scenarios_start_only_on_the_pool_named(
