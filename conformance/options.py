@@ -43,6 +43,17 @@ class OvmOptions:
             return {}
         return {"inventory": self.inventory, "allow_destructive": self.allow_destructive}
 
+    def target(self) -> str:
+        """What the report names as the pool checked: a real pool's name, inventory and mode."""
+        if self.pool_name is None:
+            return ""
+        mode = (
+            f"destructive scenarios allowed (--ovm-allow-destructive {self.allow_destructive})"
+            if self.allow_destructive is not None
+            else "read-only"
+        )
+        return f"{self.pool_name} (inventory {self.inventory}), {mode}"
+
     def not_allowed_reason(self, destructive: bool) -> str:
         """Why a destructive scenario does not start on a real pool, or '' when it may."""
         if not destructive or self.environment != "ssh" or self.allow_destructive is not None:

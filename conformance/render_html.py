@@ -76,6 +76,7 @@ def render_html(report: ConformanceReport) -> str:
         '<dl class="run">',
         f"<dt>Run</dt><dd>{esc(run.run_id)}</dd>",
         f"<dt>Environment</dt><dd>{esc(run.environment)}</dd>",
+        *([f"<dt>Pool</dt><dd>{esc(run.target)}</dd>"] if run.target else []),
         f"<dt>Releases</dt><dd>{esc(releases)}</dd>",
         f"<dt>Seed</dt><dd>{esc(run.seed)}</dd>",
         f"<dt>Started</dt><dd>{esc(run.started)} ({run.duration_s:.1f} s)</dd>",

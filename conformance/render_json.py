@@ -20,6 +20,7 @@ def report_to_dict(report: ConformanceReport) -> dict[str, Any]:
         "release": releases[0] if len(releases) == 1 else releases,
         "releases": releases,
         "environment": run.environment,
+        "target": run.target,
         "seed": run.seed,
         "started": run.started,
         "duration_s": round(run.duration_s, 3),

@@ -30,6 +30,7 @@ def render_junit(report: ConformanceReport) -> str:
     for name, value in (
         ("run_id", report.run.run_id),
         ("environment", report.run.environment),
+        ("target", report.run.target),
         ("releases", ",".join(r.value for r in report.run.releases)),
         ("seed", str(report.run.seed)),
         ("verdict", report.verdict),

@@ -28,6 +28,7 @@ class RunInfo:
     seed: int
     started: str  # ISO 8601, UTC
     duration_s: float
+    target: str = ""  # a real pool: which one, from which inventory, read-only or not ("" elsewhere)
 
 
 @dataclass(frozen=True)

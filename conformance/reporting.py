@@ -63,6 +63,7 @@ class ConformanceSession:
             seed=opts.seed,
             started=self.started,
             duration_s=time.monotonic() - self._t0,
+            target=opts.target(),
         )
         self.report = build_report(catalog, self.collector.results(), run)
         if opts.write_report:

@@ -223,6 +223,7 @@ def validation_report(
     started: str,
     duration_s: float,
     replay: str,
+    target: str = "",
 ) -> ConformanceReport:
     """The findings as a conformance report: one result per rule and server, the prerequisite rules only."""
     checked = {f.rule for f in validation.findings}
@@ -246,5 +247,5 @@ def validation_report(
         )
         for f in validation.findings
     ]
-    run = RunInfo(run_id, environment, (validation.release,), 0, started, duration_s)
+    run = RunInfo(run_id, environment, (validation.release,), 0, started, duration_s, target)
     return build_report(rules, results, run)

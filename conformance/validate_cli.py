@@ -112,6 +112,7 @@ def cmd_validate(args: argparse.Namespace, extra: list[str]) -> int:
         started=started,
         duration_s=time.monotonic() - clock,
         replay=f"ovm-conformance validate --inventory {args.inventory}",
+        target=f"{inventory.pool} (inventory {args.inventory.resolve()}), read-only",
     )
     paths = write_report(report, Path(args.report_dir).resolve())
     for server, why in validation.unreachable.items():

@@ -191,6 +191,8 @@ def test_a_healthy_pool_passes_every_prerequisite(healthy_pool: tuple[Any, Any],
     pool, _ = healthy_pool
     code, rules = _validate(pool, tmp_path)
     assert code == 0, rules
+    report = json.loads((tmp_path / "reports" / "v" / "conformance.json").read_text())
+    assert report["target"].startswith("lookalike (inventory ") and report["target"].endswith("read-only")
     assert rules and set(rules.values()) == {"passed"}, {r: s for r, s in rules.items() if s != "passed"}
     secret = "".join(Path(pool.key_path).read_text().splitlines()[1:-1])  # the private key's body
     for written in (tmp_path / "reports" / "v").iterdir():
@@ -313,6 +315,9 @@ def test_the_feature_suite_observes_a_real_pool_read_only(
     destructive = [s for s in rows if "--ovm-allow-destructive lookalike" in s["message"]]
     assert len(destructive) > 20 and all(s["status"] == "skipped" for s in destructive)
     assert {name: pool.exec(name, ["sh", "-c", listing]).stdout for name in pool.servers} == before
+    report = json.loads((tmp_path / "reports" / "s" / "conformance.json").read_text())
+    assert report["environment"] == "ssh" and report["target"].startswith("lookalike (inventory ")
+    assert report["target"].endswith("), read-only")
     secret = "".join(Path(pool.key_path).read_text().splitlines()[1:-1])
     for written in (tmp_path / "reports" / "s").iterdir():
         assert secret[:40] not in written.read_text(), f"key material in {written.name}"
@@ -367,6 +372,8 @@ def test_destructive_scenarios_start_only_on_the_pool_named(
     pool, _ = healthy_pool
     code, rows, output = _run_suite(pool, tmp_path, "--allow-destructive", "lookalike")
     assert code == 0, output[-3000:]
+    report = json.loads((tmp_path / "reports" / "s" / "conformance.json").read_text())
+    assert report["target"].endswith("destructive scenarios allowed (--ovm-allow-destructive lookalike)")
     assert not [s for s in rows if "--ovm-allow-destructive" in s["message"]]
     powered = [s for s in rows if "no power control" in s["message"]]  # started, then refused: no switch
     assert powered and all(s["status"] == "skipped" for s in powered)
