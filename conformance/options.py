@@ -98,18 +98,14 @@ def check_real_pool(environment: str, inventory: Path | None, allow_destructive:
         return None
     if inventory is None:
         raise OptionError("--ovm-env ssh needs the pool's inventory: --ovm-inventory pool.yaml")
-    from environments.ssh.inventory import InventoryError, load_inventory
+    from environments.ssh.inventory import InventoryError, WrongPoolError, allows_destructive, load_inventory
 
     try:
-        pool = load_inventory(inventory).pool
-    except InventoryError as exc:
+        pool = load_inventory(inventory)
+        allows_destructive(pool, allow_destructive, inventory)
+    except (InventoryError, WrongPoolError) as exc:
         raise OptionError(str(exc)) from None
-    if allow_destructive is not None and allow_destructive != pool:
-        raise OptionError(
-            f"--ovm-allow-destructive names pool {allow_destructive!r}, but {inventory} describes "
-            f"pool {pool!r}: name the pool you mean to change"
-        )
-    return pool
+    return pool.pool
 
 
 def new_run_id() -> str:

@@ -331,7 +331,8 @@ def no_loopback_hostnames(ovm_driver: PoolDriver, pool_spec: PoolSpec) -> None:
         for line in read(ovm_driver, server, HOSTS).splitlines():
             fields = line.split("#", 1)[0].split()
             if fields and fields[0].startswith("127."):
-                assert server not in fields[1:] and fqdn(ovm_driver, pool_spec, server) not in fields[1:], (
+                names = (short_name(ovm_driver, server), fqdn(ovm_driver, pool_spec, server))
+                assert not set(names) & set(fields[1:]), (
                     f"/etc/hosts on {server} maps its host name to {fields[0]}: {line!r}"
                 )
 
@@ -348,9 +349,7 @@ def clusterconf_lists_pool(ovm_driver: PoolDriver) -> None:
         nodes = conf.nodes_of(cluster.name)
         listed = sorted(n.name.split(".")[0] for n in nodes)
         expected = sorted(short_name(ovm_driver, s) for s in pool)
-        assert listed == expected, (
-            f"{CLUSTER_CONF} on {server} lists {listed}, the pool is {expected}"
-        )
+        assert listed == expected, f"{CLUSTER_CONF} on {server} lists {listed}, the pool is {expected}"
         assert cluster.node_count == len(nodes), (
             f"{CLUSTER_CONF} on {server}: node_count = {cluster.node_count} for {len(nodes)} nodes"
         )

@@ -2,8 +2,8 @@
 
 A real pool is not built by the suite: a scenario's "Given a clustered server
 pool of 3 servers on NFS shared storage" *adopts* the pool the inventory names
-when it has that shape (as many servers, that storage), and is not applicable
-otherwise, saying why. The scenario's server1..serverN are the inventory's
+when it has that shape (at least as many servers, that storage), and is
+skipped otherwise, saying why. The scenario's server1..serverN are the inventory's
 servers in its order; the report's timeline says which is which, and the steps
 compare host names through `known_as`, so nothing on a server is renamed.
 
@@ -43,7 +43,14 @@ from environments.model import (
     TimelineEvent,
 )
 from environments.ssh.connection import CommandRefused, HostUnreachable, SSHHost, redact
-from environments.ssh.inventory import Inventory, InventoryError, ServerEntry, load_inventory
+from environments.ssh.inventory import (
+    Inventory,
+    InventoryError,
+    ServerEntry,
+    WrongPoolError,
+    allows_destructive,
+    load_inventory,
+)
 from environments.ssh.readers import SERVICE, XM, XmListError, running_guests, service_states
 from environments.ssh.remotefs import SSHHostFS
 from ovmref.cluster.clusterconf import CLUSTER_CONF, parse_cluster_conf
@@ -117,23 +124,16 @@ class SSHDriver(PoolDriver):
             raise EnvironmentError_("the ssh environment needs an inventory: --ovm-inventory pool.yaml")
         try:
             self.inventory: Inventory = load_inventory(Path(inventory))
-        except InventoryError as exc:
+            destructive = allows_destructive(self.inventory, allow_destructive, inventory)
+        except (InventoryError, WrongPoolError) as exc:
             raise EnvironmentError_(str(exc)) from None
-        if allow_destructive is not None and allow_destructive != self.inventory.pool:
-            raise EnvironmentError_(
-                f"--ovm-allow-destructive names pool {allow_destructive!r}, but {inventory} "
-                f"describes pool {self.inventory.pool!r}"
-            )
-        self.destructive_allowed = allow_destructive is not None
-        allowed = {"destructive"} if self.destructive_allowed else set()
-        self.capabilities = frozenset({"host-commands"} | allowed)
+        self.capabilities = frozenset({"host-commands"} | ({"destructive"} if destructive else set()))
         self._start = time.monotonic()
         self._timeline: list[TimelineEvent] = []
         self._hosts: dict[str, SSHHost] = {}  # by inventory name
         self._fs: dict[str, SSHHostFS] = {}
         self._as: dict[str, ServerEntry] = {}  # scenario name -> the real server it stands for
         self._spec: PoolSpec | None = None
-        self._pool_release: Release | None = None
         self._init_scripts: dict[str, bool] = {}  # server -> its init scripts manage the HA services
 
     # ---- adopting the pool -----------------------------------------------------------------
@@ -183,14 +183,10 @@ class SSHDriver(PoolDriver):
         return OpResult(True, f"adopted pool {inv.pool} ({len(inv.servers)} servers, {inv.cluster_root})")
 
     def effective_spec(self, spec: PoolSpec) -> PoolSpec:
-        """The pool as it is: all its servers, its own cluster root, and each server's real domain."""
-        servers = []
-        for s in self._spec.servers if self._spec is not None else spec.servers:
-            entry = self._as.get(s.name)
-            fqdn = entry.fqdn if entry is not None else None
-            servers.append(replace(s, domain=fqdn.split(".", 1)[1]) if fqdn and "." in fqdn else s)
+        """The pool as it is: all its servers and its own cluster root (host names: `known_as`)."""
+        servers = self._spec.servers if self._spec is not None else spec.servers
         return replace(
-            spec, name=self.inventory.pool, cluster_root=self.inventory.cluster_root, servers=tuple(servers)
+            spec, name=self.inventory.pool, cluster_root=self.inventory.cluster_root, servers=servers
         )
 
     def known_as(self, server: str) -> str | None:
@@ -218,11 +214,8 @@ class SSHDriver(PoolDriver):
 
     def _read_release(self) -> Release:
         """The inventory's release, else what every server's /etc/ovs-release says (they must agree)."""
-        if self._pool_release is not None:
-            return self._pool_release
         if self.inventory.release is not None:
-            self._pool_release = self.inventory.release
-            return self._pool_release
+            return self.inventory.release
         seen: dict[Release, list[str]] = {}
         for name, fs in self._fs.items():
             text = self._guard(name, partial(fs.read_text, OVS_RELEASE))
@@ -235,8 +228,7 @@ class SSHDriver(PoolDriver):
         if len(seen) > 1:
             said = "; ".join(f"{r} on {', '.join(names)}" for r, names in seen.items())
             raise EnvironmentError_(f"the servers of {self.inventory.pool} run different releases: {said}")
-        self._pool_release = next(iter(seen))
-        return self._pool_release
+        return next(iter(seen))
 
     # ---- what a scenario would change: refused, with the reason --------------------------------
     def add_server(self, spec: ServerSpec) -> OpResult:
@@ -307,14 +299,21 @@ class SSHDriver(PoolDriver):
         except KeyError:
             raise EnvironmentLimitation(f"{server} is not a server of the adopted pool") from None
 
+    def _host(self, server: str) -> SSHHost:
+        return self._hosts[self._entry(server).name]
+
+    def _files(self, server: str) -> SSHHostFS:
+        return self._fs[self._entry(server).name]
+
     def _guard(self, server: str, call: Callable[[], T]) -> T:
-        """Run one read; a session lost on the way is an environment problem naming the host."""
+        """Run one read: a command the read-only allow-list refuses makes the scenario skip; a
+        session lost on the way is an environment problem naming the host."""
         try:
             return call()
         except HostUnreachable as exc:
             raise EnvironmentError_(f"{server} became unreachable: {exc}") from None
-        except CommandRefused:
-            raise  # a PermissionError, but not an environment fault: the caller says what was refused
+        except CommandRefused as exc:  # a PermissionError, but the pool is fine: the scenario skips
+            raise ReadOnlyViolation(f"on {server} ({self._entry(server).name}): {exc}") from None
         except OSError as exc:  # SSHHostFS names the server, the path and what failed
             raise EnvironmentError_(f"{server}: {exc}") from None
 
@@ -324,8 +323,7 @@ class SSHDriver(PoolDriver):
         On a server whose init scripts do not manage the HA services (not an Oracle VM Server's
         init, such as a lookalike container), `service NAME status` is judged by the service's
         /var/lock/subsys file, as the validator judges it, and the result shows the command run."""
-        entry = self._entry(server)
-        host = self._hosts[entry.name]
+        host = self._host(server)
         args = list(argv)
         if args and args[0] in PROGRAM_PATHS:
             args[0] = PROGRAM_PATHS[args[0]]
@@ -337,10 +335,7 @@ class SSHDriver(PoolDriver):
         ):
             result = self._service_by_lock(server, host, args[1])
         else:
-            try:
-                result = self._guard(server, lambda: host.run(args))
-            except CommandRefused as exc:
-                raise ReadOnlyViolation(f"on {server} ({entry.name}): {exc}") from None
+            result = self._guard(server, lambda: host.run(args))
         self._mark("command", server, f"{' '.join(result.argv)} -> rc {result.rc}")
         return result
 
@@ -348,7 +343,7 @@ class SSHDriver(PoolDriver):
         """Whether the server's init scripts manage the HA services (the validator's test, asked
         once): where `service` is missing or knows none of them, every one is judged by lock files."""
         if server not in self._init_scripts:
-            host = self._hosts[self._entry(server).name]
+            host = self._host(server)
             said = self._guard(server, lambda: service_states(host, SERVICE_ORDER))
             self._init_scripts[server] = said is not None
         return self._init_scripts[server]
@@ -361,22 +356,14 @@ class SSHDriver(PoolDriver):
         return replace(probe, rc=3, stdout=f"{service} is stopped (no {lock}; no init script answers)\n")
 
     def read_file(self, server: str, path: str) -> str | None:
-        entry = self._entry(server)
-        fs = self._fs[entry.name]
-        try:
-            text: str | None = self._guard(server, lambda: fs.read_text(path))
-        except CommandRefused as exc:
-            raise ReadOnlyViolation(f"on {server} ({entry.name}): {exc}") from None
+        fs = self._files(server)
+        text = self._guard(server, lambda: fs.read_text(path))
         self._mark("read", server, f"{path}: {'missing' if text is None else f'{len(text)} chars'}")
         return text
 
     def file_exists(self, server: str, path: str) -> bool:
-        entry = self._entry(server)
-        fs = self._fs[entry.name]
-        try:
-            found: bool = self._guard(server, lambda: fs.exists(path))
-        except CommandRefused as exc:
-            raise ReadOnlyViolation(f"on {server} ({entry.name}): {exc}") from None
+        fs = self._files(server)
+        found = self._guard(server, lambda: fs.exists(path))
         self._mark("read", server, f"{path}: {'exists' if found else 'missing'}")
         return found
 
@@ -400,11 +387,10 @@ class SSHDriver(PoolDriver):
         )
 
     def _server_state(self, name: str) -> ServerState:
-        entry = self._as[name]
-        host = self._hosts[entry.name]
+        host = self._host(name)
         if not host.connected:  # a session lost since adoption: log in again, or say why not
             self._guard(name, host.connect)
-        node = self._node_number(name, entry)
+        node = self._node_number(name)
         try:
             found = self._guard(name, partial(running_guests, host))
         except XmListError:
@@ -418,9 +404,9 @@ class SSHDriver(PoolDriver):
             free_memory_mb=0,
         )
 
-    def _node_number(self, server: str, entry: ServerEntry) -> int:
+    def _node_number(self, server: str) -> int:
         """The server's own node number in its cluster.conf (-1 where it names no such node)."""
-        fs = self._fs[entry.name]
+        entry, fs = self._entry(server), self._files(server)
         text = self._guard(server, lambda: fs.read_text(CLUSTER_CONF))
         if text is None:
             return -1

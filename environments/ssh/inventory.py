@@ -42,7 +42,15 @@ import yaml
 from ovmref.host.names import is_fqdn, is_valid_hostname
 from ovmref.release import Release, UnknownReleaseError
 
-__all__ = ["Inventory", "InventoryError", "ServerEntry", "load_inventory", "parse_inventory"]
+__all__ = [
+    "Inventory",
+    "InventoryError",
+    "ServerEntry",
+    "WrongPoolError",
+    "allows_destructive",
+    "load_inventory",
+    "parse_inventory",
+]
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,62}$")
 _POOL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -175,6 +183,23 @@ class _Reader:
         if not path.is_file():
             raise self.fail(node, f"{what} {str(path)!r} is not a file")
         return str(path)
+
+
+class WrongPoolError(ValueError):
+    """--allow-destructive names another pool than the inventory's: nothing may start."""
+
+
+def allows_destructive(inventory: Inventory, named: str | None, path: object) -> bool:
+    """Whether destructive scenarios may run: only when the flag names this very pool (a name
+    typed for another pool is an error, never a silent read-only run or a run on the wrong pool)."""
+    if named is None:
+        return False
+    if named != inventory.pool:
+        raise WrongPoolError(
+            f"--ovm-allow-destructive names pool {named!r}, but {path} describes pool "
+            f"{inventory.pool!r}: name the pool you mean to change"
+        )
+    return True
 
 
 def load_inventory(path: str | Path) -> Inventory:

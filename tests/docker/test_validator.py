@@ -323,6 +323,17 @@ def test_the_feature_suite_observes_a_real_pool_read_only(
         assert secret[:40] not in written.read_text(), f"key material in {written.name}"
 
 
+def _short_name_on_loopback(pool: Any) -> Callable[[], None]:
+    # only the short name: a check that knew the scenario's name (server2), not the real one, missed it
+    _sh(
+        pool,
+        "vmserver2",
+        "cp /etc/hosts /root/hosts.bak && "
+        "{ printf '127.0.0.1\\tvmserver2\\n'; cat /root/hosts.bak; } > /etc/hosts",
+    )
+    return lambda: _sh(pool, "vmserver2", "cat /root/hosts.bak > /etc/hosts")
+
+
 def _agent_stopped(pool: Any) -> Callable[[], None]:
     _sh(pool, "vmserver1", "mv /var/lock/subsys/ovs-agent /root/ovs-agent.lock")
     return lambda: _sh(pool, "vmserver1", "mv /root/ovs-agent.lock /var/lock/subsys/ovs-agent")
@@ -332,6 +343,7 @@ FQDN_SCENARIO = "Servers of an HA pool have fully qualified host names off the l
 HEARTBEAT_SCENARIO = "An NFS cluster heartbeats through .server_pool_hb in the cluster root"
 SUITE_BREAKS: list[tuple[Callable[[Any], Callable[[], None]], str, str]] = [
     (_hostname_on_loopback, FQDN_SCENARIO, "maps its host name to 127.0.0.1"),
+    (_short_name_on_loopback, FQDN_SCENARIO, "maps its host name to 127.0.0.1"),
     (
         _loopback_in_clusterconf,
         "The cluster on the pool's shared storage holds only the servers of this pool",
