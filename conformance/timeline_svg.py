@@ -29,7 +29,7 @@ PLOT_W = 760
 RIGHT_PAD = 70
 LANE_H = 34
 BAR_H = 14
-TOP_PAD = 14
+TOP_PAD = 22  # room above the lanes for the failover bound's label
 AXIS_H = 34
 LEGEND_H = 22
 NEAR_PX = 11  # marks closer than this on one lane are stacked in rows instead of drawn on top
@@ -44,11 +44,16 @@ SERVER_COLOURS = ("#1f5fa8", "#2e7d32", "#8c564b", "#00838f", "#ad1457", "#5d6d7
 STOP_COLOUR = "#d0021b"
 DOWN_FILL = "#f6d5d5"
 
-STYLE = (
-    "<style>svg.timeline text{font-family:sans-serif;font-size:10px}"
+# One style sheet for every timeline of a page (the HTML report carries it once, in its <head>);
+# a standalone SVG (an allure attachment) carries it itself.
+CSS = (
+    "svg.timeline text{font-family:sans-serif;font-size:10px}"
     "svg.timeline .dot{fill:#b0bac4}svg.timeline .hb{stroke:#9aa5b1;fill:none}"
-    "svg.timeline .barname{fill:#fff;font-size:9px}</style>"
+    "svg.timeline .barname{fill:#fff;font-size:9px}"
+    "svg.timeline .bound{stroke:#8a1010;stroke-width:1.2;stroke-dasharray:6,3}"
+    "svg.timeline .boundlabel{fill:#8a1010;font-size:9px;font-weight:600}"
 )
+STYLE = f"<style>{CSS}</style>"
 
 
 @dataclass(frozen=True)
@@ -159,8 +164,17 @@ class _Placer:
         return True
 
 
-def render_timeline_svg(events: Iterable[Mapping[str, Any]], title: str = "") -> str:
-    """SVG markup for the events (dicts shaped like TimelineEvent.as_dict())."""
+def render_timeline_svg(
+    events: Iterable[Mapping[str, Any]],
+    title: str = "",
+    failover: Iterable[Mapping[str, Any]] = (),
+    standalone: bool = False,
+) -> str:
+    """SVG markup for the events (dicts shaped like TimelineEvent.as_dict()).
+
+    `failover` marks (conformance.evidence) that carry a bound draw it: a
+    dashed line where each fault's failover bound ends. `standalone` embeds
+    the style sheet (a page with several timelines carries CSS once)."""
     evs = in_time_order(events)
     stretches = guest_stretches(evs)
     downs = down_stretches(evs)
@@ -179,7 +193,7 @@ def render_timeline_svg(events: Iterable[Mapping[str, Any]], title: str = "") ->
         f'<svg xmlns="http://www.w3.org/2000/svg" class="timeline" width="{width}" height="{height}" '
         f'viewBox="0 0 {width} {height}" role="img" aria-label="{name}">',
         f"<title>{name}</title>",
-        STYLE,
+        *([STYLE] if standalone else []),
     ]
     for i, lane in enumerate(lanes):
         parts.extend(_lane_background(lane, y_of[lane.key], i, colours))
@@ -200,6 +214,7 @@ def render_timeline_svg(events: Iterable[Mapping[str, Any]], title: str = "") ->
                 f'<line x1="{fx:.1f}" y1="{TOP_PAD}" x2="{fx:.1f}" y2="{TOP_PAD + plot_h}" '
                 f'stroke="#d0021b" stroke-dasharray="3,3" stroke-opacity="0.5"/>'
             )
+    parts.extend(_bounds(failover, scale, plot_h))
     parts.extend(_heartbeats(evs, y_of, scale))
     parts.extend(_marks(evs, y_of, scale, stretches))
     parts.extend(_axis(scale, TOP_PAD + plot_h))
@@ -344,6 +359,29 @@ def _powered_off(p: PoweredOff, lane_y: float, scale: _Scale) -> str:
         f'width="{max(x1 - x0, 1):.1f}" height="{BAR_H}" fill="none" stroke="#616161" '
         f'stroke-dasharray="4,3"/></g>'
     )
+
+
+def _bounds(failover: Iterable[Mapping[str, Any]], scale: _Scale, plot_h: float) -> list[str]:
+    """A dashed line across every lane where a fault's failover bound ends, labelled with it."""
+    out = []
+    for mark in failover:
+        bound_s, at_s = mark.get("bound_s"), mark.get("at_s")
+        if bound_s is None or at_s is None:
+            continue
+        t = round((float(at_s) + float(bound_s)) * 1000)
+        if not scale.shows(t):
+            continue
+        x = scale.x(t)
+        tip = f"failover bound of the {mark.get('fault', 'fault')}: {float(bound_s):g} s after it"
+        anchor = "end" if x > LABEL_W + PLOT_W - 60 else "start"
+        dx = -3 if anchor == "end" else 3
+        out.append(
+            f'<g class="ev bound-mark"><title>{_esc(tip)}</title>'
+            f'<line class="bound" x1="{x:.1f}" y1="{TOP_PAD - 8}" x2="{x:.1f}" y2="{TOP_PAD + plot_h}"/>'
+            f'<text class="boundlabel" x="{x + dx:.1f}" y="{TOP_PAD - 2}" text-anchor="{anchor}">'
+            f"bound {float(bound_s):g} s</text></g>"
+        )
+    return out
 
 
 # ---- heartbeats and marks ------------------------------------------------------------------
