@@ -157,7 +157,7 @@ def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
     if args.quiet:
         command.append("-q")
     if not any(a.startswith("--tb") for a in extra):
-        command.append("--tb=no")  # the plugin prints each failure short: step, message, replay command
+        command += ["--tb=no", "-rN"]  # the plugin prints each failure short: step, message, replay command
     completed = subprocess.run([*command, *extra], env=_child_env(), check=False)
     return _outcome(run_dir, completed.returncode)
 

@@ -120,7 +120,7 @@ def pytest_configure(config: pytest.Config) -> None:
     features_dir = (here / features).resolve() if features else None
     if features_dir is not None and not features_dir.is_dir():
         raise pytest.UsageError(f"--ovm-features {features}: not a directory")
-    suite.bind_directory(features_dir)
+    suite.bind_directory(features_dir, config.rootpath)
     try:
         releases = parse_releases(config.getoption("ovm_release"))
         env = check_environment(config.getoption("ovm_env"))

@@ -36,7 +36,7 @@ body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:0 auto;pad
 max-width:1400px;line-height:1.4}
 h1{font-size:1.4em;margin:.2em 0} h2{font-size:1.15em;margin-top:1.4em;border-bottom:1px solid #d5dbe1}
 h3{font-size:1em;margin:.6em 0 .2em}
-code,pre{font-family:ui-monospace,'SFMono-Regular',Menlo,monospace;font-size:.85em}
+code,pre{font-family:ui-monospace,'SFMono-Regular',Menlo,monospace;font-size:.85em;overflow-wrap:anywhere}
 pre{background:#f5f7fa;border:1px solid #d5dbe1;padding:.4em .6em;margin:.3em 0;white-space:pre-wrap;
 overflow-wrap:anywhere}
 .st{display:inline-block;padding:.05em .45em;border-radius:3px;font-weight:600;font-size:.8em;white-space:nowrap}
@@ -56,7 +56,7 @@ form#filters fieldset{border:0;margin:0;padding:0;display:flex;flex-wrap:wrap;ga
 form#filters legend{float:left;font-weight:600;margin-right:.4em}
 form#filters input[type=search],form#filters select{font-size:1em;max-width:14em}
 #shown{color:#4a5560}
-details{margin:.25em 0} summary{cursor:pointer;list-style-position:outside;margin-left:1.1em}
+[id]{scroll-margin-top:7em} details{margin:.25em 0} summary{cursor:pointer;list-style-position:outside;margin-left:1.1em}
 details.rule,details.scenario{border:1px solid #d5dbe1;border-radius:4px;padding:.25em .5em}
 details.rule[open],details.scenario[open]{background:#fbfcfd}
 summary .title{font-weight:600} summary .badges{white-space:nowrap}
@@ -196,14 +196,19 @@ def _filters(report: ConformanceReport) -> str:
 def _attention(report: ConformanceReport, examples: list[list[ScenarioResult]], lazy: dict[str, str]) -> str:
     rows = report.bad_rows
     bad = [runs for runs in examples if _worst(runs) in ("failed", "suite-error", "environment-error", "unknown")]
+    bad.sort(key=lambda runs: _EXAMPLE_ORDER[_worst(runs)])
     if not rows and not bad:
         return ""
     parts = [f'<h2 id="failed">Rules that did not pass ({len(rows)})</h2>']
     if rows:
         items = []
         for row in rows:
-            replays = "".join(f'<pre class="replay">{esc(r)}</pre>' for r in row.replays[:3])
-            more = f'<p class="reason">and {len(row.replays) - 3} more below</p>' if len(row.replays) > 3 else ""
+            replays = "".join(f'<pre class="replay">{esc(r)}</pre>' for r in row.replays[:1])
+            more = (
+                f'<p class="reason">and {len(row.replays) - 1} more scenario runs below</p>'
+                if len(row.replays) > 1
+                else ""
+            )
             items.append(
                 f'<li>{badge(row.status)} <a class="rid" href="#rule-{esc(row.rule.id)}">{esc(row.rule.id)}</a> '
                 f"{esc(row.rule.statement)}{replays}{more}</li>"
@@ -407,7 +412,7 @@ def _run_result(s: ScenarioResult, lazy: dict[str, str], inline: bool, with_id: 
         f'<p class="meta">seed {esc(meta.seed)}; {s.duration_s:.3f} s; <code>{esc(meta.nodeid)}</code></p>'
     ]
     if s.status != "passed" and s.message:
-        step = f"{esc(s.failed_step_text)}: " if s.failed_step_text else ""
+        step = f"{esc(s.failed_step_text)}: " if s.failed_step_text and s.status == "failed" else ""
         text = s.message.removeprefix(f"step '{s.failed_step_text}' failed: ") if s.failed_step_text else s.message
         parts.append(f'<pre class="message">{step}{esc(text)}</pre>')
     if s.status != "passed":

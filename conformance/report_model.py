@@ -172,7 +172,9 @@ class ConformanceReport:
         ]
         text = f"{self.verdict}: {s.rules_run} of {s.applicable} applicable rules run ({', '.join(parts)})"
         if s.rules["not-run"]:
-            why = f"not selected ({self.run.selection})" if self.run.selection else "see the reasons"
+            unrun = [r.rule.id for r in self.rows if r.status == "not-run"]
+            names = ", ".join(unrun[:4]) + (", ..." if len(unrun) > 4 else "")
+            why = f"not selected ({self.run.selection})" if self.run.selection else names
             text += f"; {s.rules['not-run']} not run: {why}"
         if s.rules["not-applicable"]:
             text += f"; {s.rules['not-applicable']} not applicable"

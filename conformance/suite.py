@@ -25,16 +25,18 @@ CATALOG_NAME = "rules.yaml"
 SUITE_INI = Path(__file__).resolve().parent / "suite.ini"
 
 _bound_dir: Path | None = None  # set by the plugin from --ovm-features for this process
+_rootdir: Path | None = None  # pytest's rootdir: node ids and feature paths are relative to it
 
 
 class SuiteError(Exception):
     """The suite is wrong (a malformed feature, a tag naming nothing): no verdict on any rule."""
 
 
-def bind_directory(directory: Path | None) -> None:
+def bind_directory(directory: Path | None, rootdir: Path | None = None) -> None:
     """The features directory test_features.py binds in this process (None: the packaged one)."""
-    global _bound_dir
+    global _bound_dir, _rootdir
     _bound_dir = directory.resolve() if directory is not None else None
+    _rootdir = rootdir.resolve() if rootdir is not None else None
 
 
 def bound_features_dir() -> Path:
@@ -49,13 +51,13 @@ def default_catalog(features_dir: Path | None = None) -> Path:
 
 
 def feature_label(path: str | Path) -> str:
-    """A feature file as reports name it: relative to its features directory's parent."""
+    """A feature file as reports name it: relative to pytest's rootdir (features/x.feature), else to
+    its features directory's parent (my-features/x.feature), else in full."""
     path = Path(path).resolve()
-    base = bound_features_dir().parent
-    try:
-        return str(path.relative_to(base))
-    except ValueError:
-        return str(path)
+    for base in (_rootdir, bound_features_dir().parent):
+        if base is not None and path.is_relative_to(base):
+            return str(path.relative_to(base))
+    return str(path)
 
 
 def feature_files(directory: Path) -> list[Path]:

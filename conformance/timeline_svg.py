@@ -115,8 +115,9 @@ class _Scale:
     span: int
 
     @classmethod
-    def of(cls, events: list[dict[str, Any]]) -> _Scale:
-        """From the start to a little after the last event that is not a heartbeat."""
+    def of(cls, events: list[dict[str, Any]], also: Iterable[int] = ()) -> _Scale:
+        """From the start to a little after the last event that is not a heartbeat (and after every
+        time in `also`: the failover bounds, which a reader must see against the events)."""
         first = min((int(e["t_ms"]) for e in events), default=0)
         last = max((int(e["t_ms"]) for e in events), default=first)
         # simulated clocks start at 0 (pool built); real clocks may not: then start at the first event
@@ -125,6 +126,9 @@ class _Scale:
         if key:  # cut long heartbeat tails, but leave room for the marks of the last key event
             last = min(last, max(key) + max((max(key) - t0) // 10, 10_000))
             last = max(last, max(key) + (max(key) - t0) // 40)
+        extra = [t for t in also if t > last]
+        if extra:
+            last = max(extra) + max((max(extra) - t0) // 40, 500)
         return cls(t0, max(last - t0, 1000))
 
     @property
@@ -183,7 +187,8 @@ def render_timeline_svg(
     y_of = {lane.key: float(TOP_PAD + i * LANE_H) for i, lane in enumerate(lanes)}
     servers = sorted({lane.key[1] for lane in lanes if lane.key[0] == "server"}, key=_natural)
     colours = {name: SERVER_COLOURS[i % len(SERVER_COLOURS)] for i, name in enumerate(servers)}
-    scale = _Scale.of(evs)
+    failover = list(failover)
+    scale = _Scale.of(evs, _bound_times(failover))
     width = LABEL_W + PLOT_W + RIGHT_PAD
     plot_h = len(lanes) * LANE_H
     legend = _legend(evs, stretches, downs, width)
@@ -359,6 +364,14 @@ def _powered_off(p: PoweredOff, lane_y: float, scale: _Scale) -> str:
         f'width="{max(x1 - x0, 1):.1f}" height="{BAR_H}" fill="none" stroke="#616161" '
         f'stroke-dasharray="4,3"/></g>'
     )
+
+
+def _bound_times(failover: Iterable[Mapping[str, Any]]) -> list[int]:
+    return [
+        round((float(m["at_s"]) + float(m["bound_s"])) * 1000)
+        for m in failover
+        if m.get("bound_s") is not None and m.get("at_s") is not None
+    ]
 
 
 def _bounds(failover: Iterable[Mapping[str, Any]], scale: _Scale, plot_h: float) -> list[str]:
