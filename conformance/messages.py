@@ -71,6 +71,8 @@ def _text_of(exc: BaseException) -> str:
                 f"{feature_label(found['feature'])}:{found['line']}: no step definition matches "
                 f"{found['step']} (scenario {found['scenario']!r}); see docs/steps.md for the vocabulary"
             )
+    if isinstance(exc, SuiteError):
+        return str(exc)
     if isinstance(exc, GherkinParseError):
         return f"{exc.filename}:{exc.line}: {exc.message}"
     if isinstance(exc, AssertionError):

@@ -6,6 +6,7 @@ line before anything is collected, not surface later as skipped scenarios.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import secrets
@@ -137,9 +138,13 @@ def check_run_id(run_id: str | None, option: str = "--run-id") -> str | None:
 
 
 def check_writable_dir(path: Path, option: str) -> Path:
-    """Create `path` if needed and prove it takes files, before any scenario runs."""
+    """Prove that `path` is (or can become) a directory that takes files, before any scenario runs.
+
+    Directories made for the proof are removed again: a run that stops at a later check leaves
+    nothing behind."""
     if path.exists() and not path.is_dir():
         raise OptionError(f"{option} {path}: exists and is not a directory")
+    made = [p for p in (path, *path.parents) if not p.exists()]
     try:
         path.mkdir(parents=True, exist_ok=True)
         fd, probe = tempfile.mkstemp(prefix=".ovm-write-check.", dir=path)
@@ -147,6 +152,10 @@ def check_writable_dir(path: Path, option: str) -> Path:
         os.unlink(probe)
     except OSError as exc:
         raise OptionError(f"{option} {path}: cannot write there: {exc.strerror or exc}") from None
+    finally:
+        for directory in made:  # innermost first
+            with contextlib.suppress(OSError):
+                directory.rmdir()
     return path
 
 

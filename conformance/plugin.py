@@ -398,7 +398,7 @@ def _failed_step_text(item: pytest.Item) -> str:
 
 def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config) -> tuple[str, str, str] | None:
     """pytest's progress letters and closing counts in the report's words (not applicable, not run...)."""
-    props = dict(report.user_properties)
+    props = dict(getattr(report, "user_properties", ()))  # collection reports have none
     if METADATA_KEY not in props or report.passed:
         return None
     reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else ""
