@@ -115,7 +115,7 @@ def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
     if run_dir.exists() and not args.force:
         raise UserError(f"{run_dir} already exists: choose another --run-id, or add --force to replace it")
     allure = check_writable_dir(args.allure.resolve(), "--allure") if args.allure else None
-    targets, selection = _selection(args.scenario, module, features_dir or DEFAULT_FEATURES_DIR)
+    targets, selection = _selection(args.scenario, module, features_dir or module.parent)
     command = [
         sys.executable,
         "-m",

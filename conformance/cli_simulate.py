@@ -8,7 +8,8 @@ from typing import Any
 
 from conformance.errors import UserError
 from conformance.statuses import EXIT_CODE_HELP
-from environments.pooldef import load_pool_definition
+from conformance.file_kinds import INVENTORY_HINT, looks_like_inventory
+from environments.pooldef import PoolDefinitionError, load_pool_definition
 from environments.whatif import Fault, play, render
 
 EXAMPLES = """\
@@ -41,7 +42,12 @@ def add_parser(sub: Any) -> None:
 def cmd_simulate(args: argparse.Namespace, extra: list[str]) -> int:
     if extra:
         raise UserError(f"unexpected arguments after '--': {' '.join(extra)}")
-    definition = load_pool_definition(args.pool)
+    try:
+        definition = load_pool_definition(args.pool)
+    except PoolDefinitionError as exc:
+        if looks_like_inventory(args.pool):
+            raise UserError(f"{exc}; {INVENTORY_HINT}") from None
+        raise
     faults = [Fault.parse(f) for f in args.faults]
     result = play(definition, faults, seed=args.seed)
     print(render(result))

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from conformance.catalog import load_catalog
+from conformance.file_kinds import DEFINITION_HINT, looks_like_pool_definition
 from conformance.options import OptionError, check_run_id, check_writable_dir, new_run_id
 from conformance.report_files import write_report
 from conformance.statuses import EXIT_CODE_HELP
@@ -63,7 +64,7 @@ def cmd_validate(args: argparse.Namespace, extra: list[str]) -> int:
         raise ValidateUsageError(f"unexpected arguments after '--': {' '.join(extra)}")
     try:
         from environments.ssh.connection import HostUnreachable, SSHHost
-        from environments.ssh.inventory import load_inventory
+        from environments.ssh.inventory import InventoryError, load_inventory
         from environments.ssh.readers import XmListError, running_guests, service_states
         from environments.ssh.remotefs import SSHHostFS
     except ImportError as exc:
@@ -71,7 +72,12 @@ def cmd_validate(args: argparse.Namespace, extra: list[str]) -> int:
             f"validate needs the SSH driver's dependencies ({exc.name}): "
             "pip install 'ovm-ha-conformance[containers]'"
         ) from exc
-    inventory = load_inventory(args.inventory)  # InventoryError: FILE:LINE: problem
+    try:
+        inventory = load_inventory(args.inventory)  # InventoryError: FILE:LINE: problem
+    except InventoryError as exc:
+        if looks_like_pool_definition(args.inventory):
+            raise ValidateUsageError(f"{exc}; {DEFINITION_HINT}") from None
+        raise
     try:  # before connecting to anything: the report can be written, no earlier run is replaced
         run_id = check_run_id(args.run_id) or new_run_id()
         report_dir = check_writable_dir(Path(args.report_dir).resolve(), "--report-dir")
