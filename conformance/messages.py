@@ -87,10 +87,9 @@ def _text_of(exc: BaseException) -> str:
 
 
 def _assertion_text(text: str) -> str:
-    """The assert's own message; pytest appends its introspection after '\\nassert '."""
-    message, sep, explanation = text.partition("\nassert ")
-    if message.strip():
-        return message.strip()
-    # a bare assert: its introspection is all there is; keep its first line
-    first = (explanation if sep else text).strip().splitlines()
-    return "check failed: assert " + first[0] if first else "check failed"
+    """The assert's own message; pytest appends its introspection after '\nassert '."""
+    if text.startswith("assert "):  # a bare assert: pytest's introspection is all there is
+        lines = [line.strip().removeprefix("+").strip() for line in text.splitlines()[:3]]
+        return "check failed: " + "; ".join(line for line in lines if line)
+    message, _, _ = text.partition("\nassert ")
+    return message.strip() or "check failed"
