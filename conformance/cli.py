@@ -127,7 +127,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # a defect of ours: one line, and the traceback only when asked for
         if os.environ.get("OVM_DEBUG"):
             raise
-        print(f"internal error: {type(exc).__name__}: {exc} (OVM_DEBUG=1 shows the traceback)", file=sys.stderr)
+        print(
+            f"internal error: {type(exc).__name__}: {exc} (OVM_DEBUG=1 shows the traceback)", file=sys.stderr
+        )
         return ExitCode.SUITE
 
 

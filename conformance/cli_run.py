@@ -31,7 +31,7 @@ from conformance.options import (
 )
 from conformance.report_files import HTML_NAME, JSON_NAME, SUMMARY_NAME
 from conformance.statuses import EXIT_CODE_HELP, ExitCode
-from conformance.suite import DEFAULT_FEATURES_DIR, PACKAGE_ROOT, SUITE_INI, default_catalog, feature_files
+from conformance.suite import PACKAGE_ROOT, SUITE_INI, default_catalog, feature_files
 
 EXAMPLES = """\
 examples:
@@ -172,10 +172,13 @@ def _selection(scenarios: list[str], module: Path, features_dir: Path) -> tuple[
         for nodeid in nodeids:
             path = nodeid.split("::", 1)[0]
             if Path(path).name != module.name:
-                raise UserError(f"--scenario {nodeid}: not a scenario of the suite (node ids start with "
-                                f"features/{module.name}::)")
-        targets = [str(module.parent.parent / n) if not Path(n.split("::")[0]).is_absolute() else n
-                   for n in nodeids]
+                raise UserError(
+                    f"--scenario {nodeid}: not a scenario of the suite (node ids start with "
+                    f"features/{module.name}::)"
+                )
+        targets = [
+            str(module.parent.parent / n) if not Path(n.split("::")[0]).is_absolute() else n for n in nodeids
+        ]
         return targets, "--scenario " + " ".join(shlex.quote(n) for n in nodeids)
     if not words:
         return [str(module)], ""

@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from conformance.errors import UserError
-from conformance.statuses import EXIT_CODE_HELP
 from conformance.file_kinds import INVENTORY_HINT, looks_like_inventory
+from conformance.statuses import EXIT_CODE_HELP
 from environments.pooldef import PoolDefinitionError, load_pool_definition
 from environments.whatif import Fault, play, render
 

@@ -267,7 +267,9 @@ def _malformed_meta(item: pytest.Function, feature: str, opts: OvmOptions) -> Sc
         release="",
         environment=opts.environment,
         seed=0,
-        replay=replay_command(opts.environment, "all", opts.seed, item.nodeid, opts.inventory, opts.features_dir),
+        replay=replay_command(
+            opts.environment, "all", opts.seed, item.nodeid, opts.inventory, opts.features_dir
+        ),
     )
 
 
@@ -357,7 +359,9 @@ def pytest_bdd_after_step(request: pytest.FixtureRequest, scenario: Any, step: A
     _set_step(request, scenario, step, "passed")
 
 
-def pytest_bdd_step_error(request: pytest.FixtureRequest, scenario: Any, step: Any, exception: Exception) -> None:
+def pytest_bdd_step_error(
+    request: pytest.FixtureRequest, scenario: Any, step: Any, exception: Exception
+) -> None:
     _set_step(request, scenario, step, "error" if messages.suite_problem(exception) else "failed")
 
 
@@ -451,4 +455,3 @@ def _bound_of(driver: PoolDriver) -> Callable[[str], int | None]:
             return None
 
     return bound
-

@@ -98,7 +98,10 @@ def allure_result(
 
         name = f"{test_uuid}-timeline.svg"
         attachments[name] = render_timeline_svg(
-            result.timeline, title=f"{meta.display} [{meta.release}]", failover=result.failover, standalone=True
+            result.timeline,
+            title=f"{meta.display} [{meta.release}]",
+            failover=result.failover,
+            standalone=True,
         )
         files.append({"name": "timeline", "source": name, "type": "image/svg+xml"})
     data: dict[str, Any] = {
@@ -124,7 +127,9 @@ def allure_result(
     }
     if result.status != "passed":
         data["statusDetails"] = {
-            "message": f"{label(result.status)}: {result.message}" if result.message else label(result.status),
+            "message": f"{label(result.status)}: {result.message}"
+            if result.message
+            else label(result.status),
             "trace": f"replay: {meta.replay}",
         }
     return data, attachments
@@ -144,8 +149,9 @@ def _steps(result: ScenarioResult, start: int) -> list[dict[str, Any]]:
             "stop": t + took,
         }
         if step.table:
-            entry["parameters"] = [{"name": " | ".join(step.table[0]), "value": " | ".join(row)}
-                                   for row in step.table[1:]]
+            entry["parameters"] = [
+                {"name": " | ".join(step.table[0]), "value": " | ".join(row)} for row in step.table[1:]
+            ]
         if i == result.failed_step:
             entry["statusDetails"] = {"message": result.message}
         t += took
@@ -189,7 +195,11 @@ def _environment(report: ConformanceReport) -> str:
 CATEGORIES = [
     {"name": "Failed Oracle VM HA rules", "matchedStatuses": ["failed"]},
     {"name": "Suite errors (no verdict)", "matchedStatuses": ["broken"], "messageRegex": "suite error.*"},
-    {"name": "Environment errors (no verdict)", "matchedStatuses": ["broken"], "messageRegex": "environment error.*"},
+    {
+        "name": "Environment errors (no verdict)",
+        "matchedStatuses": ["broken"],
+        "messageRegex": "environment error.*",
+    },
     {"name": "Not run", "matchedStatuses": ["skipped"], "messageRegex": "not run.*"},
     {"name": "Not applicable", "matchedStatuses": ["skipped"], "messageRegex": "not applicable.*"},
 ]
@@ -199,6 +209,3 @@ def _write(path: Path, text: str) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, path)
-
-
-

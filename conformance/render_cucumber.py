@@ -75,7 +75,10 @@ def _steps(result: ScenarioResult) -> list[dict[str, Any]]:
             "name": step.text,
             "line": step.line,
             "match": {"location": f"{meta.feature}:{step.line}"},
-            "result": {"status": status, "duration": int((result.step_ms[i] if i < len(result.step_ms) else 0) * 1e6)},
+            "result": {
+                "status": status,
+                "duration": int((result.step_ms[i] if i < len(result.step_ms) else 0) * 1e6),
+            },
         }
         if step.table:
             entry["rows"] = [{"cells": list(row)} for row in step.table]
@@ -101,7 +104,11 @@ def _after_hook(result: ScenarioResult) -> dict[str, Any]:
         "name": label(result.status),
         "line": result.meta.line,
         "hidden": True,
-        "result": {"status": STATUS_INFO[result.status].cucumber, "error_message": _message(result), "duration": 0},
+        "result": {
+            "status": STATUS_INFO[result.status].cucumber,
+            "error_message": _message(result),
+            "duration": 0,
+        },
     }
 
 

@@ -39,15 +39,18 @@ h3{font-size:1em;margin:.6em 0 .2em}
 code,pre{font-family:ui-monospace,'SFMono-Regular',Menlo,monospace;font-size:.85em;overflow-wrap:anywhere}
 pre{background:#f5f7fa;border:1px solid #d5dbe1;padding:.4em .6em;margin:.3em 0;white-space:pre-wrap;
 overflow-wrap:anywhere}
-.st{display:inline-block;padding:.05em .45em;border-radius:3px;font-weight:600;font-size:.8em;white-space:nowrap}
+.st{display:inline-block;padding:.05em .45em;border-radius:3px;font-weight:600;font-size:.8em;
+white-space:nowrap}
 .passed{background:#d7f5dd;color:#14532d} .failed{background:#fde0e0;color:#8a1010}
 .suite-error{background:#f3d9ff;color:#5b1a7a} .environment-error{background:#ffe6c7;color:#7a3d00}
 .not-run{background:#fff6c2;color:#5c4b00} .unknown{background:#e3e8ff;color:#23306b}
-.not-applicable{background:#eceff1;color:#455a64} .st.none{background:#fff;color:#9aa5b1;border:1px dashed #c5ccd3}
+.not-applicable{background:#eceff1;color:#455a64}
+.st.none{background:#fff;color:#9aa5b1;border:1px dashed #c5ccd3}
 .verdict{font-size:1.1em;padding:.5em .8em;border-radius:4px;margin:.4em 0}
 .verdict-PASS{background:#d7f5dd;color:#14532d} .verdict-FAIL{background:#fde0e0;color:#8a1010}
 .verdict-PARTIAL{background:#fff6c2;color:#5c4b00} .verdict-INCOMPLETE{background:#e3e8ff;color:#23306b}
-.verdict-SUITE.ERROR{background:#f3d9ff} .verdict-ENVIRONMENT.ERROR{background:#ffe6c7}
+.verdict-SUITE-ERROR{background:#f3d9ff;color:#5b1a7a}
+.verdict-ENVIRONMENT-ERROR{background:#ffe6c7;color:#7a3d00}
 dl.run{display:flex;flex-wrap:wrap;gap:.2em 1.5em;margin:.4em 0;font-size:.9em}
 dl.run div{display:flex;gap:.4em} dl.run dt{font-weight:600} dl.run dd{margin:0}
 form#filters{position:sticky;top:0;background:#fff;border-bottom:1px solid #d5dbe1;padding:.4em 0;z-index:2;
@@ -56,7 +59,8 @@ form#filters fieldset{border:0;margin:0;padding:0;display:flex;flex-wrap:wrap;ga
 form#filters legend{float:left;font-weight:600;margin-right:.4em}
 form#filters input[type=search],form#filters select{font-size:1em;max-width:14em}
 #shown{color:#4a5560}
-[id]{scroll-margin-top:7em} details{margin:.25em 0} summary{cursor:pointer;list-style-position:outside;margin-left:1.1em}
+[id]{scroll-margin-top:7em} details{margin:.25em 0}
+summary{cursor:pointer;list-style-position:outside;margin-left:1.1em}
 details.rule,details.scenario{border:1px solid #d5dbe1;border-radius:4px;padding:.25em .5em}
 details.rule[open],details.scenario[open]{background:#fbfcfd}
 summary .title{font-weight:600} summary .badges{white-space:nowrap}
@@ -84,7 +88,7 @@ ul.attention{padding-left:1.2em} ul.attention li{margin:.3em 0}
 @media (max-width:950px){body{padding:.5em .7em} summary .badges{white-space:normal}}
 """
 
-_EXAMPLE_ORDER = {status: i for i, status in enumerate(PRECEDENCE)}
+_EXAMPLE_ORDER: dict[str, int] = {status: i for i, status in enumerate(PRECEDENCE)}
 _STEP_MARK = {"passed": "✓", "failed": "✗", "undefined": "?", "error": "!", "not-reached": "·"}
 
 
@@ -95,6 +99,10 @@ def esc(text: object) -> str:
 def anchor(result: ScenarioResult) -> str:
     """A stable id for one scenario run (node ids are not valid HTML ids)."""
     return "sc-" + hashlib.sha1(result.meta.nodeid.encode()).hexdigest()[:12]
+
+
+def _css_word(text: str) -> str:
+    return esc(text.replace(" ", "-"))
 
 
 def badge(status: str, text: str | None = None) -> str:
@@ -117,12 +125,13 @@ def render_html(report: ConformanceReport) -> str:
         f"<title>OVM HA conformance {esc(report.verdict)} {esc(run.run_id)}</title>",
         f"<style>{CSS}{TIMELINE_CSS}</style></head><body>",
         "<h1>Oracle VM HA conformance report</h1>",
-        f'<p class="verdict verdict-{esc(report.verdict)}" id="verdict"><strong>{esc(report.verdict)}</strong>'
+        f'<p class="verdict verdict-{_css_word(report.verdict)}" id="verdict">'
+        f"<strong>{esc(report.verdict)}</strong>"
         f" &mdash; {esc(report.verdict_line().partition(': ')[2])}</p>",
         _run_facts(report),
         _filters(report),
         _attention(report, examples, lazy),
-        f"<h2 id=\"rules\">Rules ({len(report.rows)})</h2>",
+        f'<h2 id="rules">Rules ({len(report.rows)})</h2>',
         *[_rule(row, report) for row in sorted(report.rows, key=lambda r: _EXAMPLE_ORDER[r.status])],
         f'<h2 id="scenarios">Scenarios ({len(examples)}, {len(report.scenarios)} runs)</h2>',
         _features(examples, report, lazy),
@@ -167,7 +176,8 @@ def _counts(counter: dict[str, int]) -> str:
 def _filters(report: ConformanceReport) -> str:
     """Hidden until the script runs (without it there is nothing to filter with)."""
     statuses = "".join(
-        f'<label><input type="checkbox" name="status" value="{s}" checked> {badge(s)}</label>' for s in STATUSES
+        f'<label><input type="checkbox" name="status" value="{s}" checked> {badge(s)}</label>'
+        for s in STATUSES
     )
     releases = "".join(
         f'<label><input type="checkbox" name="release" value="{esc(r.value)}" checked> {esc(r.value)}</label>'
@@ -195,7 +205,9 @@ def _filters(report: ConformanceReport) -> str:
 # ---- what needs attention ------------------------------------------------------------------
 def _attention(report: ConformanceReport, examples: list[list[ScenarioResult]], lazy: dict[str, str]) -> str:
     rows = report.bad_rows
-    bad = [runs for runs in examples if _worst(runs) in ("failed", "suite-error", "environment-error", "unknown")]
+    bad = [
+        runs for runs in examples if _worst(runs) in ("failed", "suite-error", "environment-error", "unknown")
+    ]
     bad.sort(key=lambda runs: _EXAMPLE_ORDER[_worst(runs)])
     if not rows and not bad:
         return ""
@@ -210,7 +222,8 @@ def _attention(report: ConformanceReport, examples: list[list[ScenarioResult]], 
                 else ""
             )
             items.append(
-                f'<li>{badge(row.status)} <a class="rid" href="#rule-{esc(row.rule.id)}">{esc(row.rule.id)}</a> '
+                f"<li>{badge(row.status)} "
+                f'<a class="rid" href="#rule-{esc(row.rule.id)}">{esc(row.rule.id)}</a> '
                 f"{esc(row.rule.statement)}{replays}{more}</li>"
             )
         parts.append(f'<ul class="attention">{"".join(items)}</ul>')
@@ -232,14 +245,18 @@ def _rule(row: RuleRow, report: ConformanceReport) -> str:
     runs = " ".join(f"{r.value}:{v.status}" for r, v in row.by_release.items())
     features = " ".join(sorted({s.meta.feature for s in row.scenarios}))
     reasons = "".join(
-        f"<li>{esc(r.value)}: {badge(v.status)} {esc(v.reason)}</li>" for r, v in row.by_release.items() if v.reason
+        f"<li>{esc(r.value)}: {badge(v.status)} {esc(v.reason)}</li>"
+        for r, v in row.by_release.items()
+        if v.reason
     )
     groups = []
     for group in row.groups:
         badges = "".join(_run_badge(group.by_release.get(r.value, ()), r.value) for r in report.run.releases)
         count = f' <span class="reason">&times;{group.examples} examples</span>' if group.examples > 1 else ""
         groups.append(f"<li>{badges} {esc(group.name)}{count}</li>")
-    scenarios = f'<ul class="sc">{"".join(groups)}</ul>' if groups else '<p class="reason">no scenario ran</p>'
+    scenarios = (
+        f'<ul class="sc">{"".join(groups)}</ul>' if groups else '<p class="reason">no scenario ran</p>'
+    )
     opened = " open" if row.status in ("failed", "suite-error", "environment-error") else ""
     return (
         f'<details class="rule filterable" id="rule-{esc(rule.id)}" data-kind="rule" data-runs="{esc(runs)}" '
@@ -249,7 +266,7 @@ def _rule(row: RuleRow, report: ConformanceReport) -> str:
         f'<p class="meta">{esc(rule.kind)}; checking it on a real pool is {esc(rule.checks)}; releases '
         f"{esc(', '.join(r.value for r in rule.releases))}</p>"
         f"{_sources(rule)}"
-        f'{"<ul class=reason>" + reasons + "</ul>" if reasons else ""}'
+        f"{'<ul class=reason>' + reasons + '</ul>' if reasons else ''}"
         f"<h3>Scenarios</h3>{scenarios}</details>"
     )
 
@@ -268,8 +285,11 @@ def _run_badge(runs: Iterable[ScenarioResult], release: str) -> str:
         return f'<span class="st none" title="{esc(release)}: no run">{esc(release)}</span> '
     status = worst([r.status for r in runs])
     target = next(r for r in runs if r.status == status)
-    counts = ", ".join(f"{sum(1 for r in runs if r.status == s)} {label(s)}" for s in STATUSES if any(
-        r.status == s for r in runs))
+    counts = ", ".join(
+        f"{sum(1 for r in runs if r.status == s)} {label(s)}"
+        for s in STATUSES
+        if any(r.status == s for r in runs)
+    )
     return (
         f'<a class="st {esc(status)}" href="#{anchor(target)}" title="{esc(release)}: {esc(counts)}">'
         f"{esc(release)}</a> "
@@ -345,7 +365,9 @@ def _scenario(
     body = [_steps(runs)]
     shown = [r for r in runs if r.status != "not-applicable"]
     na = [r for r in runs if r.status == "not-applicable"]
-    body += [_run_result(r, lazy, inline=attention or r.status != "passed", with_id=not attention) for r in shown]
+    body += [
+        _run_result(r, lazy, inline=attention or r.status != "passed", with_id=not attention) for r in shown
+    ]
     if na:
         body.append(
             '<p class="na-list">'
@@ -382,7 +404,9 @@ def _steps(runs: list[ScenarioResult]) -> str:
                 where = f'<span class="where">{esc(_STEP_WORD[shown])} on {esc(", ".join(bad))}</span>'
         table = ""
         if step.table:
-            rows = "".join("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in row) + "</tr>" for row in step.table)
+            rows = "".join(
+                "<tr>" + "".join(f"<td>{esc(c)}</td>" for c in row) + "</tr>" for row in step.table
+            )
             table = f'<table class="data">{rows}</table>'
         doc = f"<pre>{esc(step.doc)}</pre>" if step.doc else ""
         items.append(
@@ -392,8 +416,14 @@ def _steps(runs: list[ScenarioResult]) -> str:
     return f'<ol class="steps">{"".join(items)}</ol>'
 
 
-_STEP_WORD = {"failed": "failed", "undefined": "no step definition", "error": "suite error", "passed": "",
-              "not-reached": "", "": ""}
+_STEP_WORD = {
+    "failed": "failed",
+    "undefined": "no step definition",
+    "error": "suite error",
+    "passed": "",
+    "not-reached": "",
+    "": "",
+}
 
 
 def _step_outcome(outcomes: set[str]) -> str:
@@ -413,7 +443,11 @@ def _run_result(s: ScenarioResult, lazy: dict[str, str], inline: bool, with_id: 
     ]
     if s.status != "passed" and s.message:
         step = f"{esc(s.failed_step_text)}: " if s.failed_step_text and s.status == "failed" else ""
-        text = s.message.removeprefix(f"step '{s.failed_step_text}' failed: ") if s.failed_step_text else s.message
+        text = (
+            s.message.removeprefix(f"step '{s.failed_step_text}' failed: ")
+            if s.failed_step_text
+            else s.message
+        )
         parts.append(f'<pre class="message">{step}{esc(text)}</pre>')
     if s.status != "passed":
         parts.append(f'<pre class="replay">{esc(meta.replay)}</pre>')

@@ -55,8 +55,10 @@ def _rule(row: RuleRow) -> dict[str, Any]:
         "kind": rule.kind,
         "checks": rule.checks,
         "source": rule.source_text,
-        "sources": [{"doc": s.doc.key, "title": s.doc.title, "section": s.section, "quote": s.quote}
-                    for s in rule.sources],
+        "sources": [
+            {"doc": s.doc.key, "title": s.doc.title, "section": s.section, "quote": s.quote}
+            for s in rule.sources
+        ],
         "status": row.status,
         "status_by_release": {r.value: v.status for r, v in row.by_release.items()},
         "reason_by_release": {r.value: v.reason for r, v in row.by_release.items() if v.reason},

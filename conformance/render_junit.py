@@ -121,7 +121,9 @@ def _gherkin(result: ScenarioResult) -> str:
     lines = []
     for i, step in enumerate(result.meta.steps):
         outcome = result.step_outcomes[i] if i < len(result.step_outcomes) else ""
-        mark = {"passed": "  ok ", "failed": "FAIL ", "undefined": "UNDEF", "error": " ERR "}.get(outcome, "  -- ")
+        mark = {"passed": "  ok ", "failed": "FAIL ", "undefined": "UNDEF", "error": " ERR "}.get(
+            outcome, "  -- "
+        )
         lines.append(f"{mark} {step.keyword} {step.text}")
     lines += ["", result.message, "", f"replay: {result.meta.replay}"]
     return "\n".join(lines).strip("\n")

@@ -197,7 +197,9 @@ def build_report(catalog: Catalog, results: list[ScenarioResult], run: RunInfo) 
 def _row(rule: Rule, results: tuple[ScenarioResult, ...], run: RunInfo) -> RuleRow:
     mine = tuple(r for r in results if rule.id in r.meta.rules)
     by_release = {
-        release: verdict_for(rule, release, [r for r in mine if r.meta.release == release.value], run.selection)
+        release: verdict_for(
+            rule, release, [r for r in mine if r.meta.release == release.value], run.selection
+        )
         for release in run.releases
     }
     overall = worst([v.status for v in by_release.values()])
@@ -214,7 +216,9 @@ def verdict_for(
     statuses = Counter(r.status for r in scenarios)
     for status in ("failed", "suite-error", "environment-error", "unknown"):
         if statuses[status]:
-            reasons = sorted({r.message.splitlines()[0] for r in scenarios if r.status == status and r.message})
+            reasons = sorted(
+                {r.message.splitlines()[0] for r in scenarios if r.status == status and r.message}
+            )
             head = f"{statuses[status]} of {len(scenarios)} scenario runs {label(status)}"
             return ReleaseVerdict(status, head + (": " + "; ".join(reasons[:3]) if reasons else ""))
     if statuses["passed"]:

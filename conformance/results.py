@@ -230,5 +230,10 @@ class ResultCollector:
 
 def _worse(new: Status, old: Status) -> bool:
     """A failed call outranks a passed setup; a teardown error outranks a passed call."""
-    order = {"passed": 0, **{s: len(PRECEDENCE) - i for i, s in enumerate(PRECEDENCE) if s != "passed"}}
-    return order[new] > order[old]
+    return _MERGE_RANK[new] > _MERGE_RANK[old]
+
+
+# passed ranks lowest when merging phases; otherwise PRECEDENCE's order (failed highest)
+_MERGE_RANK: dict[str, int] = {
+    s: 0 if s == "passed" else len(PRECEDENCE) - i for i, s in enumerate(PRECEDENCE)
+}

@@ -60,7 +60,8 @@ def describe(item: pytest.Function, release: Release, environment: str, seed: in
     callspec = getattr(item, "callspec", None)
     example: dict[str, Any] = dict(callspec.params.get("_pytest_bdd_example", {})) if callspec else {}
     name = str(template.name) if template is not None else item.name
-    title, steps, line, feature_name = name, (), 0, ""
+    title, line, feature_name = name, 0, ""
+    steps: tuple[StepInfo, ...] = ()
     if template is not None:
         rendered = template.render(example)
         title = rendered.name

@@ -68,8 +68,7 @@ STATUS_INFO: dict[Status, StatusInfo] = {
     ),
     "not-applicable": StatusInfo(
         "not applicable",
-        "the documents do not state the rule for this release, or the scenario is for another "
-        "environment",
+        "the documents do not state the rule for this release, or the scenario is for another environment",
         "skipped",
         "skipped",
         "skipped",

@@ -384,7 +384,9 @@ def _bound_times(failover: Iterable[Mapping[str, Any]]) -> list[int]:
     ]
 
 
-def _bounds(failover: Iterable[Mapping[str, Any]], scale: _Scale, plot_h: float, placer: _Placer) -> list[str]:
+def _bounds(
+    failover: Iterable[Mapping[str, Any]], scale: _Scale, plot_h: float, placer: _Placer
+) -> list[str]:
     """A dashed line across every lane where a fault's failover bound ends, labelled with it."""
     out = []
     for mark in failover:

@@ -55,7 +55,9 @@ def add_parser(sub: Any) -> None:  # argparse's subparsers action (its generic t
         "--report-dir", default="reports", help="where run directories go (default: reports)"
     )
     validate.add_argument("--run-id", help="name of the run directory (default: UTC time + random)")
-    validate.add_argument("--force", action="store_true", help="let --run-id replace an existing run directory")
+    validate.add_argument(
+        "--force", action="store_true", help="let --run-id replace an existing run directory"
+    )
     validate.set_defaults(handler=cmd_validate)
 
 

@@ -23,15 +23,15 @@ pytestmark = pytest.mark.slow
 
 def _run(*args: str | Path, cwd: Path, timeout: float = 900) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV", "PYTEST_ADDOPTS")}
-    return subprocess.run([str(a) for a in args], cwd=cwd, env=env, capture_output=True, text=True,
-                          timeout=timeout, check=False)
+    return subprocess.run(
+        [str(a) for a in args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False
+    )
 
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
-    done = _run(sys.executable, "-m", "pip", "wheel", "--no-deps", "-w", out, REPO,
-                cwd=out)
+    done = _run(sys.executable, "-m", "pip", "wheel", "--no-deps", "-w", out, REPO, cwd=out)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     (built,) = out.glob("ovm_ha_conformance-*.whl")
     return built
@@ -41,8 +41,14 @@ def test_the_wheel_ships_the_features_the_catalog_and_the_report_assets(wheel: P
     names = set(zipfile.ZipFile(wheel).namelist())
     shipped = {p.relative_to(REPO).as_posix() for p in (REPO / "features").glob("*.feature")}
     assert shipped and shipped <= names
-    for name in ("features/rules.yaml", "features/test_features.py", "features/__init__.py",
-                 "conformance/suite.ini", "conformance/report.js", "steps/__init__.py"):
+    for name in (
+        "features/rules.yaml",
+        "features/test_features.py",
+        "features/__init__.py",
+        "conformance/suite.ini",
+        "conformance/report.js",
+        "steps/__init__.py",
+    ):
         assert name in names, name
 
 
@@ -67,5 +73,7 @@ def test_a_fresh_venv_runs_one_release_from_an_empty_directory(wheel: Path, tmp_
     report = json.loads((empty / "reports" / "wheel" / "conformance.json").read_text())
     assert report["verdict"] == "PASS" and report["summary"]["scenarios"]["passed"] > 100
     assert report["rules"][0]["scenarios"][0]["feature"].startswith("features/")
-    assert "site-packages" in _run(python, "-c", "import features; print(features.__file__)", cwd=empty).stdout
+    assert (
+        "site-packages" in _run(python, "-c", "import features; print(features.__file__)", cwd=empty).stdout
+    )
     assert sorted(p.name for p in empty.iterdir()) == ["reports"], "nothing else written in the directory"

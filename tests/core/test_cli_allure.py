@@ -14,16 +14,36 @@ REPO = Path(__file__).resolve().parents[2]
 def test_allure_results_are_one_per_scenario_and_release(tmp_path: Path) -> None:
     out = tmp_path / "allure"
     done = subprocess.run(
-        [sys.executable, "-m", "conformance", "run", "--release", "2.2,3.x", "-q", "--allure", str(out),
-         "--report-dir", str(tmp_path / "reports"), "--scenario", "crashed HA guest"],
-        cwd=REPO, capture_output=True, text=True, timeout=300, check=False)
+        [
+            sys.executable,
+            "-m",
+            "conformance",
+            "run",
+            "--release",
+            "2.2,3.x",
+            "-q",
+            "--allure",
+            str(out),
+            "--report-dir",
+            str(tmp_path / "reports"),
+            "--scenario",
+            "crashed HA guest",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     results = [json.loads(p.read_text()) for p in out.glob("*-result.json")]
     assert results, f"no allure results in {out}"
     assert not list(out.glob("*-container.json")), "no fixture containers"
-    report = json.loads((tmp_path / "reports" / "latest" / "conformance.json").read_text()
-                        if (tmp_path / "reports" / "latest").exists() else
-                        next((tmp_path / "reports").glob("*/conformance.json")).read_text())
+    report = json.loads(
+        (tmp_path / "reports" / "latest" / "conformance.json").read_text()
+        if (tmp_path / "reports" / "latest").exists()
+        else next((tmp_path / "reports").glob("*/conformance.json")).read_text()
+    )
     assert len(results) == report["summary"]["scenarios"]["total"]
     releases = {p["value"] for r in results for p in r["parameters"] if p["name"] == "release"}
     assert releases == {"2.2", "3.x"}

@@ -171,9 +171,7 @@ def sandbox_files(failing: bool = True, feature: str | None = None, layout: str 
     }
 
 
-def write_project(
-    root: Path, failing: bool = True, layout: str = "flat", feature: str | None = None
-) -> Path:
+def write_project(root: Path, failing: bool = True, layout: str = "flat", feature: str | None = None) -> Path:
     for name, text in sandbox_files(failing, feature=feature, layout=layout).items():
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         (root / name).write_text(text)

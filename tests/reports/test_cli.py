@@ -72,7 +72,9 @@ def test_user_errors_are_one_line_and_exit_2(args: list[str], expected: str, tmp
 def test_unwritable_or_misplaced_outputs_are_refused_before_the_run(tmp_path: Path) -> None:
     a_file = tmp_path / "results"
     a_file.write_text("not a directory")
-    assert_user_error(cli("run", "--allure", str(a_file), cwd=tmp_path), f"--allure {a_file}: exists and is not")
+    assert_user_error(
+        cli("run", "--allure", str(a_file), cwd=tmp_path), f"--allure {a_file}: exists and is not"
+    )
     assert_user_error(
         cli("run", "--report-dir", str(a_file), cwd=tmp_path), f"--report-dir {a_file}: exists and is not"
     )
@@ -135,7 +137,11 @@ def test_rules_take_all_and_comma_lists(tmp_path: Path) -> None:
     assert every.returncode == 0 and every.stdout.splitlines()[-1] == "5 of 5 rules"
     some = cli("rules", "--catalog", str(catalog), "--release", "2.1,3.x", "--format", "json")
     assert [r["id"] for r in json.loads(some.stdout)] == [
-        "HA-RESTART", "HA-MASTER", "HA-OLD", "HA-BROKEN", "HA-UNTESTED"
+        "HA-RESTART",
+        "HA-MASTER",
+        "HA-OLD",
+        "HA-BROKEN",
+        "HA-UNTESTED",
     ]
 
 
@@ -201,7 +207,10 @@ def test_run_reports_and_a_replay_reproduces_the_failure(tmp_path: Path) -> None
     assert "Traceback" not in out and "call_fixture_func" not in out and "def runs_n" not in out
     # the closing summary: verdict, each failed rule with its replay command, where the report is
     closing = out[out.index("FAIL: 4 of 5 applicable rules run") :].splitlines()
-    assert closing[0] == "FAIL: 4 of 5 applicable rules run (3 passed, 1 failed); 1 not run: HA-UNTESTED; 15 scenario runs"
+    assert (
+        closing[0]
+        == "FAIL: 4 of 5 applicable rules run (3 passed, 1 failed); 1 not run: HA-UNTESTED; 15 scenario runs"
+    )
     assert closing[1] == "rules that did not pass, with the command that replays each:"
     assert closing[2].split()[:3] == ["failed", "HA-BROKEN", "python3"]
     assert closing[-1] == f"report: {reports / 'full' / 'index.html'}"
@@ -248,7 +257,9 @@ def test_run_selects_scenarios_by_name_and_says_partial(tmp_path: Path) -> None:
     assert [(s["name"], s["release"], s["status"]) for s in rows] == [
         ("A crashed server's guest restarts on another server", "3.x", "passed")
     ]
-    assert "PARTIAL: 1 of 4 applicable rules run (1 passed); 3 not run: not selected (--scenario " in done.stdout
+    assert (
+        "PARTIAL: 1 of 4 applicable rules run (1 passed); 3 not run: not selected (--scenario " in done.stdout
+    )
     assert "PASS" not in done.stdout.replace("PASSED", "")
 
 
@@ -276,7 +287,9 @@ def test_validate_against_a_port_that_does_not_speak_ssh_is_one_line(tmp_path: P
         "servers:\n  - {name: ovs1, host: 127.0.0.1, fqdn: ovs1.example.com, ip: 127.0.0.1}\n"
     )
     try:
-        done = cli("validate", "--inventory", str(inventory), "--report-dir", str(tmp_path / "r"), cwd=tmp_path)
+        done = cli(
+            "validate", "--inventory", str(inventory), "--report-dir", str(tmp_path / "r"), cwd=tmp_path
+        )
     finally:
         listener.close()
     assert "Traceback" not in done.stdout + done.stderr

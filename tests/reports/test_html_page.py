@@ -47,12 +47,28 @@ def run(
     suffix = "-".join(v for _, v in example)
     nodeid = f"t.py::test_{name.replace(' ', '_')}[{release}{'-' + suffix if suffix else ''}]"
     meta = ScenarioMeta(
-        nodeid, name, "features/f.feature", (rule,), release, "fake", 1, f"replay {nodeid}",
-        title=title or name, line=4, feature_name="Failover", example=example, steps=STEPS,
+        nodeid,
+        name,
+        "features/f.feature",
+        (rule,),
+        release,
+        "fake",
+        1,
+        f"replay {nodeid}",
+        title=title or name,
+        line=4,
+        feature_name="Failover",
+        example=example,
+        steps=STEPS,
     )
     failed = next((i for i, o in enumerate(outcomes) if o not in ("passed", "not-reached")), -1)
     return ScenarioResult(
-        meta=meta, status=status, duration_s=0.1, step_outcomes=outcomes, failed_step=failed, **kw  # type: ignore[arg-type]
+        meta=meta,
+        status=status,
+        duration_s=0.1,
+        step_outcomes=outcomes,
+        failed_step=failed,
+        **kw,  # type: ignore[arg-type]
     )
 
 
@@ -64,12 +80,16 @@ def section(page: str, ident: str) -> str:
 
 def test_scenarios_show_given_when_then_with_the_failing_step_marked() -> None:
     broken = run(
-        "restart", "3.x", "failed", outcomes=("passed", "passed", "failed"),
+        "restart",
+        "3.x",
+        "failed",
+        outcomes=("passed", "passed", "failed"),
         message="step 'Then vm1 runs on server2 within the failover bound' failed: vm1 is running on server1",
     )
     page = render_html(build_report(CAT, [run("restart", "2.2", "passed"), broken], RUN))
-    steps = re.findall(r'<li class="o-([a-z-]+)"><span class="mark">.</span><span class="kw">(\w+)</span>([^<]+)',
-                       page)
+    steps = re.findall(
+        r'<li class="o-([a-z-]+)"><span class="mark">.</span><span class="kw">(\w+)</span>([^<]+)', page
+    )
     assert ("failed", "Then", "vm1 runs on server2 within the failover bound") in steps
     assert ("passed", "Given", "a pool of 2 servers with guest vm1 on server1") in steps
     assert '<span class="where">failed on 3.x</span>' in page
@@ -107,7 +127,10 @@ def test_not_applicable_runs_are_folded_into_one_line() -> None:
     page = render_html(
         build_report(
             CAT,
-            [run("x", "2.2", "passed"), run("x", "3.x", "not-applicable", message="not applicable: not for 3.x")],
+            [
+                run("x", "2.2", "passed"),
+                run("x", "3.x", "not-applicable", message="not applicable: not for 3.x"),
+            ],
             RUN,
         )
     )
@@ -117,17 +140,29 @@ def test_not_applicable_runs_are_folded_into_one_line() -> None:
 
 def test_the_documents_quotes_are_visible() -> None:
     page = render_html(build_report(CAT, [], RUN))
-    assert "<blockquote>the guests are migrated or restarted<footer>User&#x27;s Guide 2.1, ch. 9 HA, 9.1 High" in page
+    assert (
+        "<blockquote>the guests are migrated or restarted<footer>User&#x27;s Guide 2.1, ch. 9 HA, 9.1 High"
+        in page
+    )
 
 
 def test_a_caption_never_reads_as_success_on_a_failed_scenario() -> None:
     marks = ({"server": "s1", "at_s": 3.0, "bound_s": 9.0},)
     ok = run("ok", "2.2", "passed", timeline=TIMELINE, failover=marks)
-    wrong_place = run("wrong", "3.x", "failed", timeline=TIMELINE, failover=marks,
-                      outcomes=("passed", "passed", "failed"), message="vm1 ran on the wrong server")
+    wrong_place = run(
+        "wrong",
+        "3.x",
+        "failed",
+        timeline=TIMELINE,
+        failover=marks,
+        outcomes=("passed", "passed", "failed"),
+        message="vm1 ran on the wrong server",
+    )
     page = render_html(build_report(CAT, [ok, wrong_place], RUN))
     assert '<span class="within">vm1 running on s2 after <strong>7.5 s</strong> &le; bound 9 s</span>' in page
-    failed_caption = re.search(r'id="' + anchor(wrong_place) + r'".*?<figcaption>(.*?)</figcaption>', page, re.S)
+    failed_caption = re.search(
+        r'id="' + anchor(wrong_place) + r'".*?<figcaption>(.*?)</figcaption>', page, re.S
+    )
     assert failed_caption is not None
     assert 'class="within"' not in failed_caption.group(1)
     assert 'class="within-failed"' in failed_caption.group(1) and "failed" in failed_caption.group(1)
@@ -136,7 +171,9 @@ def test_a_caption_never_reads_as_success_on_a_failed_scenario() -> None:
 def test_failed_timelines_are_inline_and_passing_ones_drawn_on_demand_from_one_blob() -> None:
     marks = ({"server": "s1", "at_s": 3.0, "bound_s": 9.0},)
     ok = run("ok", "2.2", "passed", timeline=TIMELINE, failover=marks)
-    bad = run("bad", "3.x", "failed", timeline=TIMELINE, failover=marks, outcomes=("passed", "passed", "failed"))
+    bad = run(
+        "bad", "3.x", "failed", timeline=TIMELINE, failover=marks, outcomes=("passed", "passed", "failed")
+    )
     page = render_html(build_report(CAT, [ok, bad], RUN))
     inline = re.findall(r"<svg.*?</svg>", page, re.S)
     assert len(inline) == 2, "the failed run's timeline, in the attention list and in its scenario"

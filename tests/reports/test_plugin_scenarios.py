@@ -41,9 +41,14 @@ def test_not_applicable_scenarios_carry_the_reason(sandbox: Sandbox) -> None:
     pt = sandbox(failing=False)
     result = pt.runpytest("--ovm-run-id=na")
     assert result.ret == pytest.ExitCode.OK
-    reasons = {(s["name"], s["release"]): s["message"] for s in scenario_rows(read_report(pt.path, "na"))
-               if s["status"] == "not-applicable"}
-    assert reasons[("Only stated for 2.2", "2.1")] == "not applicable: the scenario is for release 2.2, not 2.1"
+    reasons = {
+        (s["name"], s["release"]): s["message"]
+        for s in scenario_rows(read_report(pt.path, "na"))
+        if s["status"] == "not-applicable"
+    }
+    assert (
+        reasons[("Only stated for 2.2", "2.1")] == "not applicable: the scenario is for release 2.2, not 2.1"
+    )
     assert reasons[("A rule only stated for 2.1", "3.x")] == "not applicable: HA-OLD is not stated for 3.x"
     assert reasons[("Only meaningful on the simulator", "2.2")] == "not applicable: only meaningful on sim"
 
@@ -74,8 +79,9 @@ def test_unknown_release_tag_is_a_suite_error(sandbox: Sandbox) -> None:
     feature = FEATURE_HEAD.format(steps=SCENARIO_STEPS).replace("@release:2.2", "@release:2.9")
     pt = sandbox(feature=feature)
     pt.runpytest("--ovm-run-id=rel")
-    (message,) = {s["message"] for s in scenario_rows(read_report(pt.path, "rel"))
-                  if s["name"] == "Only stated for 2.2"}
+    (message,) = {
+        s["message"] for s in scenario_rows(read_report(pt.path, "rel")) if s["name"] == "Only stated for 2.2"
+    }
     assert "scenario 'Only stated for 2.2': @release:2.9: unknown Oracle VM release '2.9'" in message
 
 
@@ -108,9 +114,13 @@ def test_a_malformed_feature_is_a_suite_error_naming_file_and_line_and_the_other
     sandbox: Sandbox,
 ) -> None:
     pt = sandbox(failing=False)
-    (pt.path / "broken.feature").write_text("Feature: broken\n  Scenario: one\n    Given x\n  Given y\n  nonsense\n")
+    (pt.path / "broken.feature").write_text(
+        "Feature: broken\n  Scenario: one\n    Given x\n  Given y\n  nonsense\n"
+    )
     (pt.path / "test_failover.py").write_text(
-        (pt.path / "test_failover.py").read_text().replace(
+        (pt.path / "test_failover.py")
+        .read_text()
+        .replace(
             'scenarios("failover.feature")',
             "from conformance.suite import malformed_feature_test, split_parsable\n"
             "from pathlib import Path\n"

@@ -36,7 +36,8 @@ def finished_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[s
     assert done.returncode == pytest.ExitCode.TESTS_FAILED, done.stdout + done.stderr
     tail = done.stdout.splitlines()
     assert (
-        "FAIL: 4 of 5 applicable rules run (3 passed, 1 failed); 1 not run: HA-UNTESTED; 15 scenario runs" in tail
+        "FAIL: 4 of 5 applicable rules run (3 passed, 1 failed); 1 not run: HA-UNTESTED; 15 scenario runs"
+        in tail
     )
     assert "report: reports/run1/index.html" in tail
     assert "json:   reports/run1/conformance.json" in tail
@@ -180,7 +181,9 @@ def test_junit_is_read_by_junitparser_and_junit2html(
     out = tmp_path / "junit.html"
     done = subprocess.run(
         [sys.executable, "-m", "junit2htmlreport", str(run_dir / "junit.xml"), str(out)],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert done.returncode == 0, done.stderr
     page = out.read_text()
@@ -212,7 +215,9 @@ def test_cucumber_json_has_a_feature_per_file_and_step_statuses(
 
 def test_allure_results_have_steps_labels_and_parameters(finished_run: tuple[Path, dict[str, Any]]) -> None:
     """Checked with allure's own test matchers (allure-python-commons-test), as allure's adapters are."""
-    report_mod = pytest.importorskip("allure_commons_test.report", reason="allure-python-commons-test missing")
+    report_mod = pytest.importorskip(
+        "allure_commons_test.report", reason="allure-python-commons-test missing"
+    )
     hamcrest = pytest.importorskip("hamcrest")
     from allure_commons_test.label import has_epic, has_feature, has_severity, has_story
     from allure_commons_test.result import has_attachment, has_parameter, has_step, with_status
@@ -282,6 +287,8 @@ def test_an_existing_run_id_is_not_replaced_without_force(sandbox: Sandbox) -> N
     before = (pt.path / "reports" / "same" / "conformance.json").read_text()
     again = pt.runpytest("--ovm-run-id=same")
     assert again.ret == pytest.ExitCode.USAGE_ERROR
-    again.stderr.fnmatch_lines(["*reports/same already exists: choose another --ovm-run-id, or add --ovm-force*"])
+    again.stderr.fnmatch_lines(
+        ["*reports/same already exists: choose another --ovm-run-id, or add --ovm-force*"]
+    )
     assert (pt.path / "reports" / "same" / "conformance.json").read_text() == before
     assert pt.runpytest("--ovm-run-id=same", "--ovm-force").ret == pytest.ExitCode.OK

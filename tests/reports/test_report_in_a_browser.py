@@ -20,7 +20,9 @@ from typing import Any
 import pytest
 from sandbox_project import REPO, child_env, write_project
 
-CHROMIUM = next((p for p in ("/usr/bin/chromium", shutil.which("chromium") or "") if p and Path(p).exists()), "")
+CHROMIUM = next(
+    (p for p in ("/usr/bin/chromium", shutil.which("chromium") or "") if p and Path(p).exists()), ""
+)
 DRIVER = next(
     (p for p in ("/usr/bin/chromedriver", shutil.which("chromedriver") or "") if p and Path(p).exists()), ""
 )
@@ -43,9 +45,24 @@ def full_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The README's first command, every release on the simulator: its index.html."""
     out = tmp_path_factory.mktemp("full")
     done = subprocess.run(
-        [sys.executable, "-m", "conformance", "run", "--release", "all", "-q",
-         "--report-dir", str(out), "--run-id", "full"],
-        cwd=REPO, capture_output=True, text=True, timeout=900, check=False,
+        [
+            sys.executable,
+            "-m",
+            "conformance",
+            "run",
+            "--release",
+            "all",
+            "-q",
+            "--report-dir",
+            str(out),
+            "--run-id",
+            "full",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
     )
     page = out / "full" / "index.html"
     assert page.is_file(), done.stdout[-3000:] + done.stderr[-3000:]
@@ -56,8 +73,15 @@ def full_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def failing_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The sandbox project's run, with a rule that fails."""
     root = write_project(tmp_path_factory.mktemp("failing"))
-    subprocess.run([sys.executable, "-m", "pytest", "--ovm-run-id=f"], cwd=root, env=child_env(),
-                   capture_output=True, text=True, timeout=300, check=False)
+    subprocess.run(
+        [sys.executable, "-m", "pytest", "--ovm-run-id=f"],
+        cwd=root,
+        env=child_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     page = root / "reports" / "f" / "index.html"
     assert page.is_file()
     return page
@@ -127,7 +151,9 @@ def test_nothing_runs_off_the_right_edge_at_900_px(browser: Any, full_run: Path,
 
 def test_the_status_and_rule_filters_hide_what_does_not_match(browser: Any, failing_run: Path) -> None:
     _open(browser, failing_run, 1400)
-    visible = "return [...document.querySelectorAll('.filterable')].filter(e => !e.hidden).map(e => e.dataset.runs)"
+    visible = (
+        "return [...document.querySelectorAll('.filterable')].filter(e => !e.hidden).map(e => e.dataset.runs)"
+    )
     every = browser.execute_script(visible)
     for status in ("passed", "not-applicable", "not-run"):
         browser.execute_script(

@@ -98,7 +98,9 @@ def test_verdicts_and_exit_codes() -> None:
         "PASS": report_of(*every_rule_passes(), run=only_22),
         "PARTIAL": report_of(result("HA-RESTART", "2.2", "passed"), run=only_22),
         "FAIL": report_of(*every_rule_passes(result("HA-MASTER", "2.2", "failed", n=1)), run=only_22),
-        "SUITE ERROR": report_of(*every_rule_passes(result("HA-MASTER", "2.2", "suite-error", n=1)), run=only_22),
+        "SUITE ERROR": report_of(
+            *every_rule_passes(result("HA-MASTER", "2.2", "suite-error", n=1)), run=only_22
+        ),
         "ENVIRONMENT ERROR": report_of(
             *every_rule_passes(result("HA-MASTER", "2.2", "environment-error", n=1)), run=only_22
         ),
@@ -106,7 +108,12 @@ def test_verdicts_and_exit_codes() -> None:
     }
     assert {verdict: r.verdict for verdict, r in cases.items()} == {v: v for v in cases}
     assert {v: r.exit_code for v, r in cases.items()} == {
-        "PASS": 0, "PARTIAL": 0, "FAIL": 1, "SUITE ERROR": 5, "ENVIRONMENT ERROR": 4, "INCOMPLETE": 3
+        "PASS": 0,
+        "PARTIAL": 0,
+        "FAIL": 1,
+        "SUITE ERROR": 5,
+        "ENVIRONMENT ERROR": 4,
+        "INCOMPLETE": 3,
     }
     stopped = RunInfo("r", "fake", (Release.R2_2,), 1, "t", 1.0, stopped_early="interrupted")
     assert report_of(*every_rule_passes(), run=stopped).verdict == "INCOMPLETE"
@@ -181,14 +188,18 @@ def test_collector_merges_phases_and_keeps_the_worst_outcome() -> None:
         ("call", "", "failed"),
     ],
 )
-def test_errors_of_the_environment_and_the_suite_are_not_failures(when: str, kind: str, expected: str) -> None:
+def test_errors_of_the_environment_and_the_suite_are_not_failures(
+    when: str, kind: str, expected: str
+) -> None:
     meta = ScenarioMeta("t.py::test_x[2.2]", "x", "f.feature", ("HA-RESTART",), "2.2", "fake", 3, "replay")
     props: list[tuple[str, object]] = [
         ("ovm_scenario", meta.to_json()),
         ("ovm_outcome", json.dumps({"kind": kind, "message": "x"})),
     ]
     collector = ResultCollector()
-    collector.add(nodeid=meta.nodeid, when=when, outcome="failed", duration_s=0, user_properties=props, message="x")
+    collector.add(
+        nodeid=meta.nodeid, when=when, outcome="failed", duration_s=0, user_properties=props, message="x"
+    )
     assert collector.results()[0].status == expected
 
 
@@ -263,5 +274,8 @@ def test_latest_falls_back_to_a_pointer_file(tmp_path: Path, monkeypatch: pytest
     assert not (tmp_path / "latest").exists()
     assert report_files.latest_run_dir(tmp_path) == paths.run_dir
     assert sorted(p.name for p in paths.run_dir.iterdir()) == [
-        "conformance.json", "cucumber.json", "index.html", "junit.xml"
+        "conformance.json",
+        "cucumber.json",
+        "index.html",
+        "junit.xml",
     ]

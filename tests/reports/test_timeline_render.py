@@ -272,7 +272,9 @@ def _text_boxes(svg: str) -> list[tuple[float, float, float, str]]:
     from conformance.timeline_svg import SMALL_CHAR_PX
 
     boxes = []
-    for attrs, text in _re.findall(r'<text ([^>]*font-size="9"[^>]*|class="boundlabel"[^>]*)>([^<]+)</text>', svg):
+    for attrs, text in _re.findall(
+        r'<text ([^>]*font-size="9"[^>]*|class="boundlabel"[^>]*)>([^<]+)</text>', svg
+    ):
         x = float(_re.search(r'x="([\d.]+)"', attrs).group(1))  # type: ignore[union-attr]
         y = float(_re.search(r'y="([\d.]+)"', attrs).group(1))  # type: ignore[union-attr]
         width = SMALL_CHAR_PX * len(text)
@@ -282,14 +284,35 @@ def _text_boxes(svg: str) -> list[tuple[float, float, float, str]]:
 
 
 def test_labels_never_overlap_even_when_marks_crowd_together() -> None:
-    events = [{"t_ms": 0, "kind": "heartbeat", "server": f"server{i}", "guest": None, "detail": ""} for i in (1, 2)]
+    events = [
+        {"t_ms": 0, "kind": "heartbeat", "server": f"server{i}", "guest": None, "detail": ""} for i in (1, 2)
+    ]
     for i in range(12):  # a burst of labelled marks within a second on one lane
-        events.append({"t_ms": 50_000 + i * 80, "kind": "restart", "server": "server1", "guest": f"vm{i}",
-                       "detail": "restart on server2"})
-        events.append({"t_ms": 50_000 + i * 80, "kind": "fault", "server": "server2", "guest": None,
-                       "detail": "crash with a long detail"})
-    svg = render_timeline_svg(events, failover=[{"server": "server2", "at_s": 50.0, "bound_s": 1.0},
-                                                {"server": "server2", "at_s": 50.08, "bound_s": 1.0}])
+        events.append(
+            {
+                "t_ms": 50_000 + i * 80,
+                "kind": "restart",
+                "server": "server1",
+                "guest": f"vm{i}",
+                "detail": "restart on server2",
+            }
+        )
+        events.append(
+            {
+                "t_ms": 50_000 + i * 80,
+                "kind": "fault",
+                "server": "server2",
+                "guest": None,
+                "detail": "crash with a long detail",
+            }
+        )
+    svg = render_timeline_svg(
+        events,
+        failover=[
+            {"server": "server2", "at_s": 50.0, "bound_s": 1.0},
+            {"server": "server2", "at_s": 50.08, "bound_s": 1.0},
+        ],
+    )
     boxes = _text_boxes(svg)
     assert boxes, "some labels are drawn"
     for i, (a0, a1, ay, at) in enumerate(boxes):
