@@ -84,7 +84,7 @@ table.data td{border:1px solid #d5dbe1;padding:.05em .4em}
 .tl-lazy{font-size:.82em;color:#4a5560;font-style:italic}
 figcaption{font-size:.88em} figcaption p{margin:.2em 0}
 .over{color:#8a1010;font-weight:600} .within{color:#14532d} .within-failed{color:#4a5560}
-ul.attention{padding-left:1.2em} ul.attention li{margin:.3em 0}
+ul.attention{padding-left:1.2em} ul.attention li{margin:.3em 0} p.moved{margin:.25em 0 .25em 1.1em}
 @media (max-width:950px){body{padding:.5em .7em} summary .badges{white-space:normal}}
 """
 
@@ -230,8 +230,12 @@ def _attention(report: ConformanceReport, examples: list[list[ScenarioResult]], 
     else:
         parts.append('<p class="reason">none: what did not pass below names no catalog rule</p>')
     parts.append(f'<h2 id="failed-scenarios">Scenarios that did not pass ({len(bad)})</h2>')
-    parts += [_scenario(runs, report, lazy, attention=True) for runs in bad]
+    parts += [_scenario(runs, report, lazy) for runs in bad]
     return "\n".join(parts)
+
+
+def _is_bad(runs: list[ScenarioResult]) -> bool:
+    return _worst(runs) in ("failed", "suite-error", "environment-error", "unknown")
 
 
 # ---- rules ---------------------------------------------------------------------------------
@@ -323,7 +327,7 @@ def _features(examples: list[list[ScenarioResult]], report: ConformanceReport, l
             f'<details class="feature-group" open><summary><strong>{esc(title)}</strong> '
             f'<code class="meta">{esc(feature)}</code> {" ".join(badge(s) for s in statuses)}</summary>'
         )
-        parts += [_scenario(g, report, lazy) for g in applicable]
+        parts += [_stub(g) if _is_bad(g) else _scenario(g, report, lazy) for g in applicable]
         if na:
             parts.append(
                 f'<details class="na-group"><summary class="reason">{len(na)} scenarios not applicable to '
@@ -335,29 +339,35 @@ def _features(examples: list[list[ScenarioResult]], report: ConformanceReport, l
     return "\n".join(parts)
 
 
-def _scenario(
-    runs: list[ScenarioResult], report: ConformanceReport, lazy: dict[str, str], attention: bool = False
-) -> str:
-    """One scenario example: its steps once, then what each release made of them."""
+def _stub(runs: list[ScenarioResult]) -> str:
+    """A scenario that did not pass, in its feature: a line pointing at its block at the top."""
+    first = runs[0]
+    return (
+        f'<p class="moved">{badge(_worst(runs))} <a href="#ex-{anchor(first)}">{esc(first.meta.display)}</a> '
+        '<span class="reason">(above, under "Scenarios that did not pass")</span></p>'
+    )
+
+
+def _scenario(runs: list[ScenarioResult], report: ConformanceReport, lazy: dict[str, str]) -> str:
+    """One scenario example, rendered once in the page: its steps, then what each release made of them."""
     first = runs[0]
     meta = first.meta
     status = _worst(runs)
-    ident = "" if attention else f' id="ex-{anchor(first)}"'
     run_words = " ".join(f"{r.meta.release or '-'}:{r.status}" for r in runs)
     data = (
         f'data-kind="scenario" data-runs="{esc(run_words)}" '
         f'data-rules="{esc(" ".join(meta.rules))}" data-features="{esc(meta.feature)}"'
     )
-    opened = " open" if status in ("failed", "suite-error", "environment-error", "unknown") else ""
+    opened = " open" if _is_bad(runs) else ""
     releases = "".join(
-        f'<a class="st {esc(r.status)}" href="#{_run_link(r, first, attention)}" '
+        f'<a class="st {esc(r.status)}" href="#{anchor(r)}" '
         f'title="{esc(label(r.status))}">{esc(r.meta.release or "suite")}</a> '
         for r in runs
     )
     rules = ", ".join(f'<a href="#rule-{esc(r)}">{esc(r)}</a>' for r in meta.rules) or "no rule"
     where = f"{meta.feature}:{meta.line}" if meta.line else meta.feature
     head = (
-        f'<details class="scenario{"" if attention else " filterable"}"{ident} {data}{opened}>'
+        f'<details class="scenario filterable" id="ex-{anchor(first)}" {data}{opened}>'
         f'<summary>{badge(status)} <span class="title">{esc(meta.display)}</span> '
         f'<span class="badges">{releases}</span></summary>'
         f'<p class="meta"><code>{esc(where)}</code>; rules {rules}</p>'
@@ -365,25 +375,17 @@ def _scenario(
     body = [_steps(runs)]
     shown = [r for r in runs if r.status != "not-applicable"]
     na = [r for r in runs if r.status == "not-applicable"]
-    body += [
-        _run_result(r, lazy, inline=attention or r.status != "passed", with_id=not attention) for r in shown
-    ]
+    body += [_run_result(r, lazy, inline=r.status != "passed") for r in shown]
     if na:
         body.append(
             '<p class="na-list">'
             + "; ".join(
-                (f'<span id="{anchor(r)}">' if not attention else "<span>")
-                + f"{esc(r.meta.release)}: {esc(r.message or 'not applicable')}</span>"
+                f'<span id="{anchor(r)}">{esc(r.meta.release)}: {esc(r.message or "not applicable")}</span>'
                 for r in na
             )
             + "</p>"
         )
     return head + "".join(body) + "</details>"
-
-
-def _run_link(run: ScenarioResult, first: ScenarioResult, attention: bool) -> str:
-    """In the attention list a badge leads to the scenario's own block below; there, to the run."""
-    return f"ex-{anchor(first)}" if attention else anchor(run)
 
 
 def _steps(runs: list[ScenarioResult]) -> str:
@@ -433,11 +435,10 @@ def _step_outcome(outcomes: set[str]) -> str:
     return ""
 
 
-def _run_result(s: ScenarioResult, lazy: dict[str, str], inline: bool, with_id: bool) -> str:
+def _run_result(s: ScenarioResult, lazy: dict[str, str], inline: bool) -> str:
     meta = s.meta
-    ident = f' id="{anchor(s)}"' if with_id else ""
     parts = [
-        f'<div class="run-result"{ident}><h4>{badge(s.status)} '
+        f'<div class="run-result" id="{anchor(s)}"><h4>{badge(s.status)} '
         f"{esc(('Oracle VM ' + meta.release) if meta.release else 'suite')}</h4>"
         f'<p class="meta">seed {esc(meta.seed)}; {s.duration_s:.3f} s; <code>{esc(meta.nodeid)}</code></p>'
     ]

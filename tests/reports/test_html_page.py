@@ -176,7 +176,7 @@ def test_failed_timelines_are_inline_and_passing_ones_drawn_on_demand_from_one_b
     )
     page = render_html(build_report(CAT, [ok, bad], RUN))
     inline = re.findall(r"<svg.*?</svg>", page, re.S)
-    assert len(inline) == 2, "the failed run's timeline, in the attention list and in its scenario"
+    assert len(inline) == 1, "the failed run's timeline, once: its scenario is rendered once, at the top"
     assert all("<style>" not in svg for svg in inline), "one shared style sheet in <head>"
     assert 'class="bound"' in inline[0], "the failover bound is drawn"
     assert f'data-tl="{anchor(ok)}"' in page
