@@ -72,7 +72,7 @@ def cmd_validate(args: argparse.Namespace, extra: list[str]) -> int:
     except ImportError as exc:
         raise ValidateUsageError(
             f"validate needs the SSH driver's dependencies ({exc.name}): "
-            "pip install 'ovm-ha-conformance[containers]'"
+            "pip install 'ovm-ha-conformance[ssh]'"
         ) from exc
     try:
         inventory = load_inventory(args.inventory)  # InventoryError: FILE:LINE: problem

@@ -52,6 +52,22 @@ def test_the_wheel_ships_the_features_the_catalog_and_the_report_assets(wheel: P
         assert name in names, name
 
 
+def test_extras_are_named_by_what_they_do_and_the_base_install_has_no_dev_tools(wheel: Path) -> None:
+    with zipfile.ZipFile(wheel) as archive:
+        name = next(n for n in archive.namelist() if n.endswith(".dist-info/METADATA"))
+        metadata = archive.read(name).decode()
+    extras = {
+        line.split(":", 1)[1].strip() for line in metadata.splitlines() if line.startswith("Provides-Extra:")
+    }
+    assert extras == {"ssh", "containers", "dev"}
+    base = [
+        line for line in metadata.splitlines() if line.startswith("Requires-Dist:") and "extra ==" not in line
+    ]
+    assert not [line for line in base if any(tool in line for tool in ("mypy", "ruff", "tox", "hypothesis"))]
+    paramiko = [line for line in metadata.splitlines() if line.startswith("Requires-Dist: paramiko")]
+    assert any('extra == "ssh"' in line for line in paramiko)
+
+
 def test_a_fresh_venv_runs_one_release_from_an_empty_directory(wheel: Path, tmp_path: Path) -> None:
     env_dir = tmp_path / "venv"
     venv.create(env_dir, with_pip=True)

@@ -141,6 +141,15 @@ def test_a_malformed_feature_is_a_suite_error_naming_file_and_line_and_the_other
     result.stdout.no_fnmatch_line("*Traceback*")
 
 
+def test_one_node_id_is_a_partial_run(sandbox: Sandbox) -> None:
+    pt = sandbox(failing=False)
+    nodeid = "test_failover.py::test_a_crashed_servers_guest_restarts_on_another_server[2.2]"
+    pt.runpytest(nodeid, "--ovm-run-id=one")
+    report = read_report(pt.path, "one")
+    assert report["verdict"] == "PARTIAL" and report["selection"] == "1 node id(s)"
+    assert report["summary"]["passed"] == 1 and report["summary"]["not-run"] == 4
+
+
 def test_a_selection_is_a_partial_run_and_never_a_pass_of_every_rule(sandbox: Sandbox) -> None:
     pt = sandbox(failing=False)
     result = pt.runpytest("--ovm-run-id=part", "-k", "crashed", "--ovm-release=2.2")
