@@ -71,7 +71,7 @@ def _text_of(exc: BaseException) -> str:
                 f"{feature_label(found['feature'])}:{found['line']}: no step definition matches "
                 f"{found['step']} (scenario {found['scenario']!r}); see docs/steps.md for the vocabulary"
             )
-    if isinstance(exc, SuiteError):
+    if isinstance(exc, SuiteError | EnvironmentError_):
         return str(exc)
     if isinstance(exc, GherkinParseError):
         return f"{exc.filename}:{exc.line}: {exc.message}"

@@ -42,7 +42,7 @@ from conformance.options import (
 from conformance.reporting import ConformanceSession
 from conformance.results import EVIDENCE_KEY, METADATA_KEY, OUTCOME_KEY, ScenarioMeta
 from conformance.statuses import from_pytest, terminal_word
-from environments.base import PoolDriver
+from environments.base import EnvironmentError_, PoolDriver
 from environments.model import FaultKind
 from ovmref.release import Release
 from ovmref.timing import O2CBTimings
@@ -362,7 +362,8 @@ def pytest_bdd_after_step(request: pytest.FixtureRequest, scenario: Any, step: A
 def pytest_bdd_step_error(
     request: pytest.FixtureRequest, scenario: Any, step: Any, exception: Exception
 ) -> None:
-    _set_step(request, scenario, step, "error" if messages.suite_problem(exception) else "failed")
+    judged = not (messages.suite_problem(exception) or isinstance(exception, EnvironmentError_))
+    _set_step(request, scenario, step, "failed" if judged else "error")
 
 
 def pytest_bdd_step_func_lookup_error(request: pytest.FixtureRequest, scenario: Any, step: Any) -> None:

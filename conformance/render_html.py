@@ -421,7 +421,7 @@ def _steps(runs: list[ScenarioResult]) -> str:
 _STEP_WORD = {
     "failed": "failed",
     "undefined": "no step definition",
-    "error": "suite error",
+    "error": "could not be judged",
     "passed": "",
     "not-reached": "",
     "": "",

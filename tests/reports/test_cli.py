@@ -297,3 +297,32 @@ def test_validate_against_a_port_that_does_not_speak_ssh_is_one_line(tmp_path: P
     assert done.returncode == 4, done.stdout + done.stderr  # no server answers: an environment error
     (line,) = done.stderr.strip().splitlines()
     assert line.startswith("environment error: "), line
+
+
+MY_FEATURE = """\
+Feature: My own checks of master take-over
+
+  @rule:MASTER-TAKEOVER-22 @release:2.2 @destructive
+  Scenario: The master's HA guest comes back after the master fails
+    Given a clustered server pool of 3 servers on NFS shared storage with HA enabled on the pool
+    And a guest vm1 with HA enabled running on server1
+    When the server pool master fails
+    Then another server becomes the server pool master within the failover bound
+    And guest vm1 is running on another server within the failover bound
+"""
+
+
+@pytest.mark.slow
+def test_a_users_own_feature_folder_runs_with_the_suites_steps_from_any_directory(tmp_path: Path) -> None:
+    mine = tmp_path / "my-features"
+    mine.mkdir()
+    (mine / "takeover.feature").write_text(MY_FEATURE)
+    work = tmp_path / "work"
+    work.mkdir()
+    done = cli("run", "--features", str(mine), "--release", "2.2", "--run-id", "mine", cwd=work)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    report = json.loads((work / "reports" / "mine" / "conformance.json").read_text())
+    (scenario,) = scenario_rows(report)
+    assert scenario["feature"] == "my-features/takeover.feature" and scenario["status"] == "passed"
+    assert f"--features {mine}" in scenario["replay"]
+    assert report["verdict"] == "PARTIAL", "one rule of the catalog run: never PASS of every rule"
