@@ -15,6 +15,7 @@ import json
 import os
 import time
 from collections.abc import Callable, Generator, Iterator
+from dataclasses import replace
 from typing import Any, cast, get_args
 
 import pytest
@@ -249,8 +250,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 def _with_replay(meta: ScenarioMeta, opts: OvmOptions) -> ScenarioMeta:
-    from dataclasses import replace
-
     replay = replay_command(
         opts.environment, meta.release, opts.seed, meta.nodeid, opts.inventory, opts.features_dir
     )

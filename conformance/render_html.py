@@ -25,7 +25,7 @@ from importlib.resources import files
 from conformance.catalog import Rule
 from conformance.report_model import ConformanceReport, RuleRow
 from conformance.results import ScenarioResult
-from conformance.statuses import PRECEDENCE, STATUS_INFO, STATUSES, label, worst
+from conformance.statuses import PRECEDENCE, STATUSES, label, worst
 from conformance.timeline_facts import FaultSummary, fault_summaries
 from conformance.timeline_svg import CSS as TIMELINE_CSS
 from conformance.timeline_svg import render_timeline_svg
@@ -507,6 +507,3 @@ def _caption(f: FaultSummary, status: str) -> str:
         bits.append(f"failover bound {_secs(f.bound_ms)}")
     prefix = "" if status == "passed" else f"{badge(status)} "
     return f'<p class="fault-summary">{prefix}{"; ".join(bits)}.</p>'
-
-
-__all__ = ["STATUS_INFO", "anchor", "badge", "esc", "render_html"]

@@ -159,10 +159,6 @@ def _stopped_early(session: pytest.Session, exitstatus: int) -> str:
     return ""
 
 
-def summary_line(report: ConformanceReport) -> str:
-    return report.verdict_line()
-
-
 def display_path(path: Path) -> str:
     """Relative to the current directory when below it, else absolute."""
     try:

@@ -27,8 +27,6 @@ from ovmref.cluster.services import SERVICE_ORDER
 from ovmref.hostfs import HostFS
 from ovmref.prereq import ServiceState
 
-INCOMPLETE = 3
-
 
 class ValidateUsageError(Exception):
     """The inventory cannot be used: one line, exit status 2."""
