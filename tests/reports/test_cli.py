@@ -319,6 +319,8 @@ def test_a_users_own_feature_folder_runs_with_the_suites_steps_from_any_director
     (mine / "takeover.feature").write_text(MY_FEATURE)
     work = tmp_path / "work"
     work.mkdir()
+    (work / "pytest.ini").write_text("[pytest]\naddopts = --no-such-option\n")  # not the suite's settings
+    (work / "conftest.py").write_text("raise RuntimeError('a conftest of the directory run from')\n")
     done = cli("run", "--features", str(mine), "--release", "2.2", "--run-id", "mine", cwd=work)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     report = json.loads((work / "reports" / "mine" / "conformance.json").read_text())
