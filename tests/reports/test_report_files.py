@@ -292,3 +292,63 @@ def test_an_existing_run_id_is_not_replaced_without_force(sandbox: Sandbox) -> N
     )
     assert (pt.path / "reports" / "same" / "conformance.json").read_text() == before
     assert pt.runpytest("--ovm-run-id=same", "--ovm-force").ret == pytest.ExitCode.OK
+
+
+CUCUMBER_FEATURE = """\
+Feature: A pool
+
+  @rule:X
+  Scenario: one
+    Given a pool with:
+      | server | memory |
+      | s1     | 10     |
+    When s1 fails
+    Then it fails
+    And later
+
+  Scenario: two
+    Given a thing that is undefined
+"""
+CUCUMBER_STEPS = """\
+Given('a pool with:') { |table| }
+When('s1 fails') { }
+Then('it fails') { raise 'boom' }
+Then('later') { }
+"""
+
+
+def _shape(features: list[dict[str, Any]]) -> dict[str, set[str]]:
+    """The keys each level of a Cucumber JSON report uses."""
+    elements = [e for f in features for e in f["elements"]]
+    steps = [s for e in elements for s in e["steps"] if not s.get("hidden")]
+    return {
+        "feature": {k for f in features for k in f if k != "tags"},
+        "element": {k for e in elements for k in e},
+        "step": {k for s in steps for k in s} - {"doc_string"},
+        "result": {k for s in steps for k in s["result"]},
+        "statuses": {s["result"]["status"] for s in steps},
+    }
+
+
+def test_cucumber_json_has_the_shape_cucumbers_own_formatter_writes(
+    finished_run: tuple[Path, dict[str, Any]], tmp_path: Path
+) -> None:
+    """A differential test: Debian's cucumber writes the reference for the same kinds of steps."""
+    import shutil
+
+    cucumber = shutil.which("cucumber")
+    if cucumber is None:
+        pytest.skip("Cucumber's own formatter is not installed (apt-get install cucumber)")
+    (tmp_path / "features" / "step_definitions").mkdir(parents=True)
+    (tmp_path / "features" / "pool.feature").write_text(CUCUMBER_FEATURE)
+    (tmp_path / "features" / "step_definitions" / "steps.rb").write_text(CUCUMBER_STEPS)
+    subprocess.run(
+        [cucumber, "--format", "json", "--out", "real.json"], cwd=tmp_path, capture_output=True, check=False
+    )
+    real = _shape(json.loads((tmp_path / "real.json").read_text()))
+    run_dir, _ = finished_run
+    ours = _shape(json.loads((run_dir / "cucumber.json").read_text()))
+    for level in ("feature", "element", "step", "result"):
+        assert ours[level] <= real[level] | {"rows"}, (level, ours[level] - real[level])
+        assert real[level] - {"rows", "error_message"} <= ours[level], (level, real[level] - ours[level])
+    assert ours["statuses"] <= {"passed", "failed", "skipped", "undefined"} == real["statuses"] | {"passed"}
