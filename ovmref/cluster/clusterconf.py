@@ -178,8 +178,11 @@ class _Reader:
                 self.scan.next()
                 self.current = None
             else:
-                raise self.fail(line, f"a line cannot start with {value!r}: expected a stanza name, "
-                                "an indented 'key = value', a '#' comment or a blank line")
+                raise self.fail(
+                    line,
+                    f"a line cannot start with {value!r}: expected a stanza name, "
+                    "an indented 'key = value', a '#' comment or a blank line",
+                )
         return self.stanzas
 
     def to_end_of_line(self) -> None:
@@ -295,8 +298,7 @@ def _inet_pton4(text: str) -> bool:
     """glibc inet_pton(AF_INET): four decimal octets, no leading zeros, nothing else."""
     parts = text.split(".")
     return len(parts) == 4 and all(
-        p.isdigit() and p.isascii() and int(p) <= 255 and (p == "0" or not p.startswith("0"))
-        for p in parts
+        p.isdigit() and p.isascii() and int(p) <= 255 and (p == "0" or not p.startswith("0")) for p in parts
     )
 
 
@@ -316,8 +318,9 @@ class _Loader:
     def required(self, st: Stanza, key: str) -> str:
         value = st.get(key)
         if not value:
-            raise self.fail(st.line_of(key), f"{st.kind} stanza lacks a {key}" if value is None
-                            else f"{key} is empty")
+            raise self.fail(
+                st.line_of(key), f"{st.kind} stanza lacks a {key}" if value is None else f"{key} is empty"
+            )
         return value
 
     def number(self, st: Stanza, key: str, limit: int, strict: bool) -> int:
@@ -343,13 +346,16 @@ class _Loader:
             if mode is None:
                 mode = "local"
             if mode.lower() not in ("local", "global"):
-                raise self.fail(st.line_of("heartbeat_mode"),
-                                f"heartbeat_mode = {mode!r}: expected local or global")
+                raise self.fail(
+                    st.line_of("heartbeat_mode"), f"heartbeat_mode = {mode!r}: expected local or global"
+                )
             names: set[str] = set()
             for n in self.of_kind("node", name):
                 node_name = self.required(n, "name")
                 if node_name in names:
-                    raise self.fail(n.line_of("name"), f"a second node named {node_name!r} in cluster {name!r}")
+                    raise self.fail(
+                        n.line_of("name"), f"a second node named {node_name!r} in cluster {name!r}"
+                    )
                 names.add(node_name)
                 number = self.number(n, "number", _INT_MAX, strict=True)
                 ip = self.required(n, "ip_address")
@@ -362,7 +368,9 @@ class _Loader:
             for h in self.of_kind("heartbeat", name):
                 region = self.required(h, "region")
                 if region in regions:
-                    raise self.fail(h.line_of("region"), f"heartbeat region {region} given twice in cluster {name!r}")
+                    raise self.fail(
+                        h.line_of("region"), f"heartbeat region {region} given twice in cluster {name!r}"
+                    )
                 regions.add(region)
                 beats.append(HeartbeatStanza(region, name))
             hb_mode: HeartbeatMode = "global" if mode.lower() == "global" else "local"
@@ -411,18 +419,27 @@ def cluster_conf_findings(read: ClusterConfFile) -> list[ConfFinding]:
         found.append(ConfFinding(0, "no cluster: stanza: o2cb has no cluster to start"))
     for st in read.stanzas:
         if st.kind not in _KNOWN:
-            found.append(ConfFinding(st.line, f"stanza {st.kind!r} is not cluster, node or heartbeat: "
-                                     "o2cb ignores it"))
+            found.append(
+                ConfFinding(st.line, f"stanza {st.kind!r} is not cluster, node or heartbeat: o2cb ignores it")
+            )
             continue
         for key, line in st.repeated:
-            found.append(ConfFinding(line, f"{key} given twice in this {st.kind} stanza: o2cb keeps the last"))
+            found.append(
+                ConfFinding(line, f"{key} given twice in this {st.kind} stanza: o2cb keeps the last")
+            )
         for key, (_, line) in st.attrs.items():
             if key not in _KNOWN[st.kind]:
-                found.append(ConfFinding(line, f"unknown parameter {key!r} in a {st.kind} stanza: o2cb ignores it"))
+                found.append(
+                    ConfFinding(line, f"unknown parameter {key!r} in a {st.kind} stanza: o2cb ignores it")
+                )
         owner = st.get("cluster")
         if st.kind in ("node", "heartbeat") and owner not in clusters:
             what = "node" if st.kind == "node" else "heartbeat region"
-            why = "names no cluster" if owner is None else f"is in cluster {owner!r}, which has no cluster: stanza"
+            why = (
+                "names no cluster"
+                if owner is None
+                else f"is in cluster {owner!r}, which has no cluster: stanza"
+            )
             found.append(ConfFinding(st.line_of("cluster"), f"this {what} {why}: o2cb ignores it"))
     for cluster in conf.clusters:
         found += _cluster_findings(read, cluster)
@@ -430,8 +447,9 @@ def cluster_conf_findings(read: ClusterConfFile) -> list[ConfFinding]:
 
 
 def _stanza_of(read: ClusterConfFile, kind: str, cluster: str, key: str, value: str) -> Stanza:
-    return next(s for s in read.stanzas if s.kind == kind and s.get("cluster") == cluster
-                and s.get(key) == value)
+    return next(
+        s for s in read.stanzas if s.kind == kind and s.get("cluster") == cluster and s.get(key) == value
+    )
 
 
 def _cluster_findings(read: ClusterConfFile, cluster: ClusterStanza) -> list[ConfFinding]:
@@ -439,13 +457,17 @@ def _cluster_findings(read: ClusterConfFile, cluster: ClusterStanza) -> list[Con
     name = cluster.name
     header = next(s for s in read.stanzas if s.kind == "cluster" and s.get("name") == name)
     if not _CLUSTER_NAME.fullmatch(name):
-        found.append(ConfFinding(header.line_of("name"),
-                                 f"cluster name {name!r} must be 1-16 characters [0-9A-Za-z]"))
+        found.append(
+            ConfFinding(header.line_of("name"), f"cluster name {name!r} must be 1-16 characters [0-9A-Za-z]")
+        )
     nodes = [(n, _stanza_of(read, "node", name, "name", n.name)) for n in read.conf.nodes_of(name)]
     if cluster.node_count != len(nodes):
-        found.append(ConfFinding(header.line_of("node_count"),
-                                 f"node_count = {cluster.node_count} but cluster {name!r} has "
-                                 f"{len(nodes)} node stanza(s)"))
+        found.append(
+            ConfFinding(
+                header.line_of("node_count"),
+                f"node_count = {cluster.node_count} but cluster {name!r} has {len(nodes)} node stanza(s)",
+            )
+        )
     numbers = Counter(n.number for n, _ in nodes)
     addresses = Counter((n.ip_address, n.ip_port) for n, _ in nodes)
     first_number: set[int] = set()
@@ -453,39 +475,73 @@ def _cluster_findings(read: ClusterConfFile, cluster: ClusterStanza) -> list[Con
     for node, st in nodes:
         where = st.line_of
         if node.number > MAX_NODE_NUMBER:
-            found.append(ConfFinding(where("number"), f"node {node.name}: number {node.number} is above "
-                                     f"{MAX_NODE_NUMBER}, the kernel's last node number"))
+            found.append(
+                ConfFinding(
+                    where("number"),
+                    f"node {node.name}: number {node.number} is above "
+                    f"{MAX_NODE_NUMBER}, the kernel's last node number",
+                )
+            )
         if numbers[node.number] > 1:
             if node.number in first_number:
-                found.append(ConfFinding(where("number"), f"node {node.name}: number {node.number} is "
-                                         "already another node's"))
+                found.append(
+                    ConfFinding(
+                        where("number"), f"node {node.name}: number {node.number} is already another node's"
+                    )
+                )
             first_number.add(node.number)
         if addresses[(node.ip_address, node.ip_port)] > 1:
             if (node.ip_address, node.ip_port) in first_address:
-                found.append(ConfFinding(where("ip_address"), f"node {node.name}: {node.ip_address}:"
-                                         f"{node.ip_port} is already another node's address"))
+                found.append(
+                    ConfFinding(
+                        where("ip_address"),
+                        f"node {node.name}: {node.ip_address}:"
+                        f"{node.ip_port} is already another node's address",
+                    )
+                )
             first_address.add((node.ip_address, node.ip_port))
         if ipaddress.IPv4Address(node.ip_address).is_loopback:
-            found.append(ConfFinding(where("ip_address"), f"node {node.name} has the loopback address "
-                                     f"{node.ip_address}: no other server can reach it"))
+            found.append(
+                ConfFinding(
+                    where("ip_address"),
+                    f"node {node.name} has the loopback address "
+                    f"{node.ip_address}: no other server can reach it",
+                )
+            )
         if not 1 <= node.ip_port <= 65535:
-            found.append(ConfFinding(where("ip_port"), f"node {node.name}: ip_port {node.ip_port} is not a "
-                                     "TCP port (1-65535)"))
+            found.append(
+                ConfFinding(
+                    where("ip_port"), f"node {node.name}: ip_port {node.ip_port} is not a TCP port (1-65535)"
+                )
+            )
         if len(node.name) > MAX_NAME_LEN:
-            found.append(ConfFinding(where("name"), f"node name {node.name[:20]}... is longer than "
-                                     f"{MAX_NAME_LEN} characters"))
+            found.append(
+                ConfFinding(
+                    where("name"), f"node name {node.name[:20]}... is longer than {MAX_NAME_LEN} characters"
+                )
+            )
     regions = read.conf.regions_of(name)
     for index, region in enumerate(regions):
         st = _stanza_of(read, "heartbeat", name, "region", region)
         if not _REGION.fullmatch(region):
-            found.append(ConfFinding(st.line_of("region"), f"region {region!r} is not a file system "
-                                     "UUID (32 hex digits)"))
+            found.append(
+                ConfFinding(
+                    st.line_of("region"), f"region {region!r} is not a file system UUID (32 hex digits)"
+                )
+            )
         if index == MAX_REGIONS:
-            found.append(ConfFinding(st.line_of("region"), f"cluster {name!r} has more than "
-                                     f"{MAX_REGIONS} heartbeat regions"))
+            found.append(
+                ConfFinding(
+                    st.line_of("region"), f"cluster {name!r} has more than {MAX_REGIONS} heartbeat regions"
+                )
+            )
     if cluster.heartbeat_mode == "global" and not regions:
-        found.append(ConfFinding(header.line_of("heartbeat_mode"), f"cluster {name!r} is in global "
-                                 "heartbeat mode but has no heartbeat region"))
+        found.append(
+            ConfFinding(
+                header.line_of("heartbeat_mode"),
+                f"cluster {name!r} is in global heartbeat mode but has no heartbeat region",
+            )
+        )
     return found
 
 

@@ -20,7 +20,12 @@ from pathlib import Path
 
 import pytest
 
-from ovmref.cluster.clusterconf import ClusterConf, cluster_conf_findings, parse_cluster_conf, read_cluster_conf
+from ovmref.cluster.clusterconf import (
+    ClusterConf,
+    cluster_conf_findings,
+    parse_cluster_conf,
+    read_cluster_conf,
+)
 from ovmref.errors import ConfigSyntaxError
 
 O2CB = shutil.which("o2cb") or ("/usr/sbin/o2cb" if os.access("/usr/sbin/o2cb", os.X_OK) else None)
@@ -32,7 +37,9 @@ Listing = list[tuple[str, str]] | None  # per cluster: its name and `o2cb list-c
 
 def _o2cb(path: str, *args: str) -> subprocess.CompletedProcess[bytes]:
     assert O2CB is not None
-    return subprocess.run([O2CB, f"--config-file={path}", *args], capture_output=True, timeout=30, check=False)
+    return subprocess.run(
+        [O2CB, f"--config-file={path}", *args], capture_output=True, timeout=30, check=False
+    )
 
 
 def o2cb_listing(text: str) -> Listing:
@@ -44,8 +51,10 @@ def o2cb_listing(text: str) -> Listing:
         if done.returncode != 0:
             return None
         names = done.stdout.decode("utf-8", "surrogateescape").split("\n")[:-1]
-        return [(n, _o2cb(f.name, "list-cluster", "--", n).stdout.decode("utf-8", "surrogateescape"))
-                for n in names]
+        return [
+            (n, _o2cb(f.name, "list-cluster", "--", n).stdout.decode("utf-8", "surrogateescape"))
+            for n in names
+        ]
     finally:
         os.unlink(f.name)
 
@@ -80,9 +89,14 @@ def our_listing(text: str) -> Listing:
 
 
 # ---- the corpus ----------------------------------------------------------------------------
-def _node(number: object, ip: str, name: str, cluster: str = "c", port: object = 7777, indent: str = "\t") -> str:
+def _node(
+    number: object, ip: str, name: str, cluster: str = "c", port: object = 7777, indent: str = "\t"
+) -> str:
     i = indent
-    return f"node:\n{i}ip_port = {port}\n{i}ip_address = {ip}\n{i}number = {number}\n{i}name = {name}\n{i}cluster = {cluster}\n"
+    return (
+        f"node:\n{i}ip_port = {port}\n{i}ip_address = {ip}\n{i}number = {number}\n{i}name = {name}\n"
+        f"{i}cluster = {cluster}\n"
+    )
 
 
 def _cluster(count: object = 2, name: str = "c", mode: str | None = None, indent: str = "\t") -> str:
@@ -110,8 +124,8 @@ GENERATED: dict[str, str] = {
     "stanza-order-cluster-first": _pool(_cluster(), A, B),
     "stanza-order-heartbeat-last": _pool(A, B, _cluster(mode="global"), _beat(REGION)),
     "stanza-order-global-agent": _pool(_beat(REGION), A, B, _cluster(mode="global")),
-    "keys-reordered": "node:\n\tname = a\n\tcluster = c\n\tnumber = 0\n\tip_address = 10.0.0.1\n\tip_port = 7777\n\n"
-    + _cluster(1),
+    "keys-reordered": "node:\n\tname = a\n\tcluster = c\n\tnumber = 0\n\tip_address = 10.0.0.1\n"
+    "\tip_port = 7777\n\n" + _cluster(1),
     "comment-top": "# cluster.conf\n" + HEALTHY,
     "comment-inside-stanza": HEALTHY.replace("\tnumber = 1\n", "# the second node\n\tnumber = 1\n"),
     "comment-indented": HEALTHY.replace("\tnumber = 1\n", "\t# the second node\n\tnumber = 1\n"),
@@ -197,8 +211,37 @@ GENERATED: dict[str, str] = {
 
 REAL = sorted(CORPUS.glob("*.conf"))
 BASES = [HEALTHY, *(p.read_text(encoding="utf-8") for p in REAL)]
-PIECES = (" ", "\t", "\n", "\r", "#", "=", ":", "\\", "\\\n", "x", "0", "-", "+", "1", "255", " = ", "name",
-          "cluster", "node:", "\n\n", "  \n", "é", "_", ".", "09", "global", "LOCAL", "abc:", "4294967296")
+PIECES = (
+    " ",
+    "\t",
+    "\n",
+    "\r",
+    "#",
+    "=",
+    ":",
+    "\\",
+    "\\\n",
+    "x",
+    "0",
+    "-",
+    "+",
+    "1",
+    "255",
+    " = ",
+    "name",
+    "cluster",
+    "node:",
+    "\n\n",
+    "  \n",
+    "é",
+    "_",
+    ".",
+    "09",
+    "global",
+    "LOCAL",
+    "abc:",
+    "4294967296",
+)
 
 
 def _mutated(rng: random.Random) -> str:
@@ -208,7 +251,7 @@ def _mutated(rng: random.Random) -> str:
         if rng.random() < 0.5:
             text = text[:at] + rng.choice(PIECES) + text[at:]
         else:
-            text = text[:at] + text[at + rng.randint(1, 6):]
+            text = text[:at] + text[at + rng.randint(1, 6) :]
     return text
 
 
@@ -217,8 +260,10 @@ FUZZ_SEED, FUZZ_COUNT = 20240611, 400
 
 def _agree(name: str, text: str) -> None:
     theirs, ours = o2cb_listing(text), our_listing(text)
-    assert ours == theirs, f"{name}: o2cb {'rejects' if theirs is None else 'accepts'} it\n{text!r}\n" \
+    assert ours == theirs, (
+        f"{name}: o2cb {'rejects' if theirs is None else 'accepts'} it\n{text!r}\n"
         f"o2cb: {theirs}\nours: {ours}"
+    )
 
 
 @pytest.mark.parametrize("path", REAL, ids=[p.name for p in REAL])
@@ -238,13 +283,17 @@ def test_random_edits_of_real_files_read_as_o2cb_reads_them() -> None:
         text = _mutated(rng)
         if o2cb_listing(text) != our_listing(text):
             disagreements.append(f"#{index}: {text!r}")
-    assert not disagreements, f"{len(disagreements)} of {FUZZ_COUNT} disagree:\n" + "\n".join(disagreements[:5])
+    assert not disagreements, f"{len(disagreements)} of {FUZZ_COUNT} disagree:\n" + "\n".join(
+        disagreements[:5]
+    )
 
 
 def test_the_corpus_holds_what_the_issue_names() -> None:
     """Real-world space-indented files that o2cb accepts are in it, and both o2cb answers occur."""
     accepted = [p.name for p in REAL if o2cb_listing(p.read_text(encoding="utf-8")) is not None]
-    assert {"whitepaper-2009.conf", "oracle-linux-global-3-regions.conf", "howto-nodes-from-1.conf"} <= set(accepted)
+    assert {"whitepaper-2009.conf", "oracle-linux-global-3-regions.conf", "howto-nodes-from-1.conf"} <= set(
+        accepted
+    )
     verdicts = {o2cb_listing(t) is None for t in GENERATED.values()}
     assert verdicts == {True, False}
 
