@@ -175,6 +175,8 @@ def _judging(rule: str, server: str | None, out: list[Finding]) -> Iterator[None
         out.append(Finding(rule, server, "unknown", str(exc)))
     except ConfigSyntaxError as exc:
         out.append(Finding(rule, server, "failed", f"unparsable: {exc}"))
+    except OSError as exc:  # a read that failed below the readers (a session lost mid-check)
+        out.append(Finding(rule, server, "unknown", f"cannot read the server's files: {exc}"))
 
 
 PerServer = Callable[[str, HostFS, Release, PoolFacts], str]
