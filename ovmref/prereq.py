@@ -240,15 +240,9 @@ def _disk_of(device: str) -> str:
 
 
 def _is_shared(entry: MountEntry, mounts: list[MountEntry]) -> bool:
-    """NFS, or OCFS2 with a cluster heartbeat that is not on the system disk."""
-    if entry.is_nfs:
-        return True
-    system = root_device(mounts)
-    return (
-        entry.fstype == "ocfs2"
-        and "heartbeat=none" not in entry.option_list
-        and (system is None or _disk_of(entry.source) != _disk_of(system))
-    )
+    """NFS, or OCFS2 mounted with a cluster heartbeat (a local OCFS2 volume says heartbeat=none);
+    whether such a volume sits on the system disk is PRE-NO-LOCAL-OCFS2-ROOT's question."""
+    return entry.is_nfs or (entry.fstype == "ocfs2" and "heartbeat=none" not in entry.option_list)
 
 
 def _repository_mounts(release: Release, mounts: list[MountEntry]) -> list[MountEntry]:
@@ -392,7 +386,12 @@ def no_local_ocfs2_root(server: str, fs: HostFS, release: Release, pool: PoolFac
     if "heartbeat=none" in root.option_list:
         raise _fail(f"cluster root {root.source} is a local OCFS2 volume (mounted heartbeat=none)")
     system = root_device(_mounts(fs))
-    if system is not None and _disk_of(system) == _disk_of(root.source):
+    if system is None or system == "/dev/root":  # the kernel's alias: RHEL 5 shows / this way
+        raise Unreadable(
+            f"the mount table names the root device {system or 'nowhere'}, so whether the cluster root "
+            f"{root.source} is on the system disk cannot be told"
+        )
+    if _disk_of(system) == _disk_of(root.source):
         raise _fail(f"cluster root {root.source} is on the system disk {_disk_of(system)}")
     return f"cluster root {root.source} is shared"
 
