@@ -150,6 +150,11 @@ Feature: Prerequisites verified when HA is enabled on the server pool
     When HA is enabled on the pool
     Then enabling HA fails naming rule PRE-CLUSTERED-POOL
 
+  @rule:PRE-CLUSTERED-POOL @release:3.x
+  Scenario: Every server of a clustered Oracle VM 3 pool heartbeats on the server pool file system
+    Given a clustered server pool of 3 servers on NFS shared storage with HA enabled on the pool
+    Then every server heartbeats on the server pool file system of its cluster
+
   @rule:PRE-MULTI-SERVER @rule:PRE-CLUSTERED-POOL @release:3.x
   Scenario: A clustered Oracle VM 3 pool of several servers can be HA enabled
     Given a clustered server pool of 2 servers on NFS shared storage with HA disabled on the pool

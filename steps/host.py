@@ -14,6 +14,8 @@ from pytest_bdd import given, parsers, then, when
 from environments.base import PoolDriver
 from environments.model import PoolSpec, ServerSpec
 from ovmref.cluster.clusterconf import parse_cluster_conf
+from ovmref.storage.fstab import read_mount_table
+from ovmref.storage.layout import names_uuid
 from steps.records import SERVER, CommandRun
 
 SERVICES_IN_ORDER = ("o2cb", "ocfs2", "ovsrepositories", "ovs-agent")
@@ -335,6 +337,27 @@ def no_loopback_hostnames(ovm_driver: PoolDriver, pool_spec: PoolSpec) -> None:
                 assert not set(names) & set(fields[1:]), (
                     f"/etc/hosts on {server} maps its host name to {fields[0]}: {line!r}"
                 )
+
+
+@then("every server heartbeats on the server pool file system of its cluster")
+def heartbeats_on_pool_fs(ovm_driver: PoolDriver, pool_spec: PoolSpec) -> None:
+    """3.x: each server's cluster.conf puts it in a cluster in global heartbeat mode, and every
+    heartbeat region of that cluster (the server pool file system's UUID) is mounted on it."""
+    for server in servers_of(ovm_driver):
+        conf = parse_cluster_conf(read(ovm_driver, server, CLUSTER_CONF))
+        node = conf.node_named(short_name(ovm_driver, server), fqdn(ovm_driver, pool_spec, server))
+        assert node is not None, f"{CLUSTER_CONF} on {server} does not list {server}"
+        cluster = conf.cluster(node.cluster)
+        assert cluster is not None and cluster.heartbeat_mode == "global", (
+            f"{server} is in cluster {node.cluster}, not in global heartbeat mode"
+        )
+        regions = conf.regions_of(cluster.name)
+        assert regions, f"cluster {cluster.name} on {server} has no heartbeat region"
+        mounts = read_mount_table(read(ovm_driver, server, PROC_MOUNTS))
+        for region in regions:
+            assert any(names_uuid(m.mountpoint, region) for m in mounts), (
+                f"the server pool file system {region} is not mounted on {server}"
+            )
 
 
 @then("/etc/ocfs2/cluster.conf on every server lists exactly the servers of the pool")
