@@ -126,6 +126,8 @@ def _read(fs: HostFS, path: str) -> str | None:
         raise Unreadable(f"cannot read {path}: {exc.strerror or exc}") from None
     except OSError as exc:
         raise Unreadable(f"cannot read {path}: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise Unreadable(f"cannot read {path}: not UTF-8 text (byte {exc.start})") from None
 
 
 def _require(fs: HostFS, path: str) -> str:
