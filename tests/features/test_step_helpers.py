@@ -98,7 +98,7 @@ def test_what_2_2_may_not_have_is_not_observed_rather_than_failed() -> None:
     from steps.host import file_lists, services_running
 
     pool = PoolSpec(cluster_root="example.com:/OVS")
-    with pytest.raises(EnvironmentLimitation, match="whether Oracle VM 2.2 keeps this file is not known"):
+    with pytest.raises(EnvironmentLimitation, match=r"whether Oracle VM 2\.2 keeps this file is not known"):
         file_lists(_RealServers("2.2"), pool, "/etc/ovs/repositories", "every server", "lists", "x")  # type: ignore[arg-type]
     with pytest.raises(AssertionError, match="does not exist"):
         file_lists(_RealServers("2.1"), pool, "/etc/ovs/repositories", "every server", "lists", "x")  # type: ignore[arg-type]
