@@ -615,14 +615,16 @@ def _boot_cluster(fs: HostFS) -> str | None:
 def _pool_fs_heartbeat(fs: HostFS, regions: tuple[str, ...], o2cb: O2CBStatus | None) -> str:
     """Where each region (the pool file system) heartbeats on this server, or why it does not.
 
-    `service o2cb status` is the O2CB stack's own answer; without it, the mount table: the pool
-    file system mounted on a mount point named by its UUID. Where 3.x mounts the pool file
-    system is not in the stored material, so an OCFS2 mount named otherwise leaves it unknown."""
+    `service o2cb status` is the O2CB stack's own answer about the heartbeat, and names each
+    region's device; the mount table says whether the pool file system is mounted: on that
+    device, or on a mount point named by its UUID. Where 3.x mounts the pool file system is not in
+    the stored material, so an OCFS2 mount that neither names nor shows the region leaves it
+    unknown; no OCFS2 mount at all means it is not mounted."""
+    said = ""
+    devices: dict[str, str] = {}
     if o2cb is not None and o2cb.understood:
         if o2cb.online is False:
-            raise _fail(
-                f"the O2CB cluster {o2cb.cluster or ''} is offline (service o2cb status)".replace("  ", " ")
-            )
+            raise _fail(f"the O2CB cluster {o2cb.cluster or ''} is offline (service o2cb status)")
         if o2cb.heartbeat_active is False:
             raise _fail("the O2CB heartbeat is not active (service o2cb status)")
         if o2cb.heartbeat_mode not in (None, "global"):
@@ -632,19 +634,16 @@ def _pool_fs_heartbeat(fs: HostFS, regions: tuple[str, ...], o2cb: O2CBStatus | 
             raise _fail(
                 f"heartbeat region {idle[0]} (the pool file system) is not active (service o2cb status)"
             )
-        mounts = _mounts(fs)
-        unmounted = [r for r in regions if not _is_mounted(r, o2cb.region_device(r) or "", mounts)]
-        if unmounted:
-            raise _fail(f"the pool file system {unmounted[0]} heartbeats but is not mounted here")
-        return "heartbeat active on " + ", ".join(regions) + " (service o2cb status)"
+        devices = {r: o2cb.region_device(r) or "" for r in regions}
+        said = "heartbeat active (service o2cb status), "
     mounts = _mounts(fs)
-    missing = [r for r in regions if not _is_mounted(r, "", mounts)]
+    missing = [r for r in regions if not _is_mounted(r, devices.get(r, ""), mounts)]
     if not missing:
-        return "pool file system " + ", ".join(regions) + " mounted"
+        return said + "pool file system " + ", ".join(regions) + " mounted"
     if any(m.fstype == "ocfs2" for m in mounts):
         raise Unreadable(
-            f"an OCFS2 file system is mounted, but no mount point names region {missing[0]} and "
-            "`service o2cb status` gave no answer: whether the pool file system is mounted cannot be told"
+            f"an OCFS2 file system is mounted, but neither its mount point nor its device shows region "
+            f"{missing[0]}: whether the pool file system is mounted cannot be told"
         )
     raise _fail(f"the pool file system {missing[0]} is not mounted: no OCFS2 file system is")
 
@@ -661,8 +660,8 @@ def clustered_pool(server: str, fs: HostFS, release: Release, pool: PoolFacts) -
     if conf is None:
         raise _fail(f"{CLUSTER_CONF} does not exist: the pool is not clustered")
     me = pool.member(server)
-    names = tuple({n for n in ((me.name, me.fqdn) if me else (server,)) for n in (n, n.split(".")[0])})
-    node = conf.node_named(*names)
+    own = (me.name, me.fqdn) if me else (server,)
+    node = conf.node_named(*{v for name in own for v in (name, name.split(".")[0])})
     if node is None:
         raise _fail(f"{CLUSTER_CONF} does not list {server} as a node")
     cluster = conf.cluster(node.cluster)
