@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn
 
+from conformance import check as check_files
 from conformance import cli_rules, cli_run, cli_simulate, validate_cli
 from conformance.catalog import CatalogError
 from conformance.errors import UserError
@@ -48,6 +49,7 @@ commands (each one: {PROG} COMMAND --help):
 options: --version, --help
 
 {EXIT_CODE_HELP}
+  (check: 0 valid, 1 problems found, 2 usage error, 3 a file cannot be read)
 """
 
 
@@ -80,12 +82,15 @@ def build_parser() -> argparse.ArgumentParser:
     cli_rules.add_parser(sub)
     check = sub.add_parser(
         "check",
-        help="check a configuration file's syntax",
-        epilog=EXIT_CODE_HELP,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        help="report every problem of a server's configuration file (cluster.conf, repositories, fstab)",
+        description="Reads each file as the tool that uses it does (cluster.conf exactly as o2cb) and "
+        "reports every problem as FILE:LINE: problem, then a summary line per file.",
+        epilog=check_files.EXIT_CODES,
     )
-    check.add_argument("file", type=Path)
-    check.add_argument("--kind", choices=tuple(CHECKERS), help="file format (default: from the file name)")
+    check.add_argument("file", type=Path, nargs="+")
+    check.add_argument(
+        "--kind", choices=tuple(check_files.CHECKERS), help="file format (default: from the file name)"
+    )
     check.set_defaults(handler=cmd_check)
     cli_simulate.add_parser(sub)
     validate_cli.add_parser(sub)
@@ -141,59 +146,27 @@ def _quiet_libraries() -> None:
 
 
 # ---- check ----------------------------------------------------------------------------------
-def _check_cluster_conf(text: str, path: str) -> str:
-    from ovmref.cluster.clusterconf import parse_cluster_conf
-
-    conf = parse_cluster_conf(text, path)
-    return (
-        f"{len(conf.clusters)} cluster(s), {len(conf.nodes)} node(s), "
-        f"{len(conf.heartbeats)} heartbeat region(s)"
-    )
-
-
-def _check_repositories(text: str, path: str) -> str:
-    from ovmref.storage.repositories import parse_repositories
-
-    repos = parse_repositories(text, path)
-    root = repos.cluster_root
-    return f"{len(repos.repositories)} repository(ies); cluster root: {root.source if root else 'none'}"
-
-
-def _check_fstab(text: str, path: str) -> str:
-    from ovmref.storage.fstab import parse_fstab
-
-    entries = parse_fstab(text, path)
-    ovs = sum(1 for e in entries if e.is_ovs)
-    return f"{len(entries)} mount(s), {ovs} under /OVS"
-
-
-CHECKERS: dict[str, Callable[[str, str], str]] = {
-    "cluster.conf": _check_cluster_conf,
-    "repositories": _check_repositories,
-    "fstab": _check_fstab,
-}
-
-
-def guess_kind(path: Path) -> str:
-    name = path.name
-    for kind in CHECKERS:
-        if name == kind or name.startswith(kind) or name.endswith(kind):
-            return kind
-    raise UserError(f"{path}: cannot tell the file's format from its name; use --kind {'|'.join(CHECKERS)}")
-
-
 def cmd_check(args: argparse.Namespace, extra: list[str]) -> int:
+    """Exit status: 0 valid, 1 problems found, 3 a file cannot be read (2: usage, raised as UserError)."""
     _no_extra(extra)
-    path: Path = args.file
-    kind = args.kind or guess_kind(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise UserError(f"{path}: cannot read: {reason}") from None
-    summary = CHECKERS[kind](text, str(path))
-    print(f"{path}: OK ({kind}): {summary}")
-    return 0
+    worst = check_files.VALID
+    for path in args.file:
+        try:
+            kind, result = check_files.check_file(path, args.kind)
+        except check_files.UnknownKind as exc:
+            raise UserError(str(exc)) from None
+        except check_files.Unreadable as exc:
+            print(exc, file=sys.stderr)
+            worst = check_files.UNREADABLE
+            continue
+        for problem in result.problems:
+            print(problem.render(str(path)))
+        if result.problems:
+            print(f"{path}: {len(result.problems)} problem(s) ({kind}): {result.summary}")
+            worst = max(worst, check_files.PROBLEMS) if worst != check_files.UNREADABLE else worst
+        else:
+            print(f"{path}: OK ({kind}): {result.summary}")
+    return worst
 
 
 def _no_extra(extra: list[str]) -> None:

@@ -23,6 +23,7 @@ from conformance.options import OptionError, check_run_id, check_writable_dir, n
 from conformance.report_files import write_report
 from conformance.statuses import EXIT_CODE_HELP
 from conformance.validate import Member, PoolDescription, ValidationError, validate_pool, validation_report
+from ovmref.cluster.o2cb_status import O2CBStatus
 from ovmref.cluster.services import SERVICE_ORDER
 from ovmref.hostfs import HostFS
 from ovmref.prereq import ServiceState
@@ -65,7 +66,7 @@ def cmd_validate(args: argparse.Namespace, extra: list[str]) -> int:
     try:
         from environments.ssh.connection import HostUnreachable, SSHHost
         from environments.ssh.inventory import InventoryError, load_inventory
-        from environments.ssh.readers import XmListError, running_guests, service_states
+        from environments.ssh.readers import XmListError, o2cb_status, running_guests, service_states
         from environments.ssh.remotefs import SSHHostFS
     except ImportError as exc:
         raise ValidateUsageError(
@@ -111,6 +112,12 @@ def cmd_validate(args: argparse.Namespace, extra: list[str]) -> int:
         except HostUnreachable:
             return None
 
+    def o2cb(name: str) -> O2CBStatus | None:
+        try:
+            return o2cb_status(opened[name])
+        except HostUnreachable:
+            return None
+
     def guests(name: str) -> list[str] | None:
         try:
             found = running_guests(opened[name])
@@ -130,7 +137,7 @@ def cmd_validate(args: argparse.Namespace, extra: list[str]) -> int:
     started = datetime.now(UTC).isoformat(timespec="seconds")
     clock = time.monotonic()
     try:
-        validation = validate_pool(description, open_host, services, guests)
+        validation = validate_pool(description, open_host, services, guests, o2cb)
     except ValidationError as exc:
         raise ValidateEnvironmentError(str(exc)) from None
     finally:
