@@ -435,7 +435,7 @@ def test_the_feature_suite_observes_a_real_3x_pool_read_only(
     code, rows, output = _run_suite(pool, tmp_path)
     assert code == 0, output[-3000:]
     assert _names(rows, "passed") == OBSERVED_ON_A_REAL_3X_POOL, output[-3000:]
-    assert not _names(rows, "failed") | _names(rows, "error")
+    assert not _names(rows, "failed") | _names(rows, "environment-error")
     services, heartbeat = sorted(OBSERVED_ON_A_REAL_3X_POOL, key=lambda n: not n.startswith("o2cb"))
     for breaking, scenario in ((_lock_gone("ovs-agent"), services), (_pool_fs_unmounted, heartbeat)):
         undo = breaking(pool)
