@@ -91,6 +91,7 @@ def _validate(pool: Any, tmp_path: Path, *, dns: bool = False) -> tuple[int, dic
             str(tmp_path / "reports"),
             "--run-id",
             "v",
+            "--force",  # validated again after each mistake is made
         ]
     )
     report = json.loads((tmp_path / "reports" / "v" / "conformance.json").read_text())
@@ -372,6 +373,7 @@ def _run_suite(pool: Any, tmp_path: Path, *options: str) -> tuple[int, list[dict
             str(tmp_path / "reports"),
             "--run-id",
             "s",
+            "--force",  # a test may run the suite again on the pool it has just broken
             *options,
         ],
         cwd=REPO,
