@@ -11,6 +11,7 @@ from typing import Any
 from conformance.catalog import Catalog, Rule, load_catalog
 from conformance.errors import UserError
 from conformance.options import parse_releases
+from conformance.render_json import catalog_fields
 from conformance.statuses import EXIT_CODE_HELP
 
 EXAMPLES = """\
@@ -43,22 +44,10 @@ def cmd_rules(args: argparse.Namespace, extra: list[str]) -> int:
     releases = parse_releases(args.release)
     rules = tuple(r for r in catalog.rules if any(r.applies_to(release) for release in releases))
     if args.format == "json":
-        print(json.dumps([_rule_dict(r) for r in rules], indent=2, ensure_ascii=False))
+        print(json.dumps([catalog_fields(r) for r in rules], indent=2, ensure_ascii=False))
     else:
         print(_rule_table(catalog, rules))
     return 0
-
-
-def _rule_dict(rule: Rule) -> dict[str, Any]:
-    return {
-        "id": rule.id,
-        "statement": rule.statement,
-        "releases": [r.value for r in rule.releases],
-        "kind": rule.kind,
-        "checks": rule.checks,
-        "source": rule.source_text,
-        "sources": [{"doc": s.doc.key, "section": s.section, "quote": s.quote} for s in rule.sources],
-    }
 
 
 def _rule_table(catalog: Catalog, rules: Sequence[Rule]) -> str:

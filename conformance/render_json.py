@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from conformance.catalog import Rule
 from conformance.report_model import RULE_STATUSES, ConformanceReport, RuleRow
 from conformance.results import ScenarioResult
 
@@ -46,8 +47,8 @@ def report_to_dict(report: ConformanceReport) -> dict[str, Any]:
     }
 
 
-def _rule(row: RuleRow) -> dict[str, Any]:
-    rule = row.rule
+def catalog_fields(rule: Rule) -> dict[str, Any]:
+    """A rule as the catalog states it (also what `ovm-conformance rules --format json` prints)."""
     return {
         "id": rule.id,
         "statement": rule.statement,
@@ -59,6 +60,12 @@ def _rule(row: RuleRow) -> dict[str, Any]:
             {"doc": s.doc.key, "title": s.doc.title, "section": s.section, "quote": s.quote}
             for s in rule.sources
         ],
+    }
+
+
+def _rule(row: RuleRow) -> dict[str, Any]:
+    return {
+        **catalog_fields(row.rule),
         "status": row.status,
         "status_by_release": {r.value: v.status for r, v in row.by_release.items()},
         "reason_by_release": {r.value: v.reason for r, v in row.by_release.items() if v.reason},
