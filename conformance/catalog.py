@@ -26,7 +26,7 @@ _SOURCE_FIELDS = ("doc", "section", "quote")
 
 
 def default_catalog_path() -> Path:
-    """`<repo>/features/rules.yaml`, found relative to this package so any cwd works."""
+    """The suite's `features/rules.yaml`, shipped beside this package (a checkout or an install)."""
     return Path(__file__).resolve().parent.parent / "features" / "rules.yaml"
 
 
@@ -121,6 +121,8 @@ def load_catalog(path: Path | None = None) -> Catalog:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise CatalogError(path, 0, f"cannot read the rule catalog: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise CatalogError(path, 0, "not a text file (YAML in UTF-8 expected)") from None
     return parse_catalog(text, path)
 
 

@@ -79,7 +79,7 @@ def test_every_rule_passes(tmp_path: Path, tmp_path_factory: pytest.TempPathFact
     assert report_path.is_file(), done.stdout[-3000:] + done.stderr[-3000:]
     report = json.loads(report_path.read_text())
     failed = [(r["id"], s["nodeid"], s["message"][:200]) for r in report["rules"] for s in r["scenarios"]
-              if s["status"] in ("failed", "error")]
+              if s["status"] in ("failed", "environment-error", "suite-error")]
     assert not failed, "\n".join(map(str, failed))
     untested = [r["id"] for r in report["rules"] if r["status"] not in ("passed", "not-applicable")]
     assert not untested, f"rules neither passed nor not applicable: {untested}"
