@@ -23,7 +23,7 @@ from ovmref.failover.coordinator import Coordinator
 from ovmref.failover.pooldb import PoolDB
 from ovmref.heartbeat.membership import NodeDown, NodeUp
 from ovmref.heartbeat.network import Keepalive
-from ovmref.lease import ANY_GENERATION
+from ovmref.lease import ANY_GENERATION, Expect
 from ovmref.release import Release
 from ovmref.timing import LIVE_THRESHOLD, O2CBTimings
 
@@ -217,22 +217,30 @@ class Agent:
         if any(isinstance(e, fx.Fence) for e in out):
             self._fenced()
             return out
-        for change in output.membership:
-            if change.node == self.node:
-                continue  # the quorum counts itself; the agent cares about peers
-            if isinstance(change, NodeDown):
-                out += self._node_down(change)
-            elif isinstance(change, NodeUp):
+        peers = [c for c in output.membership if c.node != self.node]  # the quorum counts itself
+        for change in peers:
+            if isinstance(change, NodeUp):
                 out += self._node_up(change)
+        down = [c for c in peers if isinstance(c, NodeDown)]
+        if down:
+            out += self._nodes_down(down)
         return out
 
     # ---- membership ----------------------------------------------------------------------
-    def _node_down(self, change: NodeDown) -> list[fx.Effect]:
+    def _nodes_down(self, changes: list[NodeDown]) -> list[fx.Effect]:
+        """Peers the heartbeat declared dead in one read of the region: one set for the master."""
+        if self.coordinator is not None:
+            names = [self.node_names.get(c.node, f"node{c.node}") for c in changes]
+            return self.coordinator.nodes_down(names)
+        out: list[fx.Effect] = []
+        for change in changes:
+            out += self._peer_down(change)
+        return out
+
+    def _peer_down(self, change: NodeDown) -> list[fx.Effect]:
         name = self.node_names.get(change.node, f"node{change.node}")
         out: list[fx.Effect] = []
-        if self.coordinator is not None:
-            out += self.coordinator.node_down(name)
-        elif change.node == self.master_node:
+        if change.node == self.master_node:
             if self.release is Release.R2_1:
                 out.append(
                     fx.Record(
@@ -380,9 +388,7 @@ class Agent:
             ]
         return [fx.Record("unknown_message", f"from node {peer}: {m!r}")]
 
-    def _start_guest(
-        self, guest: str, memory: int, vcpus: int, expect: tuple[int, int] | None, how: str
-    ) -> list[fx.Effect]:
+    def _start_guest(self, guest: str, memory: int, vcpus: int, expect: Expect, how: str) -> list[fx.Effect]:
         if guest in self.guests:
             return (
                 self._to_master(msg.GuestRunning(guest, self.node)) if self.guests[guest] == "running" else []
@@ -414,7 +420,7 @@ class Agent:
             return []
         if not r.granted:
             holder = self.node_names.get(r.holder[0], "?") if r.holder else "?"
-            return self._to_master(msg.StartFailed(guest, self.node, f"lease held by {holder}"))
+            return self._to_master(msg.StartFailed(guest, self.node, f"lease held by {holder}", r.holder))
         self.guests[guest] = "booting"
         return [fx.BootGuest(guest, size[0], size[1], migrated=(kind == "migrate"))]
 
