@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from conformance import validate_cli
+from conformance.campaign import cli as campaign_cli
 from conformance.catalog import Catalog, CatalogError, Rule, load_catalog
 from conformance.options import OptionError, check_environment, check_real_pool, new_run_id, parse_releases
 from conformance.report_files import HTML_NAME, JSON_NAME
@@ -97,6 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--seed", type=int, default=1)
     sim.set_defaults(handler=cmd_simulate)
     validate_cli.add_parser(sub)
+    campaign_cli.add_parser(sub)
     return parser
 
 
@@ -113,7 +115,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (CatalogError, ConfigSyntaxError, PoolDefinitionError, InventoryError) as exc:  # FILE:LINE
         print(exc, file=sys.stderr)
         return USAGE_ERROR
-    except (UserError, OptionError, WhatIfError, validate_cli.ValidateUsageError) as exc:
+    except (
+        UserError, OptionError, WhatIfError, validate_cli.ValidateUsageError, campaign_cli.CampaignUsageError
+    ) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return USAGE_ERROR
     except BrokenPipeError:  # `ovm-conformance rules | head`: stop quietly

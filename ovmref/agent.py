@@ -329,14 +329,19 @@ class Agent:
 
     def _verified(self, r: ev.LeaseResult) -> list[fx.Effect]:
         """Still holding the master lease: carry on (a rival's own periodic check makes it step
-        down); lost it: step down and follow the holder."""
-        if not r.granted:
-            self.coordinator = None
-            if r.holder is not None:
-                self.master_node = r.holder[0]
-            return [fx.Record("master", f"{self.name} steps down: the master lease is held by node "
-                              f"{r.holder[0] if r.holder else '?'}"), *self._to_master(self._hello())]
-        return []
+        down); lost it: step down and follow the holder. A check that could not read the lease (the
+        storage failed) proves nothing: the lease is still this server's, nobody else can take it
+        while this server heartbeats, and if the storage stays lost the heartbeat fences it. Stepping
+        down then would leave the pool without a master for good."""
+        if r.granted:
+            return []
+        if r.holder is None:
+            return [fx.Record("master_lease_unreadable", f"{self.name} could not check the master lease: "
+                              "keeps the master role")]
+        self.coordinator = None
+        self.master_node = r.holder[0]
+        why = f"{self.name} steps down: the master lease is held by node {r.holder[0]}"
+        return [fx.Record("master", why), *self._to_master(self._hello())]
 
     def _to_master(self, message: object) -> list[fx.Effect]:
         if self.master_node is None:

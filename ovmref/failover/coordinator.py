@@ -73,9 +73,11 @@ class Coordinator:
             if rec.name != self.me:
                 self._send(rec.name, msg.MasterAnnounce(self.db.servers[self.me].node))
         self.db.servers[self.me].state = "active"
+        inherited = {g.name: g.server for g in self.db.guests.values() if g.state == "starting"}
         if view_settled:
             self._fail_absent()
         self._fail_replaced(generations or {})
+        self._resend_inherited_starts(inherited)
         self._retry_powered_off()
         self._dirty = True
         return self._flush()
@@ -144,6 +146,15 @@ class Coordinator:
             g = self.db.guests[name]
             if age >= 2 and g.server is not None and g.server in self.live:
                 self._send(g.server, msg.StartGuestCmd(g.name, g.memory_mb, g.vcpus, self._takeover(g)))
+
+    def _resend_inherited_starts(self, inherited: Mapping[str, str | None]) -> None:
+        """Starts the previous master had in flight may have died with it, and so may the reports of
+        how they went: each one still pending on a live server is sent again at once (the agent
+        answers a start it already carried out with its guest's state)."""
+        for name, server in sorted(inherited.items()):
+            g = self.db.guests[name]
+            if g.state == "starting" and g.server == server and server is not None and server in self.live:
+                self._send(server, msg.StartGuestCmd(g.name, g.memory_mb, g.vcpus, self._takeover(g)))
 
     def on_message(self, message: object) -> list[fx.Effect]:
         handler = {
