@@ -136,7 +136,7 @@ def recoveries(schedule: Schedule) -> list[str]:
     return lines
 
 
-def _given(schedule: Schedule) -> list[str]:
+def given_lines(schedule: Schedule) -> list[str]:
     ha = "enabled" if schedule.pool_ha else "disabled"
     lines = [
         f"a clustered server pool of {schedule.servers} servers on {schedule.storage} shared storage "
@@ -179,7 +179,7 @@ def scenario_lines(schedule: Schedule) -> tuple[Line, ...]:
         when.append(seconds(hold))
     final = [*recoveries(schedule), "the pool has settled"]
     return (
-        *keyworded("Given", _given(schedule)),
+        *keyworded("Given", given_lines(schedule)),
         *keyworded("When", when),
         *keyworded("Then", [SURVIVORS_CHECK]),
         *keyworded("When", final),

@@ -112,8 +112,8 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     props = dict(report.user_properties)
     if report.when != "call" or (RESULT_PROPERTY not in props and ERROR_PROPERTY not in props):
         return  # every phase's report carries the properties: the call's is the one
-    if not _CONFIGS:
-        return
+    if not _CONFIGS or hasattr(_CONFIGS[0], "workerinput"):
+        return  # an xdist worker: its reports reach the controller, which alone writes results
     config = _CONFIGS[0]
     campaign: CampaignConfig = config.stash[CONFIG_KEY]
     shards = campaign.directory / SHARDS_DIR

@@ -90,7 +90,9 @@ class Schedule:
             raise ScheduleError(f"{where}:{exc.lineno}: not JSON: {exc.msg}") from None
         try:
             return cls._from_dict(data)
-        except (KeyError, TypeError, ValueError) as exc:
+        except KeyError as exc:
+            raise ScheduleError(f"{where}: not a campaign schedule: no field {exc}") from None
+        except (TypeError, ValueError, AttributeError) as exc:
             raise ScheduleError(f"{where}: not a campaign schedule: {exc}") from None
 
     @classmethod

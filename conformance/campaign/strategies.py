@@ -15,6 +15,7 @@ crash, no gap; hypothesis then shrinks a violation to a few lines.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from hypothesis import strategies as st
 
@@ -110,21 +111,28 @@ def _shape(draw: st.DrawFn, shape: str, release: Release, names: list[str]) -> l
 
 
 @st.composite
-def schedules(draw: st.DrawFn, releases: Sequence[Release] = ALL_RELEASES) -> Schedule:
+def pools(draw: st.DrawFn, releases: Sequence[Release] = ALL_RELEASES) -> Schedule:
+    """A pool and its guests, nothing happening to it yet."""
     release = draw(st.sampled_from(list(releases)))
     n = draw(st.sampled_from(SERVER_COUNTS))
     names = [f"server{i}" for i in range(1, n + 1)]
     memory = draw(st.sampled_from(SERVER_MEMORY))
     storage = draw(st.sampled_from(STORAGES))
     pool_ha = draw(st.sampled_from((True, True, True, False)))
-    guests = _guests(draw, names, memory)
-    events = _shape(draw, draw(st.sampled_from(SHAPES)), release, names)
-    gaps = st.sampled_from(gaps_s(release))
+    return Schedule(release, n, memory, _guests(draw, names, memory), (), storage, pool_ha)
+
+
+@st.composite
+def schedules(draw: st.DrawFn, releases: Sequence[Release] = ALL_RELEASES) -> Schedule:
+    pool = draw(pools(releases))
+    names = pool.server_names
+    events = _shape(draw, draw(st.sampled_from(SHAPES)), pool.release, names)
+    gaps = st.sampled_from(gaps_s(pool.release))
     for _ in range(draw(st.integers(0 if events else 1, 3))):
         kind = draw(st.sampled_from(RANDOM_KINDS))
-        event = _event(draw, kind, draw(gaps) if events else 0, names, [g.name for g in guests])
+        event = _event(draw, kind, draw(gaps) if events else 0, names, [g.name for g in pool.guests])
         if event is not None:
             events.append(event)
     if not any(e.kind not in ("recover", "heal") for e in events):
         events.append(Event(0, "crash", (draw(st.sampled_from(names)),)))
-    return Schedule(release, n, memory, guests, tuple(events), storage, pool_ha)
+    return replace(pool, events=tuple(events))
