@@ -47,6 +47,7 @@ def unmet_restarts(driver: PoolDriver, surviving_only: bool) -> list[str]:
         return []  # 2.1: "If the Server Pool Master fails, HA also fails" until it is back
     down = tl.servers_down_since(events, since_first_fault(events)) if surviving_only else set()
     left = [s for s in state.servers.values() if s.state in UP and s.name not in down]
+    survivors = {s.name for s in left}
     problems = []
     if left and state.master is None:
         problems.append(f"no server pool master, although {', '.join(s.name for s in left)} are up")
@@ -61,8 +62,8 @@ def unmet_restarts(driver: PoolDriver, surviving_only: bool) -> list[str]:
             for s in left
             if s.free_memory_mb >= g.memory_mb and (not g.preferred or s.name in g.preferred)
         ]
-        if not room and (g.state == "powered_off" or state.master is None):
-            continue  # no master: nobody is left to power it off (or to restart it)
+        if not room and (g.state == "powered_off" or state.master not in survivors):
+            continue  # a master that is not a survivor has just booted: it has not judged yet
         why = f"{', '.join(room)} had room for its {g.memory_mb} MB" if room else "it is not powered off"
         problems.append(
             f"{name} is {g.state} on {g.server or 'no server'} after {g.restarts} restart(s): {why}"
@@ -87,9 +88,10 @@ def _history(events: list[TimelineEvent], guests: list[str], last: int = 6) -> s
     )
 )
 def every_ha_guest_back(ovm_driver: PoolDriver, which: str) -> None:
-    """Every HA guest that ran before the first fault runs now; one that does not is powered off, and no
-    server that is up ("surviving": up and never failed, fenced or halted since the first fault) has
-    room for it among its preferred servers. With no master in 2.1, HA is down: nothing is required."""
+    """Every HA guest that ran before the first fault runs now, unless no server that is up ("surviving":
+    up and never failed, fenced or halted since the first fault) has room for it among its preferred
+    servers; then it is powered off, once the master is a surviving one (a master that has just
+    booted judges only after a dead threshold). With no master in 2.1, HA is down: nothing is due."""
     problems = unmet_restarts(ovm_driver, surviving_only=which == "surviving server")
     guests = [p.split(" ", 1)[0] for p in problems if not p.startswith("no server pool master")]
     assert not problems, "\n".join(problems) + "\n" + _history(ovm_driver.timeline(), guests)

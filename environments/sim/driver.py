@@ -580,9 +580,10 @@ class SimDriver(ManagedPoolDriver):
         master_host = self._master_host()
         where: dict[str, tuple[str, str]] = {}
         for host in self.hosts.values():
+            if host.state == "hung":
+                continue  # its domains are frozen, running or booting: none of them is up
             for guest, phase in host.guests.items():
-                if host.state != "hung" or phase != "running":
-                    where[guest] = (host.name, phase)
+                where[guest] = (host.name, phase)
         views = [
             ServerView(
                 host.spec,

@@ -123,11 +123,12 @@ class Coordinator:
         return self.nodes_down([server])
 
     def resync(self) -> list[fx.Effect]:
-        """Periodic: servers that heartbeat but never said Hello (an announce lost in a partition)
-        are asked again, and waiting guests get another chance."""
+        """Periodic: every server that heartbeats is asked what it runs (its Hello), so the pool
+        database catches up with reports lost on the way (a guest that crashed during a short
+        partition, a server that never said Hello), and waiting guests get another chance."""
         me = self.db.servers[self.me].node
         for rec in self._members():
-            if rec.name in self.live and rec.state in ("joining", "down") and rec.name != self.me:
+            if rec.name in self.live and rec.state in ("joining", "down", "active") and rec.name != self.me:
                 self._send(rec.name, msg.MasterAnnounce(me))
         self._resend_stale_starts()
         self._retry_powered_off()
