@@ -26,11 +26,16 @@ def failover_bound_passes(ovm_driver: PoolDriver, fault: Fault) -> None:
 @when("the pool has settled")
 def pool_settles(ovm_driver: PoolDriver) -> None:
     """Let time pass until every server is up and sees every other one heartbeating, there is a server
-    pool master and no guest is starting or migrating; then a resync period of the master and a guest
-    boot more, so powered-off guests get their retry. At most a reboot plus twice the failover bound
-    of a partition; what is still wrong then is for the Then steps to judge."""
+    pool master and no guest is starting or migrating, and still is three heartbeat iterations later
+    (a server whose storage came back just too late fences within that); then a resync period of the
+    master and a guest boot more, so powered-off guests get their retry. At most a reboot plus twice
+    the failover bound of a partition; what is still wrong then is for the Then steps to judge."""
     t = ovm_driver.timings
-    ovm_driver.wait_until(quiet, t.reboot_ms + 2 * ovm_driver.failover_bound_ms("partition"), t.iteration_ms)
+    deadline = ovm_driver.now_ms() + t.reboot_ms + 2 * ovm_driver.failover_bound_ms("partition")
+    while ovm_driver.wait_until(quiet, max(0, deadline - ovm_driver.now_ms()), t.iteration_ms):
+        ovm_driver.advance(3 * t.iteration_ms)
+        if quiet(ovm_driver.observe()) or ovm_driver.now_ms() >= deadline:
+            break
     ovm_driver.advance(SYNC_ITERATIONS * t.iteration_ms + t.guest_boot_ms)
     ovm_driver.wait_until(in_flight_done, t.guest_boot_ms + 5 * t.iteration_ms, t.iteration_ms)
 
