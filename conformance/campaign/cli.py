@@ -109,7 +109,9 @@ def cmd_campaign(args: argparse.Namespace, extra: list[str]) -> int:
     shard_size = args.shard_size or (25 if env == "sim" else 1)
     deadline = time.time() + budget if budget else None
     command = [
-        sys.executable, "-m", "pytest", str(SHARD_TEST), "-p", "conformance.campaign.plugin", "--noconftest",
+        # relative to the checkout, so a remote worker started in its own checkout finds it too
+        sys.executable, "-m", "pytest", str(SHARD_TEST.relative_to(REPO)),
+        "-p", "conformance.campaign.plugin", "--noconftest",
         "-q", "--no-header", "--tb=line", "-p", "no:cacheprovider",
         f"--campaign-dir={workdir}", f"--campaign-env={env}",
         f"--campaign-release={','.join(r.value for r in releases)}", f"--campaign-schedules={args.schedules}",
