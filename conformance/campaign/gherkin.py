@@ -22,6 +22,7 @@ from functools import cache
 from conformance.campaign.schedule import Event, Schedule
 from conformance.catalog import Catalog, load_catalog
 from ovmref.release import Release
+from ovmref.timing import LIVE_THRESHOLD
 
 SURVIVORS_CHECK = "every HA guest is running, or is powered off because no surviving server has room for it"
 FINAL_CHECKS = (
@@ -109,13 +110,19 @@ def hold_ms(schedule: Schedule) -> int:
     it does not see only once it has read the heartbeat region for a dead threshold: its restarts
     are due a crash's failover bound after it came back."""
     t = schedule.timings()
+    # o2quo holds its decisions while a server that heartbeats has no connection yet: a server that
+    # comes back (or fences and reboots) during a split delays the fence of the cut-off side by up to
+    # its live threshold, the idle timeout and the quorum delay
+    reappears = sum(1 for e in schedule.events if e.kind in ("recover", "partition", "storage")) > 1
+    held = t.idle_timeout_ms + t.quorum_delay_ms + (LIVE_THRESHOLD + 1) * t.iteration_ms if reappears else 0
     now, deadline = 0, 0
     for e in schedule.events:
         now += e.gap_s * 1000
         if e.kind == "guest-crash":
             deadline = max(deadline, now + t.guest_boot_ms + 5 * t.iteration_ms)
         elif e.kind in ("crash", "hang", "storage", "partition", "master"):
-            deadline = max(deadline, now + t.failover_bound_ms(e.kind) + t.iteration_ms)
+            extra = held if e.kind == "partition" else 0
+            deadline = max(deadline, now + t.failover_bound_ms(e.kind) + t.iteration_ms + extra)
         elif e.kind == "recover":
             deadline = max(deadline, now + t.failover_bound_ms("crash") + t.iteration_ms)
     return max(0, deadline - now)
