@@ -40,7 +40,8 @@ def print_outcome(summary: CampaignSummary, run_dir: Path) -> None:
         print(f"could not run: {error.splitlines()[0]}")
     print(f"report: {run_dir / HTML_NAME}")
     if not summary.violations:
-        print("no property was violated" if not summary.errors else "")
+        if not summary.errors:
+            print("no property was violated")
         return
     print(
         f"\n{len(summary.violations)} violation(s); each shrunk and written as a scenario "

@@ -16,7 +16,7 @@ import time
 import zlib
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from hypothesis import HealthCheck, Phase, Verbosity, given, reject, seed, settings
@@ -228,7 +228,7 @@ def run_shard(
     except Violated as v:
         drawn, after = first[0]
         origin = f"campaign seed {campaign_seed}, shard {shard}"
-        shrunk = Schedule(**{**v.schedule.__dict__, "origin": origin})
+        shrunk = replace(v.schedule, origin=origin)
         violation = v.outcome.run.violations[0]
         result.found.append(
             Found(
