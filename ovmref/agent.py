@@ -279,7 +279,7 @@ class Agent:
         if self.coordinator is not None:
             return []
         self.master_node = self.node
-        self.coordinator = Coordinator(db, self.name)
+        self.coordinator = Coordinator(db, self.name, self._reachable)
         settled_at = self._started_ms + (self.timings.dead_threshold + 1) * self.timings.iteration_ms
         settled = now >= settled_at
         generations = {
@@ -294,6 +294,10 @@ class Agent:
         if not settled:
             out.append(fx.SetTimer("agent.settled", settled_at))
         return [*out, self._sync_timer(now)]
+
+    def _reachable(self) -> list[str]:
+        """Peers this server has an o2net connection to: the ones a command can reach now."""
+        return [self.node_names[n] for n in self.cluster.connected if n in self.node_names]
 
     def _sync_timer(self, now: int) -> fx.SetTimer:
         return fx.SetTimer("agent.sync", now + SYNC_ITERATIONS * self.timings.iteration_ms)

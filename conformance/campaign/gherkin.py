@@ -108,23 +108,34 @@ def hold_ms(schedule: Schedule) -> int:
     its own instant, one election iteration more in case it hit the server pool master. A server
     that comes back may become the master, and a master that has just booted judges the servers
     it does not see only once it has read the heartbeat region for a dead threshold: its restarts
-    are due a crash's failover bound after it came back."""
+    are due a crash's failover bound after it came back.
+
+    While the network is split, o2quo holds the cut-off side's decision whenever a peer's fate is
+    open: a server of that side that fails meanwhile holds it until the heartbeat declares that
+    server dead, and a server that comes back (or fences and reboots) holds it for its live
+    threshold, the idle timeout and the quorum delay. So an event during a split is due a split's
+    bound from its own instant, and a split next to other comebacks allows for one more hold."""
     t = schedule.timings()
-    # o2quo holds its decisions while a server that heartbeats has no connection yet: a server that
-    # comes back (or fences and reboots) during a split delays the fence of the cut-off side by up to
-    # its live threshold, the idle timeout and the quorum delay
+    split_bound = t.failover_bound_ms("partition")
     reappears = sum(1 for e in schedule.events if e.kind in ("recover", "partition", "storage")) > 1
     held = t.idle_timeout_ms + t.quorum_delay_ms + (LIVE_THRESHOLD + 1) * t.iteration_ms if reappears else 0
-    now, deadline = 0, 0
+    now, deadline, split = 0, 0, False
     for e in schedule.events:
         now += e.gap_s * 1000
         if e.kind == "guest-crash":
-            deadline = max(deadline, now + t.guest_boot_ms + 5 * t.iteration_ms)
-        elif e.kind in ("crash", "hang", "storage", "partition", "master"):
-            extra = held if e.kind == "partition" else 0
-            deadline = max(deadline, now + t.failover_bound_ms(e.kind) + t.iteration_ms + extra)
+            bound = t.guest_boot_ms + 5 * t.iteration_ms
+        elif e.kind in ("crash", "hang", "storage", "master"):
+            bound = t.failover_bound_ms(e.kind) + t.iteration_ms
         elif e.kind == "recover":
-            deadline = max(deadline, now + t.failover_bound_ms("crash") + t.iteration_ms)
+            bound = t.failover_bound_ms("crash") + t.iteration_ms
+        elif e.kind == "partition":
+            bound = split_bound + t.iteration_ms + held
+        else:  # heal
+            bound = 0
+        if split and e.kind != "heal":
+            bound = max(bound, split_bound + t.iteration_ms)
+        split = (split or e.kind == "partition") and e.kind != "heal"
+        deadline = max(deadline, now + bound)
     return max(0, deadline - now)
 
 

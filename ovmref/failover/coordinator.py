@@ -17,7 +17,7 @@ guests.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 
 from ovmref import effects as fx
 from ovmref.failover import messages as msg
@@ -33,10 +33,12 @@ _ACTIVE_GUEST = ("running", "starting", "migrating")
 class Coordinator:
     """HA decisions of the server pool master over its pool database."""
 
-    def __init__(self, db: PoolDB, me: str) -> None:
+    def __init__(self, db: PoolDB, me: str, reachable: Callable[[], Collection[str]] | None = None) -> None:
         self.db = db
         self.me = me
         self.live: set[str] = set()
+        # the servers this master can send commands to now (its o2net connections); None: all
+        self._reachable = reachable
         self._out: list[fx.Effect] = []
         self._dirty = False
         self._start_age: dict[str, int] = {}  # resync periods a guest has been starting
@@ -181,9 +183,12 @@ class Coordinator:
     def available(self, *, incoming: bool = True) -> list[str]:
         """Servers a guest may be started on or moved to now."""
         out = []
+        reachable = set(self._reachable()) | {self.me} if self._reachable is not None else None
         for rec in self.db.servers.values():
             if rec.state != "active" or rec.name not in self.live or rec.maintenance:
                 continue
+            if reachable is not None and rec.name not in reachable:
+                continue  # heartbeating, but cut off from this master: a command would be lost
             if incoming and rec.inbound_lock:
                 continue  # 3.x: "HA cannot be used to create or migrate new virtual machines on that server"
             out.append(rec.name)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -63,10 +64,16 @@ def test_the_wait_covers_the_failover_bound_of_every_fault_from_its_own_instant(
     t = TWO_APART.timings()
     # the hang 10 s after the crashes is the last fault: its bound (plus an election) runs from it
     assert hold_ms(TWO_APART) == t.failover_bound_ms("hang") + t.iteration_ms
-    early_split = Schedule(
+    # a crash during a split: o2quo may hold the cut-off side's fence until the crashed server is
+    # declared dead, so the crash is due a split's bound from its own instant
+    split = Schedule(
         Release.R3, 3, 8192, (), (Event(0, "partition", ("server3",)), Event(2, "crash", ("server2",)))
     )
-    assert hold_ms(early_split) == t.for_release(Release.R3).failover_bound_ms("partition") + 2000 - 2000
+    t3 = split.timings()
+    assert hold_ms(split) == t3.failover_bound_ms("partition") + t3.iteration_ms
+    # once the network is healed, a crash is due its own bound again
+    healed = replace(split, events=(*split.events, Event(2, "heal"), Event(2, "crash", ("server1",))))
+    assert hold_ms(healed) == t3.failover_bound_ms("partition") + t3.iteration_ms - 4000
 
 
 def test_every_event_kind_reads_in_the_step_vocabulary() -> None:

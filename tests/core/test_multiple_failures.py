@@ -90,3 +90,14 @@ def test_a_dead_holder_named_by_the_lease_is_taken_from_at_once() -> None:
     [(peer, start)] = _starts(c.on_message(msg.StartFailed("vm1", NODE["server4"], "lease held by server3",
                                                            (2, 300))))
     assert peer == NODE["server4"] and (2, 300) in start.expect
+
+
+def test_a_server_the_master_cannot_reach_is_no_target() -> None:
+    """Found by the campaign: a new master on one side of a split restarted a guest on a server of the
+    other side (still heartbeating on disk, about to fence); the command was lost and the guest waited
+    a dead threshold more. A server without an o2net connection to the master is not available."""
+    c = _master()
+    c._reachable = lambda: ["server1", "server2", "server4"]  # server3 is cut off from the master
+    [(peer, _)] = _starts(c.node_down("server2"))
+    assert peer == NODE["server4"]
+    assert "server3" not in c.available()
