@@ -211,21 +211,30 @@ def _joined_long_enough(
     return any(m.start_ms <= t - SETTLED_MS and (m.end_ms is None or m.end_ms > t) for m in masters)
 
 
+def _peer_node(detail: str) -> str:
+    """'node 3: connected ...' / 'connected to node 3' -> '3' (o2net's records name the peer's node)."""
+    words = detail.replace(":", " ").split()
+    return words[words.index("node") + 1] if "node" in words[:-1] else ""
+
+
 def misplaced_restarts(
     events: Sequence[TimelineEvent],
     memory: Mapping[str, int],
     preferred: Mapping[str, tuple[str, ...]],
     capacity: Mapping[str, int],
+    nodes: Mapping[str, int],
 ) -> list[Misplaced]:
     """Restarts that did not go to the available server with the most free memory that the guest's
     preferred servers allow (Auto: any server). Memory in use is replayed from the timeline as the
     master accounts it (running, starting, or sent a start); a restart is judged only where the
     master's view of its servers is sure (see `_joined_long_enough`), and a target outside the
-    guest's preferred servers is always wrong."""
+    guest's preferred servers is always wrong. Candidates are the servers the master had an o2net
+    connection to (`nodes`: each server's node number, as o2net's records name peers)."""
     masters = master_intervals(events)
     on: dict[str, str] = {}  # guest -> the server the master counts its memory on
     joined: dict[str, int] = {}
     down: dict[str, int] = {}
+    links: dict[tuple[str, str], bool] = {}  # (server, peer node as written) -> o2net connected
     wrong: list[Misplaced] = []
     for e in sorted(events, key=lambda e: e.t_ms):
         if e.server is not None and e.guest is None:
@@ -233,6 +242,8 @@ def misplaced_restarts(
                 joined[e.server] = e.t_ms
             elif went_down(e):
                 down[e.server] = e.t_ms
+            elif e.kind in ("o2net-connected", "o2net-disconnected"):
+                links[(e.server, _peer_node(e.detail))] = e.kind == "o2net-connected"
         if e.guest is None:
             continue
         g = e.guest
@@ -244,7 +255,12 @@ def misplaced_restarts(
             on.pop(g, None)
         elif e.kind == "restart" and e.server is not None:
             on.pop(g, None)
-            wrong += _judge(e, memory, preferred, capacity, on, joined, down, masters)
+            acting = [m.server for m in masters if m.start_ms <= e.t_ms and (m.end_ms or e.t_ms + 1) > e.t_ms]
+            master = acting[0] if acting else None
+            reach = {
+                s for s in capacity if s == master or links.get((master or "", str(nodes.get(s))), False)
+            }
+            wrong += _judge(e, memory, preferred, capacity, on, joined, down, masters, reach)
             on[g] = e.server
     return wrong
 
@@ -258,12 +274,14 @@ def _judge(
     joined: dict[str, int],
     down: dict[str, int],
     masters: list[MasterInterval],
+    reachable: set[str],
 ) -> list[Misplaced]:
     g, target, t = e.guest or "", e.server or "", e.t_ms
     allowed = preferred.get(g, ())
     if allowed and target not in allowed:
         return [Misplaced(t, g, target, f"{target} is not one of its preferred servers {', '.join(allowed)}")]
-    sure = [s for s in capacity if _joined_long_enough(s, t, joined, down, masters)]
+    # a server the master has no o2net connection to is out of its reach: not a candidate
+    sure = [s for s in capacity if s in reachable and _joined_long_enough(s, t, joined, down, masters)]
     if target not in sure:
         return []  # the master may know better (a server it has not heard from yet, or one dead)
     used = {s: 0 for s in capacity}

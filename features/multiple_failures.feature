@@ -72,3 +72,14 @@ Feature: Several servers fail within one dead threshold
     Then guest vm1 is running on one of server2 and server3
     And guest vm2 is running on server1
     And no guest ever ran on two servers at once
+
+  @rule:FAIL-SERVER-RESTART @rule:CLUS-QUORUM @rule:CLUS-NO-DOUBLE-RUN @release:2.2 @release:3.x @destructive
+  Scenario: The master fails on the cut-off side of a split and its guests restart on the side that stays
+    Given a clustered server pool of 5 servers on NFS shared storage with HA enabled on the pool
+    And a guest vm1 with HA enabled running on server1
+    When the network partitions server1 and server2 from the rest
+    And 58 seconds pass
+    And server1 fails
+    Then guest vm1 is running on another server within the failover bound
+    And guest vm1 is running on one of server3, server4 and server5
+    And no guest ever ran on two servers at once

@@ -160,7 +160,8 @@ def restarts_placed_by_policy(ovm_driver: PoolDriver) -> None:
         if g.server is not None:
             used[g.server] = used.get(g.server, 0) + g.memory_mb
     capacity = {s.name: s.free_memory_mb + used.get(s.name, 0) for s in state.servers.values()}
-    wrong = tl.misplaced_restarts(ovm_driver.timeline(), memory, preferred, capacity)
+    nodes = {s.name: s.node for s in state.servers.values()}
+    wrong = tl.misplaced_restarts(ovm_driver.timeline(), memory, preferred, capacity, nodes)
     assert not wrong, "; ".join(
         f"{w.at_ms} ms: {w.guest} restarted on {w.target}, but {w.why}" for w in wrong
     )
