@@ -108,7 +108,8 @@ def hold_ms(schedule: Schedule) -> int:
     its own instant, one election iteration more in case it hit the server pool master. A server
     that comes back may become the master, and a master that has just booted judges the servers
     it does not see only once it has read the heartbeat region for a dead threshold: its restarts
-    are due a crash's failover bound after it came back.
+    are due a crash's failover bound after it booted, which for a hung server that resumes (and so
+    fences) is a reboot after it came back.
 
     While the network is split, o2quo holds the cut-off side's decision whenever a peer's fate is
     open: a server of that side that fails meanwhile holds it until the heartbeat declares that
@@ -126,8 +127,8 @@ def hold_ms(schedule: Schedule) -> int:
             bound = t.guest_boot_ms + 5 * t.iteration_ms
         elif e.kind in ("crash", "hang", "storage", "master"):
             bound = t.failover_bound_ms(e.kind) + t.iteration_ms
-        elif e.kind == "recover":
-            bound = t.failover_bound_ms("crash") + t.iteration_ms
+        elif e.kind == "recover":  # a hung server resumes, fences, and boots a reboot later
+            bound = t.reboot_ms + t.failover_bound_ms("crash") + t.iteration_ms
         elif e.kind == "partition":
             bound = split_bound + t.iteration_ms + held
         else:  # heal
@@ -169,17 +170,22 @@ def given_lines(schedule: Schedule) -> list[str]:
     return lines
 
 
-def _when(schedule: Schedule) -> list[str]:
-    """The events in time order; events at one instant of one kind on servers merge into one line."""
-    lines: list[str] = []
+def merged_events(schedule: Schedule) -> list[Event]:
+    """The events in time order; those at one instant of one kind on servers merge into one."""
     merged: list[Event] = []
     for e in schedule.events:
         last = merged[-1] if merged else None
         if last is not None and e.gap_s == 0 and e.kind == last.kind and e.kind in _FAULT_WORDS:
-            merged[-1] = Event(last.gap_s, last.kind, (*last.targets, *e.targets))
+            targets = tuple(dict.fromkeys((*last.targets, *e.targets)))
+            merged[-1] = Event(last.gap_s, last.kind, tuple(sorted(targets, key=schedule.server_names.index)))
         else:
             merged.append(e)
-    for e in merged:
+    return merged
+
+
+def _when(schedule: Schedule) -> list[str]:
+    lines: list[str] = []
+    for e in merged_events(schedule):
         if e.gap_s:
             lines.append(seconds(e.gap_s * 1000))
         lines.append(event_phrase(e))
@@ -243,7 +249,7 @@ def tags(schedule: Schedule, failed_check: str | None = None) -> tuple[str, ...]
 def summary(schedule: Schedule) -> str:
     """A few words on what happens: the faults, and the seconds between them."""
     parts: list[str] = []
-    for e in schedule.events:
+    for e in merged_events(schedule):
         if e.kind not in ("recover", "heal"):
             parts.append((f"{e.gap_s} s later " if parts and e.gap_s else "") + event_phrase(e))
     text = ", ".join(parts[:4]) + (", ..." if len(parts) > 4 else "")
