@@ -1,11 +1,15 @@
 """A randomized fault campaign in real time on the local environment.
 
 Runs the same property machine as the simulator's property tests
-(tests/core/pool_properties.py: a guest never on two servers, HA guests of a
-failed server running again within the failover bound or powered off only
-when no server has room, non-HA guests never restarted) on pools of real
-processes, over seeded sequences of crash, hang, partition, storage loss,
-guest crashes and recovery. Prints runs, faults injected and violations.
+(tests/core/pool_properties.py: a guest never on two servers, one master at
+a time, fenced servers stop their guests, non-HA guests never restarted;
+the survivors carry every HA guest once the failover bound passed, and once
+every server is back and the pool settled every HA guest runs unless no
+server has room) on pools of real processes, over seeded sequences of crash,
+hang, partition, storage loss and guest crash, several at once or closer
+than a dead threshold, with recoveries. Prints runs, faults and violations.
+`ovm-conformance campaign --env local --budget 10m` runs the campaign's own
+schedules in real time the same way.
 
     python benchmarks/campaign_local.py [--examples 12] [--steps 6] [--seed 1]
 

@@ -20,6 +20,7 @@ from typing import NoReturn
 
 from conformance import check as check_files
 from conformance import cli_rules, cli_run, cli_simulate, validate_cli
+from conformance.campaign import cli as campaign_cli
 from conformance.catalog import CatalogError
 from conformance.errors import UserError
 from conformance.options import OptionError
@@ -45,11 +46,14 @@ commands (each one: {PROG} COMMAND --help):
               {PROG} simulate examples/pool.yaml crash:server2
   validate  check a real pool's HA prerequisites over SSH, read-only, before an upgrade
               {PROG} validate --inventory pool.yaml
+  campaign  hunt for HA bugs: seeded random pools and fault schedules, each violation printed as a scenario
+              {PROG} campaign --env sim --release all --schedules 1000 -n auto
 
 options: --version, --help
 
 {EXIT_CODE_HELP}
-  (check: 0 valid, 1 problems found, 2 usage error, 3 a file cannot be read)
+  (check: 0 valid, 1 problems found, 2 usage error, 3 a file cannot be read;
+   campaign: 0 no violation, 1 violations found, 2 usage error, 3 the campaign could not run)
 """
 
 
@@ -94,6 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.set_defaults(handler=cmd_check)
     cli_simulate.add_parser(sub)
     validate_cli.add_parser(sub)
+    campaign_cli.add_parser(sub)
     return parser
 
 
@@ -117,7 +122,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (CatalogError, ConfigSyntaxError, PoolDefinitionError, InventoryError) as exc:  # FILE:LINE
         print(exc, file=sys.stderr)
         return USAGE_ERROR
-    except (UserError, OptionError, WhatIfError, validate_cli.ValidateUsageError) as exc:
+    except (
+        UserError, OptionError, WhatIfError, validate_cli.ValidateUsageError, campaign_cli.CampaignUsageError
+    ) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return USAGE_ERROR
     except validate_cli.ValidateEnvironmentError as exc:

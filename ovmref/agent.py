@@ -23,7 +23,7 @@ from ovmref.failover.coordinator import Coordinator
 from ovmref.failover.pooldb import PoolDB
 from ovmref.heartbeat.membership import NodeDown, NodeUp
 from ovmref.heartbeat.network import Keepalive
-from ovmref.lease import ANY_GENERATION
+from ovmref.lease import ANY_GENERATION, Expect
 from ovmref.release import Release
 from ovmref.timing import LIVE_THRESHOLD, O2CBTimings
 
@@ -217,22 +217,30 @@ class Agent:
         if any(isinstance(e, fx.Fence) for e in out):
             self._fenced()
             return out
-        for change in output.membership:
-            if change.node == self.node:
-                continue  # the quorum counts itself; the agent cares about peers
-            if isinstance(change, NodeDown):
-                out += self._node_down(change)
-            elif isinstance(change, NodeUp):
+        peers = [c for c in output.membership if c.node != self.node]  # the quorum counts itself
+        for change in peers:
+            if isinstance(change, NodeUp):
                 out += self._node_up(change)
+        down = [c for c in peers if isinstance(c, NodeDown)]
+        if down:
+            out += self._nodes_down(down)
         return out
 
     # ---- membership ----------------------------------------------------------------------
-    def _node_down(self, change: NodeDown) -> list[fx.Effect]:
+    def _nodes_down(self, changes: list[NodeDown]) -> list[fx.Effect]:
+        """Peers the heartbeat declared dead in one read of the region: one set for the master."""
+        if self.coordinator is not None:
+            names = [self.node_names.get(c.node, f"node{c.node}") for c in changes]
+            return self.coordinator.nodes_down(names)
+        out: list[fx.Effect] = []
+        for change in changes:
+            out += self._peer_down(change)
+        return out
+
+    def _peer_down(self, change: NodeDown) -> list[fx.Effect]:
         name = self.node_names.get(change.node, f"node{change.node}")
         out: list[fx.Effect] = []
-        if self.coordinator is not None:
-            out += self.coordinator.node_down(name)
-        elif change.node == self.master_node:
+        if change.node == self.master_node:
             if self.release is Release.R2_1:
                 out.append(
                     fx.Record(
@@ -271,7 +279,7 @@ class Agent:
         if self.coordinator is not None:
             return []
         self.master_node = self.node
-        self.coordinator = Coordinator(db, self.name)
+        self.coordinator = Coordinator(db, self.name, self._reachable)
         settled_at = self._started_ms + (self.timings.dead_threshold + 1) * self.timings.iteration_ms
         settled = now >= settled_at
         generations = {
@@ -286,6 +294,10 @@ class Agent:
         if not settled:
             out.append(fx.SetTimer("agent.settled", settled_at))
         return [*out, self._sync_timer(now)]
+
+    def _reachable(self) -> list[str]:
+        """Peers this server has an o2net connection to: the ones a command can reach now."""
+        return [self.node_names[n] for n in self.cluster.connected if n in self.node_names]
 
     def _sync_timer(self, now: int) -> fx.SetTimer:
         return fx.SetTimer("agent.sync", now + SYNC_ITERATIONS * self.timings.iteration_ms)
@@ -321,14 +333,19 @@ class Agent:
 
     def _verified(self, r: ev.LeaseResult) -> list[fx.Effect]:
         """Still holding the master lease: carry on (a rival's own periodic check makes it step
-        down); lost it: step down and follow the holder."""
-        if not r.granted:
-            self.coordinator = None
-            if r.holder is not None:
-                self.master_node = r.holder[0]
-            return [fx.Record("master", f"{self.name} steps down: the master lease is held by node "
-                              f"{r.holder[0] if r.holder else '?'}"), *self._to_master(self._hello())]
-        return []
+        down); lost it: step down and follow the holder. A check that could not read the lease (the
+        storage failed) proves nothing: the lease is still this server's, nobody else can take it
+        while this server heartbeats, and if the storage stays lost the heartbeat fences it. Stepping
+        down then would leave the pool without a master for good."""
+        if r.granted:
+            return []
+        if r.holder is None:
+            return [fx.Record("master_lease_unreadable", f"{self.name} could not check the master lease: "
+                              "keeps the master role")]
+        self.coordinator = None
+        self.master_node = r.holder[0]
+        why = f"{self.name} steps down: the master lease is held by node {r.holder[0]}"
+        return [fx.Record("master", why), *self._to_master(self._hello())]
 
     def _to_master(self, message: object) -> list[fx.Effect]:
         if self.master_node is None:
@@ -380,9 +397,7 @@ class Agent:
             ]
         return [fx.Record("unknown_message", f"from node {peer}: {m!r}")]
 
-    def _start_guest(
-        self, guest: str, memory: int, vcpus: int, expect: tuple[int, int] | None, how: str
-    ) -> list[fx.Effect]:
+    def _start_guest(self, guest: str, memory: int, vcpus: int, expect: Expect, how: str) -> list[fx.Effect]:
         if guest in self.guests:
             return (
                 self._to_master(msg.GuestRunning(guest, self.node)) if self.guests[guest] == "running" else []
@@ -414,7 +429,7 @@ class Agent:
             return []
         if not r.granted:
             holder = self.node_names.get(r.holder[0], "?") if r.holder else "?"
-            return self._to_master(msg.StartFailed(guest, self.node, f"lease held by {holder}"))
+            return self._to_master(msg.StartFailed(guest, self.node, f"lease held by {holder}", r.holder))
         self.guests[guest] = "booting"
         return [fx.BootGuest(guest, size[0], size[1], migrated=(kind == "migrate"))]
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ovmref.lease import Expect
+
 
 @dataclass(frozen=True)
 class SetTimer:
@@ -74,14 +76,14 @@ class KillGuest:
 class AcquireLease:
     """Compare-and-set a lease on shared storage (DLM-like lock with fencing token).
 
-    Granted when the lease is free, already ours, or held exactly by `expect`
-    (a holder the requester judged dead). Answered by LeaseResult.
+    Granted when the lease is free, already ours, or held exactly by one of
+    `expect` (incarnations the requester judged dead). Answered by LeaseResult.
     """
 
     name: str
     node: int
     generation: int
-    expect: tuple[int, int] | None = None
+    expect: Expect = None
     context: str = ""
 
 

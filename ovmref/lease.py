@@ -1,30 +1,50 @@
 """Leases on shared storage: the DLM-like lock that keeps a guest on one server.
 
-Each guest (and the master role) has one lease: holder (node, generation)
-and a fencing token that grows on every change of holder. Taking a lease
-from another holder is a compare-and-set against the holder the requester
-judged dead, so two servers can never both believe they hold it. The
-storage (simulated or a real file) applies these operations atomically.
+Each guest (and the master role) has one lease: its holder is one
+incarnation of a server, (node, o2hb generation), so a server that rebooted
+does not hold what its previous boot took; and a fencing token that grows on
+every change of holder. Taking a lease from another holder is a
+compare-and-set against the incarnations the requester judged dead (one, or
+several: a guest whose restart was in flight to a server that died may be
+held by either its old server or that target), so two servers can never
+both believe they hold it. The storage (simulated or a real file) applies
+these operations atomically.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TypeAlias
 
 ANY_GENERATION = 0  # generation 0 is never a live o2hb generation: "whatever incarnation"
+
+Incarnation: TypeAlias = tuple[int, int]
+"""One boot of one server: (node number, o2hb generation)."""
+
+Expect: TypeAlias = Incarnation | frozenset[Incarnation] | None
+"""Whom a lease may be taken from: one incarnation judged dead, a set of them, or nobody."""
+
+
+def dead_holders(expect: Expect) -> frozenset[Incarnation]:
+    """`expect` as a set of incarnations (a single one, or none, alike)."""
+    if expect is None:
+        return frozenset()
+    if isinstance(expect, frozenset):
+        return expect
+    return frozenset({expect})
 
 
 @dataclass(frozen=True)
 class Lease:
-    holder: tuple[int, int]
+    holder: Incarnation
     token: int
 
 
 @dataclass(frozen=True)
 class LeaseOutcome:
     granted: bool
-    holder: tuple[int, int] | None
+    holder: Incarnation | None
     token: int
 
 
@@ -34,9 +54,9 @@ def _int(value: object, what: str) -> int:
     return value
 
 
-def _matches(holder: tuple[int, int], expect: tuple[int, int]) -> bool:
-    node, gen = expect
-    return holder[0] == node and (gen == ANY_GENERATION or holder[1] == gen)
+def _matches(holder: Incarnation, expect: Expect) -> bool:
+    node, generation = holder
+    return any(node == n and gen in (ANY_GENERATION, generation) for n, gen in dead_holders(expect))
 
 
 class LeaseTable:
@@ -87,18 +107,17 @@ class LeaseTable:
             table._leases[str(name)] = Lease((node, gen), token)
         return table
 
-    def holder(self, name: str) -> tuple[int, int] | None:
+    def holder(self, name: str) -> Incarnation | None:
         lease = self._leases.get(name)
         return lease.holder if lease else None
 
-    def acquire(
-        self, name: str, node: int, generation: int, expect: tuple[int, int] | None = None
-    ) -> LeaseOutcome:
+    def acquire(self, name: str, node: int, generation: int, expect: Expect = None) -> LeaseOutcome:
+        """Granted when the lease is free, already this incarnation's, or held by one in `expect`."""
         me = (node, generation)
         current = self._leases.get(name)
         if current is not None and current.holder == me:
             return LeaseOutcome(True, me, current.token)
-        if current is None or (expect is not None and _matches(current.holder, expect)):
+        if current is None or _matches(current.holder, expect):
             token = self._tokens.get(name, 0) + 1
             self._tokens[name] = token
             self._leases[name] = Lease(me, token)
@@ -112,7 +131,7 @@ class LeaseTable:
             return True
         return False
 
-    def holders(self) -> dict[str, tuple[int, int]]:
+    def holders(self) -> dict[str, Incarnation]:
         """Every held lease and its holder, by lease name."""
         return {name: lease.holder for name, lease in sorted(self._leases.items())}
 

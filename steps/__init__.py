@@ -12,9 +12,9 @@ from collections.abc import Generator
 import pytest
 
 from environments.base import EnvironmentLimitation
-from steps import faults, guests, host, observe, pool, time
+from steps import faults, guests, host, observe, pool, properties, time
 
-STEP_MODULES = (pool, guests, faults, time, host, observe)
+STEP_MODULES = (pool, guests, faults, time, host, observe, properties)
 pytest_plugins = [m.__name__ for m in STEP_MODULES]
 
 

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pytest_bdd import parsers, when
 
 from environments.base import PoolDriver
-from environments.model import FaultKind
+from environments.model import FaultKind, PoolState
 from steps.records import SERVER, Fault, names
 
 _FAULTS: dict[str, FaultKind] = {
@@ -23,6 +23,7 @@ _FAULTS: dict[str, FaultKind] = {
     "lose access to the shared storage": "storage",
 }
 _FAULT_RE = "|".join(sorted(_FAULTS, key=len, reverse=True))
+_PLURAL_FAULTS = "lose access to the shared storage|fail|hang"
 _SERVERS = rf"{SERVER}(?:(?:, | and ){SERVER})*"
 
 
@@ -38,6 +39,45 @@ def inject(
 def server_fault(ovm_driver: PoolDriver, servers: str, fault: str) -> Fault:
     """Crash ("fails"), freeze ("hangs") or cut a server off its shared storage, at this instant."""
     return inject(ovm_driver, _FAULTS[fault], names(servers))
+
+
+@when(
+    parsers.re(
+        rf"servers (?P<servers>{_SERVERS}) (?P<fault>{_PLURAL_FAULTS}) (?P<seconds>\d+) seconds apart"
+    ),
+    target_fixture="fault",
+)
+def staggered_faults(ovm_driver: PoolDriver, servers: str, fault: str, seconds: str) -> Fault:
+    """The named servers fail (or hang, or lose the shared storage) one after another, in the order
+    named, that many seconds apart; the failover bound runs from the last of them."""
+    victims = names(servers)
+    assert len(victims) >= 2, "name at least two servers to fail some seconds apart"
+    first = inject(ovm_driver, _FAULTS[fault], victims[:1])
+    last = first.at_ms
+    for victim in victims[1:]:
+        ovm_driver.advance(int(seconds) * 1000)
+        last = ovm_driver.inject(_FAULTS[fault], [victim])
+    return Fault(first.kind, tuple(victims), first.at_ms, first.before, spread_ms=last - first.at_ms)
+
+
+@when(
+    parsers.re(rf"(?P<server>{SERVER}) fails while guest (?P<guest>{SERVER}) is starting on it"),
+    target_fixture="fault",
+)
+def fails_while_starting(ovm_driver: PoolDriver, server: str, guest: str) -> Fault:
+    """Crash the server at the moment the guest is starting there (it holds the guest's lease and
+    boots it, and has not reported it running yet)."""
+    timings = ovm_driver.timings
+
+    def starting(state: PoolState) -> bool:
+        g = state.guests.get(guest)
+        return g is not None and g.state == "starting" and g.server == server
+
+    patience = timings.reboot_ms + 2 * ovm_driver.failover_bound_ms("partition")
+    assert ovm_driver.wait_until(starting, patience, step_ms=timings.iteration_ms // 8 or 1), (
+        f"guest {guest} never started on {server}: {ovm_driver.observe().guests.get(guest)}"
+    )
+    return inject(ovm_driver, "crash", [server])
 
 
 @when("the server pool master fails", target_fixture="fault")

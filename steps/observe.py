@@ -36,8 +36,9 @@ def bound_of(driver: PoolDriver, ref: Fault | ManagerAction | None) -> tuple[int
     if ref is None:
         now = driver.now_ms()
         return now, now + driver.failover_bound_ms("crash")
-    kind = ref.kind if isinstance(ref, Fault) else "crash"
-    return ref.at_ms, ref.at_ms + driver.failover_bound_ms(kind)
+    if isinstance(ref, Fault):
+        return ref.at_ms, ref.at_ms + ref.spread_ms + driver.failover_bound_ms(ref.kind)
+    return ref.at_ms, ref.at_ms + driver.failover_bound_ms("crash")
 
 
 def horizon(driver: PoolDriver, request: pytest.FixtureRequest) -> tuple[int, int]:

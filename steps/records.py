@@ -20,12 +20,17 @@ _LIST_SPLIT = re.compile(r"\s*,\s*|\s+and\s+")
 
 @dataclass(frozen=True)
 class Fault:
-    """A fault a When step injected: kind (for its failover bound), victims, time, pool before."""
+    """A fault a When step injected: kind (for its failover bound), victims, time, pool before.
+
+    `spread_ms`: the victims were hit one after another over that long from `at_ms`; the failover
+    bound then runs from the last of them (a guest restarted onto a later victim is its victim too).
+    """
 
     kind: FaultKind
     servers: tuple[str, ...]
     at_ms: int
     before: PoolState
+    spread_ms: int = 0
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from typing import TypeVar
 from environments.local import wire
 from ovmref.failover.pooldb import PoolDB
 from ovmref.heartbeat.block import MAX_NODE
-from ovmref.lease import LeaseOutcome, LeaseTable
+from ovmref.lease import Expect, LeaseOutcome, LeaseTable
 
 SLOT_BYTES = 512  # o2hb slot stride that debugfs.ocfs2 and our readers assume
 STATE_DIR = ".ovmref"
@@ -104,7 +104,7 @@ class SharedStore:
 
     # ---- leases ---------------------------------------------------------------------------
     def acquire_lease(
-        self, name: str, node: int, generation: int, expect: tuple[int, int] | None
+        self, name: str, node: int, generation: int, expect: Expect
     ) -> LeaseOutcome:
         return self._update_leases(lambda t: t.acquire(name, node, generation, expect))
 

@@ -9,6 +9,7 @@ costs milliseconds, and the same seed gives the same run, event for event.
 
 from __future__ import annotations
 
+import copy
 import random
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
@@ -39,8 +40,31 @@ from ovmref.release import Release
 from ovmref.timing import O2CBTimings
 
 IO_MS = 1  # latency of a storage operation
+CONFIGURED_POOLS = 64  # pools whose configured files are kept for the next build of the same pool
 MIGRATION_MS = 200  # a live-migrated guest resumes on the target after this long
 COMMAND_MS = 100  # virtual time a host command takes
+
+
+def _no_clock() -> int:
+    return 0
+
+
+#: (release, spec) -> the host setup just after the documented configuration, and the timeline it
+#: made (all at 0 ms: no pool database yet, so commands take no time). Building a pool runs ~50
+#: Oracle VM commands on in-memory files; a campaign builds the same few pools thousands of times.
+_CONFIGURED: dict[tuple[Release, PoolSpec], tuple[PoolHostSetup, list[TimelineEvent]]] = {}
+
+
+def _remember_configured(
+    key: tuple[Release, PoolSpec], setup: PoolHostSetup, marks: list[TimelineEvent]
+) -> None:
+    if len(_CONFIGURED) >= CONFIGURED_POOLS:
+        _CONFIGURED.pop(next(iter(_CONFIGURED)))
+    clock, setup.now_ms = setup.now_ms, _no_clock  # the copy must not keep this driver alive
+    try:
+        _CONFIGURED[key] = copy.deepcopy((setup, list(marks)))
+    finally:
+        setup.now_ms = clock
 
 
 class SimDriver(ManagedPoolDriver):
@@ -61,6 +85,7 @@ class SimDriver(ManagedPoolDriver):
         self.net = SimNetwork()
         self.storage = SimSharedStorage()
         self.hosts: dict[str, SimHost] = {}
+        self._by_node: dict[int, SimHost] = {}
         self.spec: PoolSpec | None = None
         self.setup: PoolHostSetup | None = None
         self.record_heartbeats = record_heartbeats
@@ -74,13 +99,21 @@ class SimDriver(ManagedPoolDriver):
         if problem is not None:
             return problem
         self.spec = spec
-        self.setup = PoolHostSetup(self.release, spec, lambda: self.clock.now_ms)
+        configured = _CONFIGURED.get((self.release, spec)) if spec.clustered else None
+        if configured is not None:
+            # the same pool was configured before: the same files, the same commands on the timeline
+            self.setup, marks = copy.deepcopy(configured)
+            self._timeline.extend(marks)
+        else:
+            self.setup = PoolHostSetup(self.release, spec, _no_clock)
+        self.setup.now_ms = lambda: self.clock.now_ms
         for node, server in enumerate(spec.servers):
             self.hosts[server.name] = SimHost(server, node, self.setup.install(server, node))
-        if spec.clustered:
+        if spec.clustered and configured is None:
             result = self.setup.configure_cluster(self.run)
             if not result.ok:
                 return result
+            _remember_configured((self.release, spec), self.setup, self._timeline)
         self.storage.store_pooldb(initial_pooldb(spec, self._nodes(), self.release))
         if not spec.clustered:
             # an unclustered pool has servers but no cluster, so no agent joins and no HA is possible
@@ -129,6 +162,7 @@ class SimDriver(ManagedPoolDriver):
         result = self._manager(rq.AddServer(spec.name, node, spec.memory_mb, spec.vcpus, spec.roles))
         if not result.ok:
             del self.hosts[spec.name]
+            self._by_node = {}
             return result
         joined = self.setup.join_server(spec.name, self.run)
         if not joined.ok:
@@ -405,7 +439,7 @@ class SimDriver(ManagedPoolDriver):
         self._deliver_later(host, IO_MS, ev.RegionRead(self.storage.read_region(nodes)))
 
     def _fx_send(self, host: SimHost, e: fx.Send) -> None:
-        peer = next((h for h in self.hosts.values() if h.node == e.peer), None)
+        peer = self._host_of_node(e.peer)
         if peer is None or not self.net.reachable(host.name, peer.name):
             return
         if not isinstance(e.message, Keepalive) and not host.agent_daemon:
@@ -420,6 +454,11 @@ class SimDriver(ManagedPoolDriver):
             self._deliver_now(peer, ev.Received(host.node, e.message))
 
         self.clock.after(self.net.latency_ms, arrive)
+
+    def _host_of_node(self, node: int) -> SimHost | None:
+        if len(self._by_node) != len(self.hosts):  # a server was added since
+            self._by_node = {h.node: h for h in self.hosts.values()}
+        return self._by_node.get(node)
 
     def _fx_fence(self, host: SimHost, e: fx.Fence) -> None:
         self._mark("fence", host.name, detail=e.reason)
@@ -499,7 +538,7 @@ class SimDriver(ManagedPoolDriver):
 
     def _fx_propagate(self, host: SimHost, e: fx.Propagate) -> None:
         assert self.setup is not None
-        target = next((h for h in self.hosts.values() if h.node == e.node), None)
+        target = self._host_of_node(e.node)
         if target is not None and target.state in ("running", "maintenance") and \
                 self.net.reachable(host.name, target.name):
             self.setup.propagate(host.name, target.name)
@@ -541,9 +580,10 @@ class SimDriver(ManagedPoolDriver):
         master_host = self._master_host()
         where: dict[str, tuple[str, str]] = {}
         for host in self.hosts.values():
+            if host.state == "hung":
+                continue  # its domains are frozen, running or booting: none of them is up
             for guest, phase in host.guests.items():
-                if host.state != "hung" or phase != "running":
-                    where[guest] = (host.name, phase)
+                where[guest] = (host.name, phase)
         views = [
             ServerView(
                 host.spec,

@@ -9,21 +9,22 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
-@dataclass(order=True)
+@dataclass(eq=False)
 class _Entry:
     at_ms: int
     seq: int
-    action: Callable[[], None] = field(compare=False)
-    cancelled: bool = field(default=False, compare=False)
+    action: Callable[[], None]
+    cancelled: bool = False
 
 
 class Scheduler:
     def __init__(self) -> None:
         self.now_ms = 0
-        self._heap: list[_Entry] = []
+        # (at, seq, entry): tuples compare in C, and seq makes every key unique and breaks ties
+        self._heap: list[tuple[int, int, _Entry]] = []
         self._seq = 0
         self.executed = 0
 
@@ -31,7 +32,7 @@ class Scheduler:
         """Run `action` at absolute time `at_ms` (never in the past)."""
         self._seq += 1
         entry = _Entry(max(at_ms, self.now_ms), self._seq, action)
-        heapq.heappush(self._heap, entry)
+        heapq.heappush(self._heap, (entry.at_ms, entry.seq, entry))
         return entry
 
     def after(self, delay_ms: int, action: Callable[[], None]) -> _Entry:
@@ -44,11 +45,12 @@ class Scheduler:
     def run_until(self, until_ms: int) -> None:
         """Run every action due up to and including `until_ms`, then set the clock there."""
         heap = self._heap
-        while heap and heap[0].at_ms <= until_ms:
-            entry = heapq.heappop(heap)
+        pop = heapq.heappop
+        while heap and heap[0][0] <= until_ms:
+            at_ms, _, entry = pop(heap)
             if entry.cancelled:
                 continue
-            self.now_ms = entry.at_ms
+            self.now_ms = at_ms
             self.executed += 1
             entry.action()
         self.now_ms = max(self.now_ms, until_ms)

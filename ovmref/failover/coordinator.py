@@ -4,20 +4,27 @@ Runs inside the agent that holds the master role. It reacts to membership
 changes from the master's own heartbeat view, to agents' reports and to
 Manager requests, and answers with effects: commands to agents (Send),
 persistence of the pool database, Manager replies and timeline records.
-Restarts are issued only after the disk heartbeat declared a server dead,
-and the lease a restart takes over names that dead server, so a guest can
-never be started while its old host still holds it.
+Restarts are issued only after the disk heartbeat declared a server dead.
+Each guest record keeps the incarnations that hold or may hold its lease
+(the server it ran on, and every server a start was sent to since), and a
+restart may take the lease over only from those of them judged dead: so a
+guest whose restart was in flight to a server that died too is re-planned
+and starts, whichever of the two took its lease, and a guest can never be
+started while a live incarnation holds it. Servers that die at one instant
+are handled as one set: none of them is chosen as a target for another's
+guests.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 
 from ovmref import effects as fx
 from ovmref.failover import messages as msg
 from ovmref.failover import requests as rq
 from ovmref.failover.placement import choose_server
 from ovmref.failover.pooldb import GuestRecord, PoolDB, ServerRecord
+from ovmref.lease import Incarnation
 from ovmref.release import Release
 
 _ACTIVE_GUEST = ("running", "starting", "migrating")
@@ -26,10 +33,12 @@ _ACTIVE_GUEST = ("running", "starting", "migrating")
 class Coordinator:
     """HA decisions of the server pool master over its pool database."""
 
-    def __init__(self, db: PoolDB, me: str) -> None:
+    def __init__(self, db: PoolDB, me: str, reachable: Callable[[], Collection[str]] | None = None) -> None:
         self.db = db
         self.me = me
         self.live: set[str] = set()
+        # the servers this master can send commands to now (its o2net connections); None: all
+        self._reachable = reachable
         self._out: list[fx.Effect] = []
         self._dirty = False
         self._start_age: dict[str, int] = {}  # resync periods a guest has been starting
@@ -66,9 +75,11 @@ class Coordinator:
             if rec.name != self.me:
                 self._send(rec.name, msg.MasterAnnounce(self.db.servers[self.me].node))
         self.db.servers[self.me].state = "active"
+        inherited = {g.name: g.server for g in self.db.guests.values() if g.state == "starting"}
         if view_settled:
             self._fail_absent()
         self._fail_replaced(generations or {})
+        self._resend_inherited_starts(inherited)
         self._retry_powered_off()
         self._dirty = True
         return self._flush()
@@ -81,17 +92,18 @@ class Coordinator:
         return self._flush()
 
     def _fail_absent(self) -> None:
-        for rec in list(self._members()):
-            if rec.name not in self.live and rec.state in ("active", "draining"):
-                self._server_failed(rec)
+        absent = [r for r in self._members() if r.name not in self.live and r.state in ("active", "draining")]
+        self._servers_failed(absent)
 
     def _fail_replaced(self, generations: Mapping[str, int]) -> None:
-        for rec in list(self._members()):
+        replaced = []
+        for rec in self._members():
             now = generations.get(rec.name, 0)
             if rec.name == self.me or not now or not rec.generation or now == rec.generation:
                 continue
             if rec.state in ("active", "draining"):
-                self._server_failed(rec)
+                replaced.append(rec)
+        self._servers_failed(replaced)
 
     def node_up(self, server: str) -> list[fx.Effect]:
         self.live.add(server)
@@ -100,19 +112,25 @@ class Coordinator:
             self._send(server, msg.MasterAnnounce(self.db.servers[self.me].node))
         return self._flush()
 
-    def node_down(self, server: str) -> list[fx.Effect]:
-        self.live.discard(server)
-        rec = self.db.servers.get(server)
-        if rec is not None:
-            self._server_failed(rec)
+    def nodes_down(self, servers: Iterable[str]) -> list[fx.Effect]:
+        """Servers the heartbeat declared dead at one instant: all leave the live set before any
+        of their guests is placed, so none of them becomes the target of another's guests."""
+        names = list(servers)
+        self.live.difference_update(names)
+        self._servers_failed([self.db.servers[n] for n in names if n in self.db.servers])
+        self._retry_powered_off()  # a dead holder may have been all that kept a waiting guest off
         return self._flush()
 
+    def node_down(self, server: str) -> list[fx.Effect]:
+        return self.nodes_down([server])
+
     def resync(self) -> list[fx.Effect]:
-        """Periodic: servers that heartbeat but never said Hello (an announce lost in a partition)
-        are asked again, and waiting guests get another chance."""
+        """Periodic: every server that heartbeats is asked what it runs (its Hello), so the pool
+        database catches up with reports lost on the way (a guest that crashed during a short
+        partition, a server that never said Hello), and waiting guests get another chance."""
         me = self.db.servers[self.me].node
         for rec in self._members():
-            if rec.name in self.live and rec.state in ("joining", "down") and rec.name != self.me:
+            if rec.name in self.live and rec.state in ("joining", "down", "active") and rec.name != self.me:
                 self._send(rec.name, msg.MasterAnnounce(me))
         self._resend_stale_starts()
         self._retry_powered_off()
@@ -130,7 +148,16 @@ class Coordinator:
             self._start_age[name] = age
             g = self.db.guests[name]
             if age >= 2 and g.server is not None and g.server in self.live:
-                self._send(g.server, msg.StartGuestCmd(g.name, g.memory_mb, g.vcpus, g.recover_from))
+                self._send(g.server, msg.StartGuestCmd(g.name, g.memory_mb, g.vcpus, self._takeover(g)))
+
+    def _resend_inherited_starts(self, inherited: Mapping[str, str | None]) -> None:
+        """Starts the previous master had in flight may have died with it, and so may the reports of
+        how they went: each one still pending on a live server is sent again at once (the agent
+        answers a start it already carried out with its guest's state)."""
+        for name, server in sorted(inherited.items()):
+            g = self.db.guests[name]
+            if g.state == "starting" and g.server == server and server is not None and server in self.live:
+                self._send(server, msg.StartGuestCmd(g.name, g.memory_mb, g.vcpus, self._takeover(g)))
 
     def on_message(self, message: object) -> list[fx.Effect]:
         handler = {
@@ -156,9 +183,12 @@ class Coordinator:
     def available(self, *, incoming: bool = True) -> list[str]:
         """Servers a guest may be started on or moved to now."""
         out = []
+        reachable = set(self._reachable()) | {self.me} if self._reachable is not None else None
         for rec in self.db.servers.values():
             if rec.state != "active" or rec.name not in self.live or rec.maintenance:
                 continue
+            if reachable is not None and rec.name not in reachable:
+                continue  # heartbeating, but cut off from this master: a command would be lost
             if incoming and rec.inbound_lock:
                 continue  # 3.x: "HA cannot be used to create or migrate new virtual machines on that server"
             out.append(rec.name)
@@ -174,28 +204,54 @@ class Coordinator:
         return {n: r.memory_mb - used.get(n, 0) for n, r in self.db.servers.items()}
 
     # ---- failures -----------------------------------------------------------------------
-    def _server_failed(self, rec: ServerRecord) -> None:
-        if rec.state in ("deleted", "shutdown", "down"):
-            if rec.state == "down" or rec.drain_delete:
-                return
-            # a server that was shut down cleanly: its guests were handled while draining
+    def _servers_failed(self, recs: Iterable[ServerRecord]) -> None:
+        """Mark every failed server down first, then handle the guests each of them leaves behind."""
+        stranded = [rec for rec in recs if self._mark_failed(rec)]
+        for rec in stranded:
             self._stranded_guests(rec)
-            return
+
+    def _mark_failed(self, rec: ServerRecord) -> bool:
+        """Record the failure; whether guests may still be assigned to the server."""
+        if rec.state in ("deleted", "shutdown", "down"):
+            # a server that was shut down cleanly: its guests were handled while draining
+            return rec.state != "down" and not rec.drain_delete
         rec.state = "down"
         self._dirty = True
         self._record("node_down", f"master {self.me} saw {rec.name} dead", server=rec.name)
-        self._stranded_guests(rec)
+        return True
 
     def _stranded_guests(self, rec: ServerRecord) -> None:
         for g in self.db.guests_on(rec.name):
             if g.state not in _ACTIVE_GUEST:
                 continue
+            # the incarnation it was assigned to is a possible holder, whatever the record lacks
+            g.lease_holders |= {(rec.node, rec.generation)}
             if self.db.ha_protected(g):
-                self._restart(g, expect=(rec.node, rec.generation))
+                self._restart(g)
             else:
                 self._set_stopped(g, f"{rec.name} failed; HA not enabled on both pool and guest")
 
-    def _restart(self, g: GuestRecord, expect: tuple[int, int] | None) -> None:
+    # ---- leases -------------------------------------------------------------------------
+    def _gone(self, incarnation: Incarnation) -> bool:
+        """The incarnation can run nothing any more: its server was judged dead (or halted) since,
+        or a later boot of it reported in."""
+        node, generation = incarnation
+        rec = self.db.server_by_node(node)
+        if rec is None:
+            return True
+        return generation != rec.generation or rec.state in ("down", "shutdown", "deleted")
+
+    def _takeover(self, g: GuestRecord) -> frozenset[Incarnation]:
+        """The incarnations the guest's lease may be taken from: those that may hold it and are gone."""
+        return frozenset(h for h in g.lease_holders if self._gone(h))
+
+    @staticmethod
+    def _holds(g: GuestRecord, rec: ServerRecord) -> None:
+        """The server reported the guest running: its incarnation holds the lease, and no other."""
+        g.lease_holders = frozenset({(rec.node, rec.generation)})
+
+    # ---- restarts -----------------------------------------------------------------------
+    def _restart(self, g: GuestRecord) -> None:
         """Restart an HA guest elsewhere, or power it off until a server is available."""
         old = g.server
         g.server = None
@@ -204,7 +260,6 @@ class Coordinator:
         self._dirty = True
         if target is None:
             g.state = "powered_off"
-            g.recover_from = expect
             self._record(
                 "guest_powered_off",
                 "no preferred or available server with enough resources: powered off until one is",
@@ -212,16 +267,18 @@ class Coordinator:
             )
             return
         g.restarts += 1
-        self._start_on(g, target, expect=expect)
+        self._start_on(g, target)
         self._record(
             "restart", f"restarting {g.name} on {target} (was on {old})", guest=g.name, server=target
         )
 
-    def _start_on(self, g: GuestRecord, target: str, expect: tuple[int, int] | None) -> None:
-        g.recover_from = expect  # kept for a resend of this very command
+    def _start_on(self, g: GuestRecord, target: str) -> None:
+        """Send the start; the target may take the lease from here on, so it joins the possible holders."""
+        rec = self.db.servers[target]
+        g.lease_holders = g.lease_holders | {(rec.node, rec.generation)}
         g.server = target
         g.state = "starting"
-        self._send(target, msg.StartGuestCmd(g.name, g.memory_mb, g.vcpus, expect))
+        self._send(target, msg.StartGuestCmd(g.name, g.memory_mb, g.vcpus, self._takeover(g)))
 
     def _retry_powered_off(self) -> None:
         """ "Restarted when a server becomes available": retry every waiting HA guest in name order."""
@@ -233,7 +290,7 @@ class Coordinator:
             target = self._place(g)
             if target is not None:
                 g.restarts += 1
-                self._start_on(g, target, expect=g.recover_from)
+                self._start_on(g, target)
                 self._record(
                     "restart",
                     f"{g.name} restarted on {target} now that a server is available",
@@ -254,8 +311,7 @@ class Coordinator:
         rec = self.db.server_by_node(m.node)
         if rec is None or rec.state == "deleted":
             return
-        previous = (rec.node, rec.generation)  # the incarnation that may still hold leases
-        rec.generation = m.generation
+        rec.generation = m.generation  # an earlier incarnation, if any, is gone from here on
         if m.started and rec.name != self.me:
             self._out.append(fx.Propagate(rec.node))
         if rec.state in ("joining", "down", "shutdown", "active"):
@@ -266,13 +322,15 @@ class Coordinator:
         reported = set(m.guests)
         for name in sorted(reported):
             g = self.db.guests.get(name)
-            if g is not None and (g.server != rec.name or g.state != "running"):
-                g.server, g.state = rec.name, "running"
+            if g is not None:
+                self._holds(g, rec)
+                if g.server != rec.name or g.state != "running":
+                    g.server, g.state = rec.name, "running"
         for g in self.db.guests_on(rec.name):
             if g.state == "running" and g.name not in reported:
                 # the server came back without it (rebooted): it is not running anywhere
                 if self.db.ha_protected(g):
-                    self._restart(g, expect=previous if previous[1] != m.generation else None)
+                    self._restart(g)
                 else:
                     self._set_stopped(g, f"{rec.name} no longer runs it")
         self._dirty = True
@@ -285,6 +343,7 @@ class Coordinator:
             return
         source = g.server if g.state == "migrating" else None
         g.server, g.state = rec.name, "running"
+        self._holds(g, rec)
         self._dirty = True
         if source is not None and source != rec.name:
             self._check_drained(self.db.servers[source])
@@ -294,9 +353,11 @@ class Coordinator:
         rec = self.db.server_by_node(m.node)
         if g is None or rec is None or g.server != rec.name:
             return
+        # the agent released the lease; its incarnation stays a possible holder in case that write
+        # did not reach the storage (it is only ever taken over once that incarnation is gone)
         if g.restart_elsewhere and self.db.ha_protected(g):
             g.restart_elsewhere = False
-            self._restart(g, expect=None)
+            self._restart(g)
         else:
             g.server, g.state, g.restart_elsewhere = None, "stopped", False
             self._dirty = True
@@ -317,7 +378,7 @@ class Coordinator:
                 self._record("guest_powered_off", "no server available", guest=g.name)
             else:
                 g.restarts += 1
-                self._start_on(g, target, expect=None)
+                self._start_on(g, target)
                 self._record(
                     "restart", f"{g.name} crashed; restarting on {target}", guest=g.name, server=target
                 )
@@ -332,9 +393,19 @@ class Coordinator:
         if g is None or rec is None or g.server != rec.name or g.state not in ("starting", "migrating"):
             return
         self._record("start_failed", f"{g.name} could not start on {rec.name}: {m.reason}", guest=g.name)
+        starting = g.state == "starting"
         g.server = None
         g.state = "powered_off" if self.db.ha_protected(g) else "stopped"
         self._dirty = True
+        if starting:
+            g.lease_holders -= {(rec.node, rec.generation)}  # it answered without taking the lease
+        # the lease names its holder: one that is gone but was not known to hold it (the database
+        # was persisted before that start) may be taken over at once
+        learned = m.holder is not None and m.holder not in g.lease_holders and self._gone(m.holder)
+        if learned and m.holder is not None:
+            g.lease_holders |= {m.holder}
+            if g.state == "powered_off":
+                self._retry_powered_off()
         self._check_drained(rec)
 
     def _on_leaving(self, m: msg.Leaving) -> None:
@@ -438,7 +509,7 @@ class Coordinator:
                     False,
                     f"no {'preferred ' if g.preferred else ''}server available with {g.memory_mb} MB free",
                 )
-            self._start_on(g, target, expect=None)
+            self._start_on(g, target)
             return True, f"starting {g.name} on {target}"
         if isinstance(op, rq.StopGuest):
             if g.state == "powered_off":

@@ -7,18 +7,21 @@ pool database follows reality, also after a master take-over.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from ovmref.lease import Incarnation
 
 
 # ---- master -> agent ---------------------------------------------------------------
 @dataclass(frozen=True)
 class StartGuestCmd:
-    """Start `guest` here. `expect`: the dead holder whose lease may be taken over (node, 0 = any gen)."""
+    """Start `guest` here. `expect`: the incarnations, judged dead by the master, that may still hold
+    the guest's lease and from which it may be taken over."""
 
     guest: str
     memory_mb: int
     vcpus: int
-    expect: tuple[int, int] | None = None
+    expect: frozenset[Incarnation] = field(default_factory=frozenset)
 
 
 @dataclass(frozen=True)
@@ -44,7 +47,7 @@ class MigrateIn:
     guest: str
     memory_mb: int
     vcpus: int
-    source: tuple[int, int]
+    source: Incarnation
 
 
 @dataclass(frozen=True)
@@ -100,9 +103,12 @@ class GuestCrashed:
 
 @dataclass(frozen=True)
 class StartFailed:
+    """The guest could not start here; `holder`: the incarnation that holds its lease, if that was why."""
+
     guest: str
     node: int
     reason: str
+    holder: Incarnation | None = None
 
 
 @dataclass(frozen=True)

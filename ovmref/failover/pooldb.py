@@ -11,6 +11,7 @@ import copy
 from dataclasses import dataclass, field
 from typing import Literal
 
+from ovmref.lease import Incarnation
 from ovmref.release import Release
 
 ServerRecState = Literal["active", "joining", "down", "draining", "shutdown", "deleted"]
@@ -45,9 +46,10 @@ class GuestRecord:
     restarts: int = 0
     # a guest stopped on a draining server that is to be restarted elsewhere
     restart_elsewhere: bool = False
-    # (node, generation) of the dead incarnation that may still hold the guest's lease:
-    # a later restart takes the lease over from exactly that holder
-    recover_from: tuple[int, int] | None = None
+    # the incarnations (node, generation) that hold or may hold the guest's lease: the one it runs
+    # on, and each one a start was sent to since; narrowed only by what agents report (running
+    # there, or could not start there). A restart takes the lease over from those judged dead.
+    lease_holders: frozenset[Incarnation] = field(default_factory=frozenset)
 
 
 @dataclass

@@ -1,183 +1,193 @@
 """Property tests over random pools, guests and fault sequences, on any environment.
 
-Invariants (issue: core conformance suite):
-- a guest never runs on two servers at once;
-- every HA guest of a failed server runs again within the failover bound
-  when a server has room for it (otherwise it is powered off, and then no
-  running server had room);
-- a non-HA guest is never restarted;
-- powered-off guests restart once a server frees up.
-Hypothesis' stateful testing prints a failing run as a replayable script.
+A hypothesis state machine that plays faults where multi-failure bugs live:
+several servers lost at the same instant, faults closer together than one
+dead threshold, a fault while a failover is under way (a pause of about a
+dead threshold lands the next fault on the restarts of the previous one),
+the master failing again while its successor takes over, splits with
+several servers on each side, servers coming back and the network healing
+between faults. Every step is a line of the project's step vocabulary, run
+through the step definitions (conformance/campaign/interpreter.py), so a
+failing run reads as a scenario; hypothesis prints the steps as well.
+
+Invariants, after every step (safety, from the timeline): a guest never runs
+on two servers; never more than one server pool master at a time; a server
+that fences itself stops its guests; a guest without HA is never restarted.
+When a rule lets the failover bound of the last fault pass: every HA guest
+runs on a surviving server, or is powered off because none has room. At the
+end every server comes back, the network heals and the pool settles; then
+every HA guest runs unless no server has room for it (the power-off queue
+drained), every server is back in the cluster, and (2.x) every restart went
+where the preferred-server policy says.
+
 The simulator runs it in the test suite (test_sim_properties.py); the local
-environment runs it in real time as a bounded campaign
-(benchmarks/campaign_local.py), with `slack` for a real clock's jitter.
+environment runs it in real time (benchmarks/campaign_local.py), with
+`slack` for a real clock's jitter.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
+from dataclasses import replace
 from typing import ClassVar
 
+from hypothesis import assume
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
+from conformance.campaign.gherkin import (
+    SURVIVORS_CHECK,
+    Line,
+    event_phrase,
+    final_checks,
+    given_lines,
+    hold_ms,
+    recoveries,
+    seconds,
+)
+from conformance.campaign.interpreter import run_scenario
+from conformance.campaign.schedule import Event, EventKind, Schedule
+from conformance.campaign.strategies import gaps_s, pools
 from environments.base import PoolDriver
-from environments.invariants import describe, double_runs
-from environments.model import FaultKind, GuestSpec, PoolSpec, PoolState, ServerSpec
 from ovmref.release import Release
 
-FAULTS = ("crash", "hang", "storage", "partition")
-
-
-def _available(state: PoolState) -> list[str]:
-    return [s.name for s in state.servers.values() if s.state == "running"]
+SAFETY_CHECKS = (
+    "no guest ever ran on two servers at once",
+    "there was never more than one server pool master at a time",
+    "every server that fenced itself stopped its guests",
+    "no guest without HA was restarted",
+)
+servers_picked = st.lists(st.integers(0, 5), min_size=1, max_size=4, unique=True)
 
 
 class PoolUnderFaults(RuleBasedStateMachine):
-    """One fault at a time, each followed by its failover bound, then recovery.
-
-    Subclasses set `make_driver`; `slack` widens the failover bound by that fraction
-    (0 on the simulator's exact clock); `faults` counts what was injected."""
+    """Subclasses set `make_driver`; `slack` stretches every wait for the failover bound by that
+    fraction (0 on the simulator's exact clock); `faults` counts what was injected."""
 
     make_driver: ClassVar[Callable[[Release, int], PoolDriver]]
     slack: ClassVar[float] = 0.0
     faults: ClassVar[dict[str, int]] = {}
     runs: ClassVar[list[int]] = [0]
 
-    @initialize(
-        release=st.sampled_from(list(Release)),
-        seed=st.integers(0, 2**16),
-        n_servers=st.integers(2, 5),
-        memory=st.sampled_from([4096, 8192]),
-        guests=st.lists(st.tuples(st.sampled_from([512, 1024, 2048]), st.booleans()), min_size=1, max_size=8),
-        pool_ha=st.booleans(),
-    )
-    def build(
-        self,
-        release: Release,
-        seed: int,
-        n_servers: int,
-        memory: int,
-        guests: list[tuple[int, bool]],
-        pool_ha: bool,
-    ) -> None:
-        self.driver = type(self).make_driver(release, seed)
+    # ---- building ------------------------------------------------------------------------
+    @initialize(pool=pools(), seed=st.integers(0, 2**16))
+    def build(self, pool: Schedule, seed: int) -> None:
+        self.driver = type(self).make_driver(pool.release, seed)
         type(self).runs[0] += 1
-        servers = tuple(
-            ServerSpec(
-                f"server{i}", memory_mb=memory, roles=("master", "utility", "vm") if i == 1 else ("vm",)
-            )
-            for i in range(1, n_servers + 1)
-        )
-        result = self.driver.build_pool(PoolSpec(servers=servers, ha_enabled=pool_ha))
-        assert result.ok, result
-        self.pool_ha = pool_ha
-        for i, (mem, ha) in enumerate(guests, 1):
-            assert self.driver.create_guest(GuestSpec(f"vm{i}", memory_mb=mem, ha=ha)).ok
-            self.driver.start_guest(f"vm{i}")  # may not fit: then it stays stopped
+        self.pool = pool
+        self.events: list[Event] = []
+        self.gap_s = 0
+        self.lines: list[Line] = []
+        self.skipped = ""  # a step that could not be carried out: nothing after it is judged
+        self._run("Given", given_lines(pool))
+        assume(not self.skipped)  # guests are drawn where the placement policy fits them
 
-    @rule(victim=st.integers(0, 4), fault=st.sampled_from(FAULTS))
-    def fail_one_server(self, victim: int, fault: str) -> None:
-        d = self.driver
-        before = d.observe()
-        up = _available(before)
-        if len(up) < 2:
+    def _run(self, keyword: str, texts: list[str]) -> list[str]:
+        """Run lines through the step definitions; the violations of Then lines, as messages."""
+        lines = [Line(keyword if i == 0 else "And", t) for i, t in enumerate(texts)]
+        self.lines += lines
+        run = run_scenario(lines, self.driver)
+        if run.not_applicable:
+            self.skipped = run.not_applicable
+        return [f"{v.check}: {v.message}" for v in run.violations]
+
+    def _scenario(self) -> str:
+        return "\n".join(f"    {line}" for line in self.lines)
+
+    def _event(self, kind: EventKind, targets: tuple[str, ...] = ()) -> None:
+        if self.skipped:
             return
-        server = up[victim % len(up)]
-        was_master = before.master == server
-        on_victim = [g for g in before.guests.values() if g.server == server and g.state == "running"]
-        restarts_before = {g.name: g.restarts for g in before.guests.values()}
-        kind: FaultKind = fault  # type: ignore[assignment]
-        d.inject(kind, [server])
-        type(self).faults[fault] = type(self).faults.get(fault, 0) + 1
-        bound = d.failover_bound_ms(kind) + (d.failover_bound_ms("master") if was_master else 0)
-        d.advance(int(bound * (1 + self.slack)))
-        after = d.observe()
-        # 2.1: "If the Server Pool Master fails, HA also fails" (until the master is back)
-        ha_down = after.master is None and d.release is Release.R2_1
-        for g in on_victim:
-            now = after.guests[g.name]
-            if not (self.pool_ha and g.ha):
-                assert now.restarts == restarts_before[g.name], f"non-HA guest {g.name} was restarted"
-                continue
-            if ha_down:
-                continue
-            if now.state == "running":
-                assert now.server != server or fault == "partition", f"{g.name} still on failed {server}"
-                continue
-            assert now.state == "powered_off", (
-                f"HA guest {g.name} of failed {server} is {now.state} "
-                f"{d.failover_bound_ms(fault)} ms after a {fault}"
-            )
-            roomy = [
-                s.name
-                for s in after.servers.values()
-                if s.state == "running" and s.name != server and s.free_memory_mb >= g.memory_mb
-            ]
-            assert not roomy, f"{g.name} powered off although {roomy} had room for it"
-        # recovery: the server comes back (and the network heals)
-        if fault == "partition":
-            d.heal_network()
-        else:
-            d.recover(server)
-        d.advance(d.timings.reboot_ms + 10 * d.timings.iteration_ms + d.timings.guest_boot_ms)
+        event = Event(self.gap_s, kind, targets)
+        self.gap_s = 0
+        self.events.append(event)
+        self._run("When", [event_phrase(event)])
+        if self.skipped:  # e.g. no master to fail, no such guest running: nothing happened
+            self.skipped, self.gap_s = "", event.gap_s
+            self.events.pop()
+            self.lines.pop()
+        elif kind not in ("recover", "heal"):
+            type(self).faults[kind] = type(self).faults.get(kind, 0) + max(1, len(targets))
+
+    def _servers(self, picks: list[int], keep_one: bool = False) -> tuple[str, ...]:
+        names = self.pool.server_names
+        chosen = sorted({names[i % len(names)] for i in picks}, key=names.index)
+        return tuple(chosen[: len(names) - 1]) if keep_one else tuple(chosen)
+
+    # ---- what happens --------------------------------------------------------------------
+    @precondition(lambda self: hasattr(self, "driver"))
+    @rule(picks=servers_picked, kind=st.sampled_from(["crash", "hang", "storage"]))
+    def servers_fail(self, picks: list[int], kind: EventKind) -> None:
+        """One server, or several at the same instant."""
+        self._event(kind, self._servers(picks))
+
+    @precondition(lambda self: hasattr(self, "driver"))
+    @rule(picks=servers_picked)
+    def network_splits(self, picks: list[int]) -> None:
+        """The named servers are cut off from the rest (several on each side, often)."""
+        self._event("partition", self._servers(picks, keep_one=True))
+
+    @precondition(lambda self: hasattr(self, "driver"))
+    @rule()
+    def master_fails(self) -> None:
+        self._event("master")
+
+    @precondition(lambda self: hasattr(self, "driver") and bool(self.pool.guests))
+    @rule(pick=st.integers(0, 7))
+    def a_guest_crashes(self, pick: int) -> None:
+        self._event("guest-crash", (self.pool.guests[pick % len(self.pool.guests)].name,))
+
+    @precondition(lambda self: hasattr(self, "driver"))
+    @rule(pick=st.integers(0, 5))
+    def a_server_comes_back(self, pick: int) -> None:
+        self._event("recover", (self.pool.server_names[pick % self.pool.servers],))
+
+    @precondition(lambda self: hasattr(self, "driver"))
+    @rule()
+    def network_heals(self) -> None:
+        self._event("heal")
+
+    @precondition(lambda self: hasattr(self, "driver"))
+    @rule(which=st.integers(0, 9))
+    def time_passes(self, which: int) -> None:
+        """No time, a few seconds, about one dead threshold (the next fault hits a failover in
+        progress), or longer: mostly less than one dead threshold."""
+        gap = gaps_s(self.pool.release)[which]
+        if gap and not self.skipped:
+            self.gap_s += gap
+            self._run("When", [seconds(gap * 1000)])
+
+    @precondition(lambda self: hasattr(self, "driver") and bool(self.events))
+    @rule()
+    def failover_bound_passes(self) -> None:
+        """The failover bound of every fault so far has passed: the survivors carry every HA guest."""
+        if self.skipped:
+            return
+        hold = hold_ms(replace(self.pool, events=(*self.events, Event(self.gap_s, "heal"))))
+        if hold:
+            self._run("When", [seconds(math.ceil(hold * (1 + self.slack)))])
+            self.gap_s += math.ceil(hold * (1 + self.slack) / 1000)
+        problems = self._run("Then", [SURVIVORS_CHECK])
+        assert not problems, "\n".join(problems) + "\n" + self._scenario()
+
+    # ---- invariants and the end ------------------------------------------------------------
+    @precondition(lambda self: hasattr(self, "driver"))
+    @invariant()
+    def safe(self) -> None:
+        if self.skipped:
+            return
+        problems = run_scenario([Line("Then", check) for check in SAFETY_CHECKS], self.driver).violations
+        assert not problems, "\n".join(f"{v.check}: {v.message}" for v in problems) + "\n" + self._scenario()
 
     def teardown(self) -> None:
         driver = getattr(self, "driver", None)
-        if driver is not None:
+        if driver is None:
+            return
+        try:
+            if not self.skipped:
+                schedule = replace(self.pool, events=tuple(self.events))
+                self._run("When", [*recoveries(schedule), "the pool has settled"])
+                problems = self._run("Then", final_checks(self.pool.release))
+                assert not problems, "\n".join(problems) + "\n" + self._scenario()
+        finally:
             driver.close()
-
-    @precondition(lambda self: hasattr(self, "driver"))
-    @rule(pick=st.integers(0, 7))
-    def a_guest_crashes(self, pick: int) -> None:
-        d = self.driver
-        running = sorted(g.name for g in d.observe().guests.values() if g.state == "running")
-        if not running:
-            return
-        name = running[pick % len(running)]
-        before = d.observe().guests[name]
-        master_up = d.observe().master is not None
-        d.crash_guest(name)
-        type(self).faults["guest crash"] = type(self).faults.get("guest crash", 0) + 1
-        d.advance(int((d.timings.guest_boot_ms + 4 * d.timings.iteration_ms) * (1 + self.slack)))
-        after = d.observe().guests[name]
-        if self.pool_ha and before.ha and master_up:
-            assert after.state in ("running", "powered_off"), (
-                f"HA guest {name} is {after.state} after it crashed"
-            )
-        else:
-            assert after.restarts == before.restarts and after.state == "stopped"
-
-    @precondition(lambda self: hasattr(self, "driver"))
-    @invariant()
-    def never_on_two_servers(self) -> None:
-        overlaps = double_runs(self.driver.timeline())
-        assert not overlaps, "; ".join(f"{describe(a)} overlaps {describe(b)}" for a, b in overlaps)
-        seen: dict[str, str] = {}
-        for server in self.driver.observe().servers.values():
-            for guest in server.guests:
-                assert guest not in seen, f"{guest} runs on {seen[guest]} and {server.name}"
-                seen[guest] = server.name
-
-    @precondition(lambda self: hasattr(self, "driver"))
-    @invariant()
-    def non_ha_guests_never_restarted(self) -> None:
-        for g in self.driver.observe().guests.values():
-            if not (self.pool_ha and g.ha):
-                assert g.restarts == 0, f"non-HA guest {g.name} restarted {g.restarts} times"
-
-    @precondition(lambda self: hasattr(self, "driver"))
-    @invariant()
-    def powered_off_only_while_no_server_has_room(self) -> None:
-        """Checked when the pool is quiet: every server back, nothing starting."""
-        state = self.driver.observe()
-        if state.master is None:
-            return  # 2.1 without its master: HA is down, nothing is restarted
-        if any(s.state != "running" for s in state.servers.values()):
-            return
-        if any(g.state in ("starting", "migrating") for g in state.guests.values()):
-            return
-        for g in state.guests.values():
-            if g.state == "powered_off":
-                roomy = [s.name for s in state.servers.values() if s.free_memory_mb >= g.memory_mb]
-                assert not roomy, f"{g.name} still powered off although {roomy} freed up"

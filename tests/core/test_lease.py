@@ -40,3 +40,19 @@ def test_release_by_non_holder_is_ignored() -> None:
     assert t.release("guest:vm1", 0, 11)
     assert t.holder("guest:vm1") is None
     assert t.held_by(0) == []
+
+
+def test_a_lease_is_taken_from_any_of_several_incarnations_judged_dead() -> None:
+    t = LeaseTable()
+    t.acquire("guest:vm1", 2, 33)  # the restart's target took it, then died
+    dead = frozenset({(1, 22), (2, 33)})  # the old server, and the target: either may hold it
+    taken = t.acquire("guest:vm1", 3, 44, expect=dead)
+    assert taken.granted and taken.holder == (3, 44) and taken.token == 2
+
+
+def test_a_set_of_dead_incarnations_never_matches_a_later_boot_of_the_same_server() -> None:
+    t = LeaseTable()
+    t.acquire("guest:vm1", 2, 34)  # server 2 rebooted (generation 34) and took the lease again
+    refused = t.acquire("guest:vm1", 3, 44, expect=frozenset({(1, 22), (2, 33)}))
+    assert not refused.granted and refused.holder == (2, 34)
+    assert not t.acquire("guest:vm1", 3, 44, expect=frozenset()).granted

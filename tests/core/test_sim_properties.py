@@ -19,8 +19,8 @@ class SimPoolUnderFaults(PoolUnderFaults):
 
 TestPoolUnderFaults = SimPoolUnderFaults.TestCase
 TestPoolUnderFaults.settings = settings(
-    max_examples=int(os.environ.get("OVM_PROPERTY_EXAMPLES", "80")),  # raise it for a deeper campaign
-    stateful_step_count=8,
+    max_examples=int(os.environ.get("OVM_PROPERTY_EXAMPLES", "80")),  # raise it for a deeper search
+    stateful_step_count=10,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )

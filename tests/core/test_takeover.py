@@ -36,7 +36,7 @@ def test_a_server_heartbeating_with_a_new_generation_has_its_guests_restarted_fr
     out = coordinator.become_master(["server2", "server3"], generations={"server2": 999})
     [(peer, start)] = _starts(out)
     assert start.guest == "vm2" and peer == 2  # restarted here, on server3
-    assert start.expect == (1, 101)  # the lease is taken from exactly the incarnation that is gone
+    assert start.expect == {(1, 101)}  # the lease is taken from exactly the incarnation that is gone
     assert coordinator.db.guests["vm2"].restarts == 1
 
 
@@ -45,3 +45,25 @@ def test_the_same_generation_is_waited_for() -> None:
     out = coordinator.become_master(["server2", "server3"], generations={"server2": 101})
     assert _starts(out) == []
     assert coordinator.db.guests["vm2"].state == "running"
+
+
+def test_a_new_master_sends_again_the_starts_its_predecessor_had_in_flight() -> None:
+    """Found by the campaign: the master died after sending a restart; the target booted the guest,
+    but the report went to the dead master and the guest then crashed, its report lost too. The new
+    master's database still said "starting", so it waited for two resync periods before sending the
+    start again, well past the failover bound."""
+    db = _db()
+    db.guests["vm3"] = GuestRecord(
+        "vm3",
+        1024,
+        1,
+        ha=True,
+        server="server3",
+        state="starting",
+        lease_holders=frozenset({(1, 101), (2, 102)}),
+    )
+    coordinator = Coordinator(db, "server3")
+    out = coordinator.become_master(["server2", "server3"], generations={"server2": 101, "server3": 102})
+    [(peer, start)] = _starts(out)
+    assert (peer, start.guest) == (2, "vm3")
+    assert coordinator.db.guests["vm3"].restarts == 0, "the same start, sent again: not a new restart"

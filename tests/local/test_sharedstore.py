@@ -78,7 +78,7 @@ def pool_db() -> PoolDB:
     db.servers["ovs2"] = ServerRecord("ovs2", 1, 16384, 8, state="down", inbound_lock=True)
     db.guests["vm-a"] = GuestRecord("vm-a", 2048, 2, ha=True, preferred=("ovs2",), server="ovs1",
                                     state="running")
-    db.guests["vm-b"] = GuestRecord("vm-b", 1024, 1, ha=True, recover_from=(1, 0x42))
+    db.guests["vm-b"] = GuestRecord("vm-b", 1024, 1, ha=True, lease_holders=frozenset({(1, 0x42)}))
     return db
 
 
@@ -300,7 +300,7 @@ def test_pool_database_round_trips_and_is_replaced_whole(root: Path, link: Path)
     loaded = other.load_pooldb()
     assert loaded == db and loaded is not db
     assert isinstance(loaded, PoolDB) and loaded.servers["ovs1"].roles == {"vm", "utility"}
-    assert loaded.guests["vm-b"].recover_from == (1, 0x42)
+    assert loaded.guests["vm-b"].lease_holders == {(1, 0x42)}
     db.guests["vm-a"].server = None
     db.guests["vm-a"].state = "stopped"
     db.master = "ovs2"

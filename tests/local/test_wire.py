@@ -24,7 +24,8 @@ from ovmref.timing import O2CBTimings
 # a class the codec forgets to register fails here instead of at the first send.
 EXAMPLES: list[object] = [
     m.StartGuestCmd("vm-web01", 2048, 2),
-    m.StartGuestCmd("vm-web01", 2048, 2, expect=(3, 0x5E1F00D)),
+    m.StartGuestCmd("vm-web01", 2048, 2, expect=frozenset({(3, 0x5E1F00D), (1, 0x77)})),
+    m.StartFailed("vm-web01", 2, "lease held by ovs1", holder=(0, 0x1234)),
     m.StopGuestCmd("vm-db02", "server is being drained"),
     m.MigrateGuestCmd("vm-db02", target=2, memory_mb=4096, vcpus=4),
     m.MigrateIn("vm-db02", 4096, 4, source=(1, 0xDEADBEEF01)),
@@ -53,7 +54,7 @@ EXAMPLES: list[object] = [
     Keepalive.from_timings(O2CBTimings()),
     ServerRecord("ovs1", 0, 32768, 16, roles={"vm", "utility"}, state="active", generation=99),
     GuestRecord("vm-a", 1024, 1, ha=True, preferred=("ovs1",), server="ovs1", state="running",
-                recover_from=(2, 0)),
+                lease_holders=frozenset({(2, 0), (1, 7)})),
     Release.R2_2,
 ]
 MESSAGE_CLASSES = [c for c in vars(m).values() if isinstance(c, type) and dataclasses.is_dataclass(c)]
@@ -128,7 +129,7 @@ def test_pool_database_round_trips_with_sets_tuples_and_none() -> None:
                                     state="running", restarts=3)
     db.guests["vm-b"] = GuestRecord("vm-b", 1024, 1, ha=False)
     db.guests["vm-c"] = GuestRecord("vm-c", 512, 1, ha=True, server=None, state="stopped",
-                                    restart_elsewhere=True, recover_from=(2, 0x3333))
+                                    restart_elsewhere=True, lease_holders=frozenset({(2, 0x3333)}))
     back = roundtrip(db)
     assert isinstance(back, PoolDB)
     assert back.server_by_node(1) is back.servers["ovs2"]
