@@ -203,7 +203,9 @@ def _print_outcome(run_dir: Path, returncode: int) -> None:
     counts = ", ".join(f"{summary[s]} {s}" for s in ("passed", "failed", "skipped", "not-applicable"))
     print(f"report: {run_dir / HTML_NAME}")
     print(f"json:   {report_json}")
-    print(f"{data['verdict']}: {summary['rules']} rules ({counts})")
+    slow = summary.get("too_slow_to_judge", 0)
+    tail = f"; {slow} scenario runs too slow to judge" if slow else ""
+    print(f"{data['verdict']}: {summary['rules']} rules ({counts}){tail}")
 
 
 # ---- rules ----------------------------------------------------------------------------------

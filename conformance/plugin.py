@@ -36,7 +36,7 @@ from conformance.options import (
 )
 from conformance.reporting import ConformanceSession
 from conformance.results import EVIDENCE_KEY, METADATA_KEY, ScenarioMeta
-from environments.base import EnvironmentError_, PoolDriver
+from environments.base import EnvironmentError_, PoolDriver, TooSlowToJudge
 from environments.model import FaultKind
 from ovmref.release import Release
 from ovmref.timing import O2CBTimings
@@ -261,6 +261,8 @@ def _evidence(item: pytest.Item, call: pytest.CallInfo[None]) -> dict[str, Any]:
     evidence: dict[str, Any] = {}
     if call.excinfo is not None and call.excinfo.errisinstance(EnvironmentError_):
         evidence["environment_error"] = True
+        if call.excinfo.errisinstance(TooSlowToJudge):
+            evidence["too_slow"] = True
     if FAILED_STEP_KEY in item.stash:
         evidence["failed_step"] = item.stash[FAILED_STEP_KEY]
     driver = item.stash.get(DRIVER_KEY, None)
@@ -272,7 +274,20 @@ def _evidence(item: pytest.Item, call: pytest.CallInfo[None]) -> dict[str, Any]:
         else:
             evidence["timeline"], evidence["timeline_truncated"] = cap_timeline(events)
             evidence["failover"] = failover_marks(evidence["timeline"], _bound_of(driver))
+        evidence["latency"] = latency_evidence(driver)
     return evidence
+
+
+def latency_evidence(driver: PoolDriver) -> dict[str, Any]:
+    """The scenario's timing checks (limit, measured, granted, verdict) and the latency its run
+    measured, per source (real ms); an exact clock grants nothing and says so."""
+    ledger = driver.latency()
+    return {
+        "exact": ledger is None,
+        "scale": None if ledger is None else ledger.scale,
+        "checks": [j.as_dict() for j in driver.judgements()],
+        "measured": {} if ledger is None else ledger.summary(),
+    }
 
 
 def _bound_of(driver: PoolDriver) -> Callable[[str], int | None]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+from typing import Any
 
 from conformance.catalog import Rule
 from conformance.report_model import ConformanceReport, RuleRow, ScenarioGroup
@@ -81,7 +82,9 @@ def render_html(report: ConformanceReport) -> str:
         f"<dt>Seed</dt><dd>{esc(run.seed)}</dd>",
         f"<dt>Started</dt><dd>{esc(run.started)} ({run.duration_s:.1f} s)</dd>",
         f"<dt>Rules</dt><dd>{_counts(report.summary.rules)} of {report.summary.rule_count}</dd>",
-        f"<dt>Scenarios</dt><dd>{_counts(report.summary.scenarios)} of {len(report.scenarios)}</dd>",
+        f"<dt>Scenarios</dt><dd>{_counts(report.summary.scenarios)} of {len(report.scenarios)}"
+        + (f" ({report.summary.too_slow} errors too slow to judge)" if report.summary.too_slow else "")
+        + "</dd>",
         "</dl>",
         _failed_list(report),
         "<h2>Rule matrix</h2>",
@@ -196,6 +199,7 @@ def _evidence(s: ScenarioResult) -> str:
     if s.message and s.status != "passed":
         parts.append(f'<pre class="message">{esc(s.message)}</pre>')
     parts.append(f'<p>Replay:</p><pre class="replay">{esc(meta.replay)}</pre>')
+    parts.append(_timing_checks(s.latency))
     if s.has_fault:
         parts.append('<figure class="timeline">')
         parts.append(render_timeline_svg(s.timeline, title=f"{meta.name} [{meta.release}]"))
@@ -205,6 +209,41 @@ def _evidence(s: ScenarioResult) -> str:
         parts.append(f"<figcaption>{''.join(captions)}</figcaption></figure>")
     parts.append("</section>")
     return "\n".join(parts)
+
+
+def _timing_checks(latency: dict[str, Any]) -> str:
+    """The scenario's time limits: measured against the bound, and what a real-time run granted."""
+    checks = latency.get("checks") or []
+    if not checks:
+        return ""
+    rows = []
+    for c in checks:
+        measured = "never" if c["measured_ms"] is None else _secs(c["measured_ms"])
+        if latency.get("exact"):
+            grant = "exact clock: nothing granted"
+        else:
+            grant = (
+                f"granted {_secs(c['granted_ms'])} ({c['share_of_bound']:.1%} of the bound): "
+                f"timer lateness {c['hops']} &times; {c['timer_lateness_ms']:.1f} ms, "
+                f"guest boot {c['guest_boot_ms']:.1f} ms, fault round trip {c['fault_round_trip_ms']:.1f} ms "
+                f"of real time at scale {c['scale']:g}"
+            )
+        rows.append(
+            f"<li>{esc(c['check'])}: {measured} (bound {_secs(c['bound_ms'])}); {grant}; "
+            + (badge(c["verdict"]) if c["verdict"] != "too slow to judge"
+               else '<span class="st error">too slow to judge</span>')
+            + "</li>"
+        )
+    measured_parts = [
+        f"{esc(source)} {m['count']:g} &times;, median {m['median_ms']:.1f} ms, max {m['max_ms']:.1f} ms"
+        for source, m in sorted((latency.get("measured") or {}).items())
+    ]
+    tail = (
+        f'<p class="reason">Latency measured (real time): {"; ".join(measured_parts)}.</p>'
+        if measured_parts
+        else ""
+    )
+    return f'<p>Timing checks:</p><ul class="timing">{"".join(rows)}</ul>{tail}'
 
 
 def _secs(ms: int) -> str:

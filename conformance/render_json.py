@@ -31,6 +31,8 @@ def report_to_dict(report: ConformanceReport) -> dict[str, Any]:
             "rules": report.summary.rule_count,
             **{status: report.summary.rules[status] for status in RULE_STATUSES},
             "scenarios": {"total": len(report.scenarios), **dict(sorted(report.summary.scenarios.items()))},
+            # errors, not failures: the run measured more latency than the bound checked can bear
+            "too_slow_to_judge": report.summary.too_slow,
         },
     }
 
@@ -65,6 +67,8 @@ def scenario_to_dict(result: ScenarioResult) -> dict[str, Any]:
         "replay": meta.replay,
         "message": result.message,
         "failover": list(result.failover),
+        "too_slow_to_judge": result.too_slow,
+        "latency": result.latency,
     }
 
 

@@ -108,6 +108,7 @@ def group_scenarios(scenarios: tuple[ScenarioResult, ...]) -> tuple[ScenarioGrou
 class Summary:
     rules: Counter[str]
     scenarios: Counter[str]
+    too_slow: int = 0  # errors (never failures) because a real-time run was too slow to judge
 
     @property
     def rule_count(self) -> int:
@@ -145,6 +146,7 @@ def build_report(catalog: Catalog, results: list[ScenarioResult], run: RunInfo) 
     summary = Summary(
         rules=Counter({s: 0 for s in RULE_STATUSES} | Counter(row.status for row in rows)),
         scenarios=Counter({s: 0 for s in SCENARIO_STATUSES} | Counter(r.status for r in ordered)),
+        too_slow=sum(1 for r in ordered if r.too_slow),
     )
     return ConformanceReport(run=run, rows=rows, unmapped=unmapped, scenarios=ordered, summary=summary)
 

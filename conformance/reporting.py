@@ -85,7 +85,8 @@ def summary_line(report: ConformanceReport) -> str:
     rules = report.summary.rules
     counts = ", ".join(f"{rules[s]} {s}" for s in ("passed", "failed", "skipped", "not-applicable"))
     runs = len(report.scenarios)
-    return f"{report.verdict}: {report.summary.rule_count} rules ({counts}); {runs} scenario runs"
+    slow = f", {report.summary.too_slow} too slow to judge" if report.summary.too_slow else ""
+    return f"{report.verdict}: {report.summary.rule_count} rules ({counts}); {runs} scenario runs{slow}"
 
 
 def display_path(path: Path) -> str:

@@ -79,6 +79,9 @@ class ScenarioResult:
     timeline: tuple[dict[str, Any], ...] = ()
     timeline_truncated: bool = False
     failover: tuple[dict[str, Any], ...] = ()
+    # timing checks with what a real-time run granted them, and the latency it measured
+    latency: dict[str, Any] = field(default_factory=dict)
+    too_slow: bool = False  # an error because the measured latency left nothing to judge
 
     @property
     def has_fault(self) -> bool:
@@ -149,6 +152,8 @@ class ResultCollector:
                     timeline=tuple(evidence.get("timeline", ())),
                     timeline_truncated=bool(evidence.get("timeline_truncated", False)),
                     failover=tuple(evidence.get("failover", ())),
+                    latency=dict(evidence.get("latency", {})),
+                    too_slow=pending.status == "error" and bool(evidence.get("too_slow")),
                 )
             )
         return out

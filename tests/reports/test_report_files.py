@@ -63,6 +63,7 @@ def test_json_header_and_summary(finished_run: tuple[Path, dict[str, Any]]) -> N
             "skipped": 0,
             "not-applicable": 7,
         },
+        "too_slow_to_judge": 0,
     }
     assert report["verdict"] == "FAIL"
 
