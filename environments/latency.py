@@ -70,7 +70,7 @@ class Grant:
     @property
     def pool_ms(self) -> int:
         """The grant on the pool's clock: real time divided by the time scale."""
-        return 0 if self.exact else math.ceil(self.real_ms / self.scale)
+        return 0 if self.exact else math.ceil(round(self.real_ms / self.scale, 6))
 
     def describe(self) -> str:
         """'granted 1234 ms (detection 12.3 ms, start command 4.1 ms, guest boot 3.0 ms, fault round
@@ -229,6 +229,23 @@ class LatencyLedger:
     def lag_between(self, start_ms: int, end_ms: int, servers: Iterable[str] | None = None) -> float:
         """The worst timer or message lag of a whole window: for a step whose moment is unknown."""
         return self.worst(LAG, start_ms - self.iteration_ms, end_ms + self.iteration_ms, servers)
+
+    def slips(self, start_ms: int, end_ms: int, servers: Iterable[str] | None = None) -> float:
+        """How far stalls longer than a heartbeat iteration shifted a server's schedule in [start, end]
+        (o2hb restarts its schedule after one rather than catching up): the sum of those stalls on
+        the server that stalled most (real ms)."""
+        iteration_real = self.iteration_ms * self.scale
+        wanted = set(servers) if servers is not None else None
+        per_server: dict[str | None, float] = {}
+        for s in self.samples:
+            if (
+                s.source == "timer"
+                and s.real_ms >= iteration_real
+                and start_ms <= s.t_ms <= end_ms + self.iteration_ms
+                and (wanted is None or s.server in wanted)
+            ):
+                per_server[s.server] = per_server.get(s.server, 0.0) + s.real_ms
+        return max(per_server.values(), default=0.0)
 
     def fault_uncertainty(self, at_ms: int | None) -> float:
         """How long after `at_ms` the fault injected then may still have taken effect (real ms)."""

@@ -9,21 +9,33 @@ TooSlowToJudge (an environment error), a late one an AssertionError that says wh
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 
 from environments.base import PoolDriver, TooSlowToJudge
 from environments.latency import EXACT, TOO_SLOW_SHARE, Grant, Judgement, judge_late, too_slow_message
 from environments.model import PoolState, TimelineEvent
 from steps.records import Fault
 
-#: One step of the chain that leads to a judged instant: what it is, when it happened (None: not
-#: recorded, so the lag of the whole window counts) and on which servers (None: any of them).
-Step = tuple[str, int | None, Sequence[str] | None]
+
+@dataclass(frozen=True)
+class ChainStep:
+    """One step of the chain of events that leads to a judged instant, where a busy machine can
+    delay it: what it is, when it happened (None: not recorded, so the lag of the whole window
+    counts) and on which servers (None: any of them). `counting_since_ms`: the step ends a count
+    of heartbeat iterations begun then (o2hb's unchanged reads), whose schedule a stall longer
+    than an iteration shifts by as much, so such stalls count too."""
+
+    what: str
+    at_ms: int | None
+    servers: Sequence[str] | None = None
+    counting_since_ms: int | None = None
 
 
 def grant_for(
     driver: PoolDriver,
-    steps: Sequence[Step],
+    steps: Sequence[ChainStep],
     window: tuple[int, int],
     *,
     guests: Iterable[str] | None = None,
@@ -36,12 +48,26 @@ def grant_for(
     if ledger is None:
         return EXACT
     start, end = window
-    lags = tuple(
-        (what, ledger.lag_at(at, servers) if at is not None else ledger.lag_between(start, end, servers))
-        for what, at, servers in steps
-    )
+    lags = []
+    for step in steps:
+        servers = step.servers
+        if step.at_ms is not None:
+            lag = ledger.lag_at(step.at_ms, servers)
+        else:
+            lag = ledger.lag_between(start, end, servers)
+        if step.counting_since_ms is not None:
+            lag += ledger.slips(step.counting_since_ms, end if step.at_ms is None else step.at_ms, servers)
+        lags.append((step.what, lag))
     boot = ledger.worst(("boot",), start, end, guests=guests) if guests is not None else 0.0
-    return Grant(ledger.scale, lags, boot, ledger.fault_uncertainty(fault_at_ms), exact=False)
+    return Grant(ledger.scale, tuple(lags), boot, ledger.fault_uncertainty(fault_at_ms), exact=False)
+
+
+def clock_resolution_ms(driver: PoolDriver) -> int:
+    """How much earlier than the pool's own clock says an agent may act (0 on an exact clock): a
+    real-time agent's clock ticks in whole real milliseconds, so a deadline it sets may fall up to
+    one of them before the instant it was computed from."""
+    ledger = driver.latency()
+    return 0 if ledger is None else math.ceil(1 / ledger.scale)
 
 
 def first(events: Iterable[TimelineEvent], after_ms: int, kind: str, **where: object) -> TimelineEvent | None:
@@ -56,27 +82,40 @@ def first(events: Iterable[TimelineEvent], after_ms: int, kind: str, **where: ob
     )
 
 
-def failover_steps(events: list[TimelineEvent], fault: Fault, guest: str) -> list[Step]:
-    """The chain from a fault to `guest` booting elsewhere, each step where the timeline shows it: a
-    network split's quorum fence on the cut-off side, the master's heartbeat read that declares the
-    server dead, the new master's election when the master was lost, and the start command's
-    arrival at the server that boots the guest (its boot is granted on its own)."""
-    steps: list[Step] = []
+def master_after(events: list[TimelineEvent], fault: Fault) -> str | None:
+    """The server pool master that handled the fault: the one before it, or the one elected after."""
+    if fault.before.master is not None and fault.before.master not in fault.servers:
+        return fault.before.master
+    elected = first(events, fault.at_ms, "master")
+    return elected.server if elected else None
+
+
+def failover_steps(
+    events: list[TimelineEvent], fault: Fault, guest: str, iteration_ms: int
+) -> list[ChainStep]:
+    """The chain from a fault to `guest` booting elsewhere, each step where the timeline shows it: on
+    a network split the cut-off side's o2net idle timeout and its quorum fence; the master's
+    heartbeat reads that declare the server dead; the new master's election when the master was
+    lost; and the start command's arrival where the guest boots (its boot is granted apart)."""
+    steps: list[ChainStep] = []
+    cut = list(fault.servers)
     if fault.kind == "partition":
-        fences = [e.t_ms for s in fault.servers if (e := first(events, fault.at_ms, "fence", server=s))]
-        steps.append(("quorum fence", max(fences) if fences else None, list(fault.servers)))
-    down = [e.t_ms for s in fault.servers if (e := first(events, fault.at_ms, "node_down", server=s))]
-    steps.append(("detection", min(down) if down else None, None))
-    if fault.kind == "master" or fault.before.master in fault.servers:
+        idle = [e.t_ms for s in cut if (e := first(events, fault.at_ms, "o2net-disconnected", server=s))]
+        steps.append(ChainStep("o2net idle timeout", max(idle) if idle else None, cut))
+        fences = [e.t_ms for s in cut if (e := first(events, fault.at_ms, "fence", server=s))]
+        steps.append(ChainStep("quorum fence", max(fences) if fences else None, cut))
+    master = master_after(events, fault)
+    down = [e.t_ms for s in cut if (e := first(events, fault.at_ms, "node_down", server=s))]
+    observer = [master] if master else None
+    steps.append(ChainStep("detection", min(down) if down else None, observer, fault.at_ms - iteration_ms))
+    if fault.kind == "master" or fault.before.master in cut:
         elected = first(events, fault.at_ms, "master")
-        steps.append(("master election", elected.t_ms if elected else None, None))
-    elsewhere = [e for e in events if e.guest == guest and e.server not in fault.servers]
+        steps.append(ChainStep("master election", elected.t_ms if elected else None, observer))
+    elsewhere = [e for e in events if e.guest == guest and e.server not in cut]
     start = first(elsewhere, fault.at_ms, "guest_start")
     where = [start.server] if start is not None and start.server else None
-    steps.append(("start command", start.t_ms if start else None, where))
+    steps.append(ChainStep("start command", start.t_ms if start else None, where))
     return steps
-
-
 def wait_granted(
     driver: PoolDriver,
     done: Callable[[PoolState], bool] | None,
