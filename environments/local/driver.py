@@ -167,6 +167,14 @@ class LocalHost:
     running: dict[str, int] = field(default_factory=dict)  # guest -> pid, per the events (this incarnation)
     killed_by_us: bool = False
     agent_started: bool = False  # this launch's agent has recorded agent_start (its control socket is up)
+    joined_at: int | None = None  # when this launch's agent joined the cluster domain (and said Hello)
+    configured_at: int | None = None  # when the master last asked for its configuration to be copied to it
+
+    @property
+    def configured(self) -> bool:
+        """The master's configuration reached it since it joined (the join's Hello asks for it)."""
+        joined, configured = self.joined_at, self.configured_at
+        return joined is not None and configured is not None and configured >= joined
 
     @property
     def name(self) -> str:
@@ -382,9 +390,21 @@ class LocalDriver(ManagedPoolDriver):
             return False
         expected = {h.name for h in self.hosts.values() if h.has_agent}
         active = {r.name for r in db.servers.values() if r.state == "active"}
+        # a server answers the master's announcement before it has joined the cluster domain; its
+        # join then asks the master for its configuration, which must land before the pool counts
+        # as formed (a busy machine makes that late: a scenario's edit would be copied over)
+        unconfigured = [
+            h.name
+            for h in self.hosts.values()
+            if h.has_agent and h.agent_daemon and h.name != state.master and not h.configured
+        ]
         # formed when every server sees every other: in real time the last one to start sees
         # the others an iteration or two after the master has seen it
-        return expected <= active and all(expected <= set(state.servers[s].live_view) for s in expected)
+        return (
+            expected <= active
+            and not unconfigured
+            and all(expected <= set(state.servers[s].live_view) for s in expected)
+        )
 
     def _formation_problem(self) -> str:
         missing = [h.name for h in self.hosts.values() if not h.has_agent]
@@ -727,6 +747,7 @@ class LocalDriver(ManagedPoolDriver):
         self._link_storage(host) if not self._storage_lost(host) else None
         (host.dir / CONTROL_NAME).unlink(missing_ok=True)
         host.agent_started = False
+        host.joined_at = host.configured_at = None
         host.process = self._launch(host)
         host.status = None
         host.killed_by_us = False
@@ -920,6 +941,8 @@ class LocalDriver(ManagedPoolDriver):
             return
         if kind == "agent_start":
             host.agent_started = True
+        elif kind == "joined":
+            host.joined_at = at
         if kind == "guest_running" and guest:
             host.running[guest] = int(line.get("pid", 0))
         elif kind == "guest_stop" and guest:
@@ -934,6 +957,7 @@ class LocalDriver(ManagedPoolDriver):
         if self.network is not None and not self.network.reachable(source.name, target.name):
             return
         self.setup.propagate(source.name, target.name)
+        target.configured_at = at
         self._add(
             TimelineEvent(
                 at, "propagate", source.name, None, f"cluster.conf and repositories to {target.name}"
