@@ -138,6 +138,9 @@ class PoolNetwork(Protocol):
 
     def partition(self, side: Iterable[str]) -> None: ...
 
+    #: the monotonic instant (s) the last partition began to cut anything (after its preparations)
+    cut_began: float | None
+
     def heal(self) -> None: ...
 
     def reachable(self, a: str, b: str) -> bool: ...
@@ -265,6 +268,10 @@ class LocalDriver(ManagedPoolDriver):
     def _instant(self) -> float:
         """The pool's clock, not rounded to the millisecond."""
         return (time.monotonic_ns() - self.base_ns) / 1e6 / self.scale
+
+    def _pool_ms(self, monotonic_s: float) -> int:
+        """A time.monotonic() instant on the pool's clock."""
+        return int((monotonic_s * 1e9 - self.base_ns) / 1e6 / self.scale)
 
     def _real_s(self, pool_ms: float) -> float:
         return pool_ms * self.scale / 1000
@@ -564,9 +571,13 @@ class LocalDriver(ManagedPoolDriver):
                 raise EnvironmentLimitation(
                     f"network partition needs network namespaces: {self.network_note}"
                 )
-            at = self.now_ms()  # the first switch port may move at once
-            self.ledger.exclude(None, ("message",), at)  # what crosses the cut arrives after the heal
+            called = self.now_ms()
+            self.ledger.exclude(None, ("message",), called)  # what crosses the cut arrives after the heal
             self.network.partition(servers)
+            began = self.network.cut_began
+            # the partition counts from its first cut: the preparations before it (new bridges, asking
+            # Docker which servers run) cut nothing, and would only widen the fault's uncertainty
+            at = called if began is None else max(called, self._pool_ms(began))
             self._mark(
                 "fault", None, detail=f"network partition: {', '.join(servers)} cut off from the rest", at=at
             )
