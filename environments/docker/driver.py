@@ -82,7 +82,7 @@ SSH_TIMEOUT_S = 20.0
 MIN_POLL_REAL_S = 0.04
 # what a slot must lose before it is lent again: agents, guests, cluster-root mounts, partition routes
 RESET_SCRIPT = (
-    "pkill -KILL -f [e]nvironments.local.serverd; pkill -KILL -x sleep; "
+    "pkill -KILL -f [e]nvironments.local.serverd; pkill -KILL -x ovm-guest; "
     "for m in $(awk '$2 ~ \"^/(var/ovs/mount|OVS|poolfsmnt)\" {print $2}' /proc/mounts); "
     'do umount -l "$m" || exit 1; done; ip route flush type blackhole; '
     "! pgrep -f [e]nvironments.local.serverd >/dev/null"
@@ -247,7 +247,7 @@ class DockerDriver(LocalDriver):
     # ============================================================================= the agent
     def _agent_config(self, host: LocalHost) -> ServerConfig:
         return dataclasses.replace(
-            super()._agent_config(host), guest_argv=("/bin/sleep", "infinity"), control_port=CONTROL_PORT
+            super()._agent_config(host), control_port=CONTROL_PORT
         )
 
     def _launch(self, host: LocalHost) -> ServerProc:

@@ -172,12 +172,19 @@ class LocalHost:
     agent_started: bool = False  # this launch's agent has recorded agent_start (its control socket is up)
     joined_at: int | None = None  # when this launch's agent joined the cluster domain (and said Hello)
     configured_at: int | None = None  # when the master last asked for its configuration to be copied to it
+    master_at: int | None = None  # when this launch's agent last took the master role
 
-    @property
-    def configured(self) -> bool:
-        """The master's configuration reached it since it joined (the join's Hello asks for it)."""
+    def configured(self, master: LocalHost, now_ms: int, wait_ms: int) -> bool:
+        """Nothing the master will copy to it is still coming: the master's configuration reached it
+        since it joined (the join's Hello asks for it), or `wait_ms` passed since both its join and
+        the master's taking the role (a Hello that reached the master before it held the role was
+        dropped: nothing will come of it)."""
         joined, configured = self.joined_at, self.configured_at
-        return joined is not None and configured is not None and configured >= joined
+        if joined is None:
+            return False
+        if configured is not None and configured >= joined:
+            return True
+        return master.master_at is not None and now_ms >= max(joined, master.master_at) + wait_ms
 
     @property
     def name(self) -> str:
@@ -400,10 +407,14 @@ class LocalDriver(ManagedPoolDriver):
         # a server answers the master's announcement before it has joined the cluster domain; its
         # join then asks the master for its configuration, which must land before the pool counts
         # as formed (a busy machine makes that late: a scenario's edit would be copied over)
+        master = self.hosts[state.master]
         unconfigured = [
             h.name
             for h in self.hosts.values()
-            if h.has_agent and h.agent_daemon and h.name != state.master and not h.configured
+            if h.has_agent
+            and h.agent_daemon
+            and h is not master
+            and not h.configured(master, state.time_ms, 3 * self.timings.iteration_ms)
         ]
         # formed when every server sees every other: in real time the last one to start sees
         # the others an iteration or two after the master has seen it
@@ -417,7 +428,12 @@ class LocalDriver(ManagedPoolDriver):
         missing = [h.name for h in self.hosts.values() if not h.has_agent]
         if missing:
             return f"the agent is not running on {', '.join(missing)} (services or heartbeat region missing)"
-        return "no server pool master was elected"
+        if _master_of({name: self._status(h) for name, h in self.hosts.items()}) is None:
+            return "no server pool master was elected"
+        outside = [h.name for h in self.hosts.values() if h.joined_at is None]
+        if outside:
+            return f"{', '.join(outside)} did not join the cluster domain"
+        return "the servers do not all see each other, or the master has not accepted them all"
 
     def add_server(self, spec: ServerSpec) -> OpResult:
         if self.spec is None or self.setup is None:
@@ -758,7 +774,7 @@ class LocalDriver(ManagedPoolDriver):
         self._link_storage(host) if not self._storage_lost(host) else None
         (host.dir / CONTROL_NAME).unlink(missing_ok=True)
         host.agent_started = False
-        host.joined_at = host.configured_at = None
+        host.joined_at = host.configured_at = host.master_at = None
         host.process = self._launch(host)
         host.status = None
         host.killed_by_us = False
@@ -791,7 +807,6 @@ class LocalDriver(ManagedPoolDriver):
             heartbeat_offset=hb_offset,
             base_ns=self.base_ns,
             migration_ms=max(1, int(MIGRATION_MS * self.scale)),
-            guest_argv=(shutil.which("sleep") or "/bin/sleep", "infinity"),
             record_heartbeats=self.record_heartbeats,
             agent_daemon=host.agent_daemon,
         )
@@ -954,6 +969,8 @@ class LocalDriver(ManagedPoolDriver):
             host.agent_started = True
         elif kind == "joined":
             host.joined_at = at
+        elif kind == "master" and line.get("server") in (None, host.name):
+            host.master_at = at
         if kind == "guest_running" and guest:
             host.running[guest] = int(line.get("pid", 0))
         elif kind == "guest_stop" and guest:

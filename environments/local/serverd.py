@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any, ClassVar, TextIO
 
 from environments.local import wire
+from environments.local.guestproc import GuestProcess, die_with_parent
 from environments.local.lateness import LatenessMeter
 from environments.local.serverconfig import (
     CONTROL_NAME,
@@ -52,7 +53,6 @@ from ovmref.agent import Agent
 from ovmref.heartbeat.network import Keepalive
 
 CONTROL_REPLY_TIMEOUT_S = 10.0
-_PR_SET_PDEATHSIG = 1
 # A real server's o2hb heartbeat is a kernel thread, which ordinary processes do not hold up; here it
 # is this process, on a machine it may share with CPU-bound work. Niceness -10 lets it wake up ahead
 # of that work (CFS weighs it about ten times a default process); what latency remains is measured
@@ -60,23 +60,10 @@ _PR_SET_PDEATHSIG = 1
 AGENT_NICENESS = -10
 
 
-def die_with_parent() -> None:
-    """Linux prctl(PR_SET_PDEATHSIG, SIGKILL): when our parent dies, so do we.
-
-    The driver is the server's power supply and the server is its guests':
-    a killed test run must not leave servers or guests running."""
-    if not sys.platform.startswith("linux"):
-        return
-    import ctypes
-
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
-
-
 class Guest:
     """A guest domain on this server: a child process, booting until the boot delay passed."""
 
-    def __init__(self, name: str, process: asyncio.subprocess.Process, ordered_s: float) -> None:
+    def __init__(self, name: str, process: GuestProcess, ordered_s: float) -> None:
         self.name = name
         self.process = process
         self.phase = "booting"
@@ -279,13 +266,7 @@ class ServerProcess:
             old.killed = True
             with contextlib.suppress(ProcessLookupError):
                 old.process.kill()
-        proc = await asyncio.create_subprocess_exec(
-            *self.cfg.guest_argv,
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.DEVNULL,
-            preexec_fn=die_with_parent,
-        )
+        proc = GuestProcess.start(self.loop)
         if self.exit.done():
             proc.kill()
             return
