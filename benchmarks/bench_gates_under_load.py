@@ -33,7 +33,7 @@ def describe(gate: GateRun, label: str) -> str:
     line = (
         f"{gate.env:7} {label:6} {gate.report['verdict']:10} {scenarios['passed']:4} passed "
         f"{scenarios['failed']:2} failed {summary['too_slow_to_judge']:2} too slow "
-        f"{scenarios['error']:2} errors"
+        f"{scenarios['environment-error'] + scenarios['suite-error']:2} errors"
         f"  {gate.duration_s / 60:5.1f} min"
     )
     checks = gate.checks()

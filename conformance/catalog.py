@@ -20,13 +20,13 @@ RULE_KINDS = ("prerequisite", "procedure", "scenario", "placement", "role", "con
 CHECK_KINDS = ("read-only", "configuration", "destructive")
 RULE_ID = re.compile(r"[A-Z0-9]+(?:-[A-Z0-9]+)*")
 
-_DOCUMENT_FIELDS = ("title", "seed")
+_DOCUMENT_FIELDS = ("title", "seed", "reference", "url")
 _RULE_FIELDS = ("id", "statement", "releases", "kind", "checks", "sources")
 _SOURCE_FIELDS = ("doc", "section", "quote")
 
 
 def default_catalog_path() -> Path:
-    """`<repo>/features/rules.yaml`, found relative to this package so any cwd works."""
+    """The suite's `features/rules.yaml`, shipped beside this package (a checkout or an install)."""
     return Path(__file__).resolve().parent.parent / "features" / "rules.yaml"
 
 
@@ -42,11 +42,16 @@ class CatalogError(ValueError):
 
 @dataclass(frozen=True)
 class Document:
-    """One Oracle document the rules quote; `seed` is its text file in the seeds directory."""
+    """One document the rules quote: an Oracle seed document (`seed`: its text file in the seeds
+    directory), or a reference of the stack underneath (`reference`: an excerpt stored in this
+    repository under features/, with the `url` it was taken from), for rules such as 3.x's O2CB
+    ones that the Oracle VM documents do not state themselves."""
 
     key: str
     title: str
-    seed: str
+    seed: str = ""
+    reference: str = ""
+    url: str = ""
 
 
 @dataclass(frozen=True)
@@ -116,6 +121,8 @@ def load_catalog(path: Path | None = None) -> Catalog:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise CatalogError(path, 0, f"cannot read the rule catalog: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise CatalogError(path, 0, "not a text file (YAML in UTF-8 expected)") from None
     return parse_catalog(text, path)
 
 
@@ -190,17 +197,23 @@ class _CatalogParser:
     # ---- catalog parts ---------------------------------------------------------------
     def documents(self, node: yaml.Node) -> dict[str, Document]:
         if not isinstance(node, yaml.MappingNode):
-            raise self.fail(node, "documents must be a mapping of key -> {title, seed}")
+            raise self.fail(node, "documents must be a mapping of key -> {title, seed | reference}")
         docs: dict[str, Document] = {}
         for key_node, value_node in node.value:
             key = self.scalar(key_node, "a document key")
             if key in docs:
                 raise self.fail(key_node, f"duplicate document key {key!r}")
-            fields = self.mapping(value_node, f"document {key!r}", _DOCUMENT_FIELDS, _DOCUMENT_FIELDS)
+            fields = self.mapping(value_node, f"document {key!r}", ("title",), _DOCUMENT_FIELDS)
+            if ("seed" in fields) == ("reference" in fields):
+                raise self.fail(value_node, f"document {key!r} needs either a seed or a reference")
             docs[key] = Document(
                 key=key,
                 title=self.scalar(fields["title"], f"title of document {key!r}"),
-                seed=self.scalar(fields["seed"], f"seed of document {key!r}"),
+                **{
+                    name: self.scalar(fields[name], f"{name} of document {key!r}")
+                    for name in ("seed", "reference", "url")
+                    if name in fields
+                },
             )
         return docs
 
@@ -271,9 +284,13 @@ def normalise_whitespace(text: str) -> str:
 
 
 def quote_in_seed(source: Source, seeds_dir: Path) -> bool:
-    """True when the quote appears (whitespace-normalised) in its document's seed text."""
-    seed_path = Path(seeds_dir) / source.doc.seed
-    text = seed_path.read_text(encoding="utf-8")
+    """True when the quote appears (whitespace-normalised) in its document's text: the seed file,
+    or for a reference document its excerpt stored next to the catalog (features/)."""
+    if source.doc.reference:
+        path = default_catalog_path().parent / source.doc.reference
+    else:
+        path = Path(seeds_dir) / source.doc.seed
+    text = path.read_text(encoding="utf-8")
     return normalise_whitespace(source.quote) in normalise_whitespace(text)
 
 

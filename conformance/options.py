@@ -6,8 +6,12 @@ line before anything is collected, not surface later as skipped scenarios.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import re
 import secrets
 import shlex
+import tempfile
 import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -36,6 +40,11 @@ class OvmOptions:
     allow_destructive: str | None = None  # pool name a destructive run was explicitly allowed on
     inventory: Path | None = None  # real hosts (the ssh environment)
     pool_name: str | None = None  # the inventory's pool
+    features_dir: Path | None = None  # a user's own feature folder (None: the suite's)
+    allure_dir: Path | None = None  # also write allure results there
+    force: bool = False  # an existing run directory of the same id may be replaced
+    latest: str = "auto"  # move reports/latest: auto (a run of the whole suite), yes, no
+    caller: str = "pytest"  # "cli": ovm-conformance prints the closing summary itself
 
     def driver_options(self) -> dict[str, object]:
         """What environments.create needs beyond release and seed (the ssh environment's pool)."""
@@ -59,8 +68,9 @@ class OvmOptions:
         if not destructive or self.environment != "ssh" or self.allow_destructive is not None:
             return ""
         return (
-            f"destructive on the real pool {self.pool_name}: not run unless allowed with "
-            f"--ovm-allow-destructive {self.pool_name}"
+            f"destructive on the real pool {self.pool_name}: not run unless allowed "
+            f"(ovm-conformance run --allow-destructive {self.pool_name}; "
+            f"pytest --ovm-allow-destructive {self.pool_name})"
         )
 
 
@@ -88,24 +98,65 @@ def check_environment(name: str) -> str:
     return name
 
 
-def check_real_pool(environment: str, inventory: Path | None, allow_destructive: str | None) -> str | None:
+def check_real_pool(
+    environment: str, inventory: Path | None, allow_destructive: str | None, prefix: str = "--ovm-"
+) -> str | None:
     """The inventory's pool name for --ovm-env ssh (None elsewhere), after checking that the
-    inventory parses and that --ovm-allow-destructive, if given, names that very pool."""
+    inventory parses and that --ovm-allow-destructive, if given, names that very pool.
+
+    `prefix` names the options as the caller spells them: "--ovm-" for pytest, "--" for the CLI."""
+    env, inv, allow = f"{prefix}env", f"{prefix}inventory", f"{prefix}allow-destructive"
     if environment != "ssh":
-        for given, option in ((inventory, "--ovm-inventory"), (allow_destructive, "--ovm-allow-destructive")):
+        for given, option in ((inventory, inv), (allow_destructive, allow)):
             if given is not None:
-                raise OptionError(f"{option} is for a real pool: use it with --ovm-env ssh")
+                raise OptionError(f"{option} is for a real pool: use it with {env} ssh")
         return None
     if inventory is None:
-        raise OptionError("--ovm-env ssh needs the pool's inventory: --ovm-inventory pool.yaml")
+        raise OptionError(f"{env} ssh needs the pool's inventory: {inv} pool.yaml")
     from environments.ssh.inventory import InventoryError, WrongPoolError, allows_destructive, load_inventory
 
     try:
         pool = load_inventory(inventory)
         allows_destructive(pool, allow_destructive, inventory)
     except (InventoryError, WrongPoolError) as exc:
-        raise OptionError(str(exc)) from None
+        raise OptionError(str(exc).replace("--ovm-allow-destructive", allow)) from None
     return pool.pool
+
+
+RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+
+
+def check_run_id(run_id: str | None, option: str = "--run-id") -> str | None:
+    """A run id names one directory inside the report directory: no path, no parent, no hidden name."""
+    if run_id is None:
+        return None
+    if not RUN_ID.fullmatch(run_id) or run_id in (".", ".."):
+        raise OptionError(
+            f"{option} {run_id!r}: use letters, digits, '.', '_' and '-' (a directory name, no path)"
+        )
+    return run_id
+
+
+def check_writable_dir(path: Path, option: str) -> Path:
+    """Prove that `path` is (or can become) a directory that takes files, before any scenario runs.
+
+    Directories made for the proof are removed again: a run that stops at a later check leaves
+    nothing behind."""
+    if path.exists() and not path.is_dir():
+        raise OptionError(f"{option} {path}: exists and is not a directory")
+    made = [p for p in (path, *path.parents) if not p.exists()]
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".ovm-write-check.", dir=path)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise OptionError(f"{option} {path}: cannot write there: {exc.strerror or exc}") from None
+    finally:
+        for directory in made:  # innermost first
+            with contextlib.suppress(OSError):
+                directory.rmdir()
+    return path
 
 
 def new_run_id() -> str:
@@ -118,13 +169,22 @@ def derive_seed(base_seed: int, nodeid: str) -> int:
     return zlib.crc32(f"{base_seed}:{nodeid}".encode())
 
 
+REPLAY_PROGRAM = "python3 -m conformance"  # works wherever the package is installed (and in a checkout)
+
+
 def replay_command(
-    environment: str, release: str, base_seed: int, nodeid: str, inventory: Path | None = None
+    environment: str,
+    release: str,
+    base_seed: int,
+    nodeid: str,
+    inventory: Path | None = None,
+    features_dir: Path | None = None,
 ) -> str:
     pool = f" --inventory {shlex.quote(str(inventory))}" if inventory is not None else ""
+    features = f" --features {shlex.quote(str(features_dir))}" if features_dir is not None else ""
     return (
-        f"python -m conformance run --env {shlex.quote(environment)}{pool} --release {shlex.quote(release)} "
-        f"--seed {base_seed} --scenario {shlex.quote(nodeid)}"
+        f"{REPLAY_PROGRAM} run --env {shlex.quote(environment)}{pool}{features} "
+        f"--release {shlex.quote(release)} --seed {base_seed} --scenario {shlex.quote(nodeid)}"
     )
 
 

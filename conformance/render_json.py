@@ -1,14 +1,20 @@
-"""conformance.json: the machine-readable report (schema 1)."""
+"""conformance.json: the machine-readable report (schema 2).
+
+Schema 2 speaks the words of conformance.statuses: `not-run` (was
+`skipped`), `environment-error` (was `error`) and `suite-error`; each
+scenario run carries its Given/When/Then with each step's outcome.
+"""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
+from conformance.catalog import Rule
 from conformance.report_model import RULE_STATUSES, ConformanceReport, RuleRow
 from conformance.results import ScenarioResult
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 def report_to_dict(report: ConformanceReport) -> dict[str, Any]:
@@ -24,11 +30,17 @@ def report_to_dict(report: ConformanceReport) -> dict[str, Any]:
         "seed": run.seed,
         "started": run.started,
         "duration_s": round(run.duration_s, 3),
+        "selection": run.selection,
+        "stopped_early": run.stopped_early,
         "verdict": report.verdict,
+        "exit_code": report.exit_code,
+        "verdict_line": report.verdict_line(),
         "rules": [_rule(row) for row in report.rows],
         "unmapped_scenarios": [scenario_to_dict(s) for s in report.unmapped],
         "summary": {
             "rules": report.summary.rule_count,
+            "applicable": report.summary.applicable,
+            "run": report.summary.rules_run,
             **{status: report.summary.rules[status] for status in RULE_STATUSES},
             "scenarios": {"total": len(report.scenarios), **dict(sorted(report.summary.scenarios.items()))},
             # errors, not failures: the run measured more latency than the bound checked can bear
@@ -37,8 +49,8 @@ def report_to_dict(report: ConformanceReport) -> dict[str, Any]:
     }
 
 
-def _rule(row: RuleRow) -> dict[str, Any]:
-    rule = row.rule
+def catalog_fields(rule: Rule) -> dict[str, Any]:
+    """A rule as the catalog states it (also what `ovm-conformance rules --format json` prints)."""
     return {
         "id": rule.id,
         "statement": rule.statement,
@@ -46,6 +58,16 @@ def _rule(row: RuleRow) -> dict[str, Any]:
         "kind": rule.kind,
         "checks": rule.checks,
         "source": rule.source_text,
+        "sources": [
+            {"doc": s.doc.key, "title": s.doc.title, "section": s.section, "quote": s.quote}
+            for s in rule.sources
+        ],
+    }
+
+
+def _rule(row: RuleRow) -> dict[str, Any]:
+    return {
+        **catalog_fields(row.rule),
         "status": row.status,
         "status_by_release": {r.value: v.status for r, v in row.by_release.items()},
         "reason_by_release": {r.value: v.reason for r, v in row.by_release.items() if v.reason},
@@ -55,9 +77,17 @@ def _rule(row: RuleRow) -> dict[str, Any]:
 
 def scenario_to_dict(result: ScenarioResult) -> dict[str, Any]:
     meta = result.meta
+    steps = []
+    for i, step in enumerate(meta.steps):
+        entry = step.to_dict()
+        if i < len(result.step_outcomes):
+            entry["outcome"] = result.step_outcomes[i]
+        steps.append(entry)
     return {
         "name": meta.name,
+        "title": meta.display,
         "feature": meta.feature,
+        "line": meta.line,
         "nodeid": meta.nodeid,
         "release": meta.release,
         "rules": list(meta.rules),
@@ -66,6 +96,9 @@ def scenario_to_dict(result: ScenarioResult) -> dict[str, Any]:
         "seed": meta.seed,
         "replay": meta.replay,
         "message": result.message,
+        "failed_step": result.failed_step_text,
+        "example": dict(meta.example),
+        "steps": steps,
         "failover": list(result.failover),
         "too_slow_to_judge": result.too_slow,
         "latency": result.latency,
@@ -73,4 +106,4 @@ def scenario_to_dict(result: ScenarioResult) -> dict[str, Any]:
 
 
 def render_json(report: ConformanceReport) -> str:
-    return json.dumps(report_to_dict(report), indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(report_to_dict(report), indent=1, ensure_ascii=False) + "\n"

@@ -14,6 +14,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from conformance.render_cucumber import render_cucumber
 from conformance.render_html import render_html
 from conformance.render_json import render_json
 from conformance.render_junit import render_junit
@@ -22,6 +23,8 @@ from conformance.report_model import ConformanceReport
 JSON_NAME = "conformance.json"
 HTML_NAME = "index.html"
 JUNIT_NAME = "junit.xml"
+CUCUMBER_NAME = "cucumber.json"
+SUMMARY_NAME = "summary.txt"  # the closing summary, as the console printed it
 LATEST_LINK = "latest"
 LATEST_POINTER = "latest.txt"
 
@@ -42,27 +45,45 @@ class ReportPaths:
     def junit(self) -> Path:
         return self.run_dir / JUNIT_NAME
 
+    @property
+    def cucumber(self) -> Path:
+        return self.run_dir / CUCUMBER_NAME
 
-def write_report(report: ConformanceReport, report_dir: Path) -> ReportPaths:
-    """Render every file into `<report_dir>/<run_id>/` and update `latest`."""
+    @property
+    def summary(self) -> Path:
+        return self.run_dir / SUMMARY_NAME
+
+
+def write_report(
+    report: ConformanceReport, report_dir: Path, *, latest: bool = True, summary: list[str] | None = None
+) -> ReportPaths:
+    """Render every file into `<report_dir>/<run_id>/`; point `latest` at it when asked.
+
+    An existing directory of the same run id is replaced: the plugin and the
+    CLI refuse that before the run starts unless --force was given."""
     report_dir.mkdir(parents=True, exist_ok=True)
     final = report_dir / report.run.run_id
     staging = Path(tempfile.mkdtemp(prefix=f".{report.run.run_id}.", dir=report_dir))
     try:
-        for name, text in (
+        files = [
             (JSON_NAME, render_json(report)),
             (HTML_NAME, render_html(report)),
             (JUNIT_NAME, render_junit(report)),
-        ):
+            (CUCUMBER_NAME, render_cucumber(report)),
+        ]
+        if summary is not None:
+            files.append((SUMMARY_NAME, "\n".join(summary) + "\n"))
+        for name, text in files:
             (staging / name).write_text(text, encoding="utf-8")
         staging.chmod(0o755)
-        if final.exists():  # the same run id reported again (a replay with --ovm-run-id)
+        if final.exists():  # the same run id reported again (--force)
             shutil.rmtree(final)
         staging.rename(final)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    point_latest(report_dir, final.name)
+    if latest:
+        point_latest(report_dir, final.name)
     return ReportPaths(final)
 
 

@@ -6,17 +6,19 @@ pytest-bdd 9 keeps the parsed scenario for each generated test function in
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterable, Sequence
-from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 import pytest
 from pytest_bdd.parser import ScenarioTemplate
 from pytest_bdd.scenario import scenario_wrapper_template_registry
 
 from conformance.catalog import Catalog
+from conformance.results import ScenarioMeta, StepInfo
+from conformance.suite import feature_label
 from ovmref.release import Release, UnknownReleaseError
+
+PROBLEM_KEY = pytest.StashKey[str]()  # a scenario's tag problems: it fails as a suite error
 
 
 def template_of(function: object) -> ScenarioTemplate | None:
@@ -36,20 +38,67 @@ def scenario_name(function: object, default: str) -> str:
     return str(template.name) if template is not None else default
 
 
-def feature_path(function: object, rootpath: Path, nodeid: str) -> str:
-    """The .feature file relative to the rootdir (the test module when unknown)."""
+def feature_path(function: object, nodeid: str) -> str:
+    """The .feature file as reports name it (the test module when unknown)."""
     template = template_of(function)
     if template is None:
         return nodeid.split("::", 1)[0]
-    return os.path.relpath(template.feature.filename, rootpath)
+    return feature_label(template.feature.filename)
 
 
-def _location(function: object, rootpath: Path, fallback: str) -> str:
+def _location(function: object, label: Callable[[str], str], fallback: str) -> str:
     template = template_of(function)
     if template is None:
         return fallback
-    path = os.path.relpath(template.feature.filename, rootpath)
-    return f"{path}:{template.line_number}: scenario {template.name!r}"
+    return f"{label(template.feature.filename)}:{template.line_number}: scenario {template.name!r}"
+
+
+def describe(item: pytest.Function, release: Release, environment: str, seed: int) -> ScenarioMeta:
+    """Everything the report says about a scenario run before it runs: its Given/When/Then, examples
+    filled in, and a title of its own (an Outline's examples would otherwise share one)."""
+    template = template_of(item.obj)
+    callspec = getattr(item, "callspec", None)
+    example: dict[str, Any] = dict(callspec.params.get("_pytest_bdd_example", {})) if callspec else {}
+    name = str(template.name) if template is not None else item.name
+    title, line, feature_name = name, 0, ""
+    steps: tuple[StepInfo, ...] = ()
+    if template is not None:
+        rendered = template.render(example)
+        title = rendered.name
+        if example and title == name:  # the examples are not in the title: say which one this is
+            title = f"{name} ({', '.join(f'{k} = {v}' for k, v in example.items())})"
+        steps = tuple(_step_info(step) for step in rendered.steps)
+        line = template.line_number
+        feature_name = str(template.feature.name)
+    return ScenarioMeta(
+        nodeid=item.nodeid,
+        name=name,
+        title=title,
+        feature=feature_path(item.obj, item.nodeid),
+        feature_name=feature_name,
+        line=line,
+        rules=rule_ids(item),
+        release=release.value,
+        environment=environment,
+        seed=seed,
+        replay="",
+        example=tuple((str(k), str(v)) for k, v in example.items()),
+        steps=steps,
+        destructive=item.get_closest_marker("destructive") is not None,
+    )
+
+
+def _step_info(step: Any) -> StepInfo:
+    table: tuple[tuple[str, ...], ...] = ()
+    if step.datatable is not None:
+        table = tuple(tuple(str(cell) for cell in row) for row in step.datatable.raw())
+    return StepInfo(
+        keyword=str(step.keyword).strip(),
+        text=str(step.name),
+        line=int(step.line_number),
+        table=table,
+        doc=str(step.docstring or ""),
+    )
 
 
 def _mark_values(marks: Iterable[pytest.Mark]) -> list[str]:
@@ -62,10 +111,14 @@ def rule_ids(node: pytest.Item) -> tuple[str, ...]:
 
 
 def tag_problems(
-    function: object, definition: pytest.Item, catalog: Catalog, known_envs: Sequence[str], rootpath: Path
+    function: object,
+    definition: pytest.Item,
+    catalog: Catalog,
+    known_envs: Sequence[str],
+    label: Callable[[str], str],
 ) -> list[str]:
     """Every @rule/@release/@env tag that names nothing real, each as 'FILE:LINE: scenario ...: problem'."""
-    where = _location(function, rootpath, definition.nodeid)
+    where = _location(function, label, definition.nodeid)
     problems: list[str] = []
     catalog_name = str(catalog.path) if catalog.path else "the rule catalog"
     for rule_id in _mark_values(definition.iter_markers("ovm_rule")):

@@ -29,12 +29,14 @@ PLOT_W = 760
 RIGHT_PAD = 70
 LANE_H = 34
 BAR_H = 14
-TOP_PAD = 14
+TOP_PAD = 22  # room above the lanes for the failover bound's label
 AXIS_H = 34
 LEGEND_H = 22
 NEAR_PX = 11  # marks closer than this on one lane are stacked in rows instead of drawn on top
 ROWS = (0, -10, 10)  # vertical offsets of those rows
-LABEL_GAP_PX = 60
+SMALL_CHAR_PX = 5.4  # rough width of one 9px sans-serif character (generous: labels must not touch)
+TEXT_H = 10  # labels whose baselines are closer than this share a line
+TEXT_GAP = 4
 MINOR_MERGE_PX = 3.0  # detail events closer than this on one lane share one dot (hover lists all)
 TICK_GAP_PX = 1.5  # heartbeat ticks closer than this are drawn once
 CHAR_PX = 5.8  # rough width of one 10px sans-serif character
@@ -44,11 +46,16 @@ SERVER_COLOURS = ("#1f5fa8", "#2e7d32", "#8c564b", "#00838f", "#ad1457", "#5d6d7
 STOP_COLOUR = "#d0021b"
 DOWN_FILL = "#f6d5d5"
 
-STYLE = (
-    "<style>svg.timeline text{font-family:sans-serif;font-size:10px}"
+# One style sheet for every timeline of a page (the HTML report carries it once, in its <head>);
+# a standalone SVG (an allure attachment) carries it itself.
+CSS = (
+    "svg.timeline text{font-family:sans-serif;font-size:10px}"
     "svg.timeline .dot{fill:#b0bac4}svg.timeline .hb{stroke:#9aa5b1;fill:none}"
-    "svg.timeline .barname{fill:#fff;font-size:9px}</style>"
+    "svg.timeline .barname{fill:#fff;font-size:9px}"
+    "svg.timeline .bound{stroke:#8a1010;stroke-width:1.2;stroke-dasharray:6,3}"
+    "svg.timeline .boundlabel{fill:#8a1010;font-size:9px;font-weight:600}"
 )
+STYLE = f"<style>{CSS}</style>"
 
 
 @dataclass(frozen=True)
@@ -110,8 +117,9 @@ class _Scale:
     span: int
 
     @classmethod
-    def of(cls, events: list[dict[str, Any]]) -> _Scale:
-        """From the start to a little after the last event that is not a heartbeat."""
+    def of(cls, events: list[dict[str, Any]], also: Iterable[int] = ()) -> _Scale:
+        """From the start to a little after the last event that is not a heartbeat (and after every
+        time in `also`: the failover bounds, which a reader must see against the events)."""
         first = min((int(e["t_ms"]) for e in events), default=0)
         last = max((int(e["t_ms"]) for e in events), default=first)
         # simulated clocks start at 0 (pool built); real clocks may not: then start at the first event
@@ -120,6 +128,9 @@ class _Scale:
         if key:  # cut long heartbeat tails, but leave room for the marks of the last key event
             last = min(last, max(key) + max((max(key) - t0) // 10, 10_000))
             last = max(last, max(key) + (max(key) - t0) // 40)
+        extra = [t for t in also if t > last]
+        if extra:
+            last = max(extra) + max((max(extra) - t0) // 40, 500)
         return cls(t0, max(last - t0, 1000))
 
     @property
@@ -141,7 +152,7 @@ class _Placer:
 
     def __init__(self) -> None:
         self.rows: dict[tuple[tuple[str, str], int], list[float]] = {}
-        self.labels: dict[tuple[str, str], list[float]] = {}
+        self.texts: list[tuple[float, float, float]] = []  # (x0, x1, baseline y) of every label drawn
 
     def row(self, lane: tuple[str, str], x: float) -> int:
         for offset in ROWS:
@@ -151,16 +162,31 @@ class _Placer:
                 return offset
         return 0
 
-    def label_fits(self, lane: tuple[str, str], x: float) -> bool:
-        taken = self.labels.setdefault(lane, [])
-        if any(abs(x - other) < LABEL_GAP_PX for other in taken):
-            return False
-        taken.append(x)
+    def text_fits(self, x: float, y: float, text: str, anchor: str = "start") -> bool:
+        """Whether a 9 px label at (x, y) stays clear of every label already placed; if so it is placed.
+
+        A label that does not fit is left out: the mark's tooltip still says everything."""
+        width = SMALL_CHAR_PX * len(text)
+        x0 = x - width / 2 if anchor == "middle" else x
+        x1 = x0 + width
+        for a0, a1, ay in self.texts:
+            if abs(ay - y) < TEXT_H and x0 < a1 + TEXT_GAP and a0 < x1 + TEXT_GAP:
+                return False
+        self.texts.append((x0, x1, y))
         return True
 
 
-def render_timeline_svg(events: Iterable[Mapping[str, Any]], title: str = "") -> str:
-    """SVG markup for the events (dicts shaped like TimelineEvent.as_dict())."""
+def render_timeline_svg(
+    events: Iterable[Mapping[str, Any]],
+    title: str = "",
+    failover: Iterable[Mapping[str, Any]] = (),
+    standalone: bool = False,
+) -> str:
+    """SVG markup for the events (dicts shaped like TimelineEvent.as_dict()).
+
+    `failover` marks (conformance.evidence) that carry a bound draw it: a
+    dashed line where each fault's failover bound ends. `standalone` embeds
+    the style sheet (a page with several timelines carries CSS once)."""
     evs = in_time_order(events)
     stretches = guest_stretches(evs)
     downs = down_stretches(evs)
@@ -169,7 +195,8 @@ def render_timeline_svg(events: Iterable[Mapping[str, Any]], title: str = "") ->
     y_of = {lane.key: float(TOP_PAD + i * LANE_H) for i, lane in enumerate(lanes)}
     servers = sorted({lane.key[1] for lane in lanes if lane.key[0] == "server"}, key=_natural)
     colours = {name: SERVER_COLOURS[i % len(SERVER_COLOURS)] for i, name in enumerate(servers)}
-    scale = _Scale.of(evs)
+    failover = list(failover)
+    scale = _Scale.of(evs, _bound_times(failover))
     width = LABEL_W + PLOT_W + RIGHT_PAD
     plot_h = len(lanes) * LANE_H
     legend = _legend(evs, stretches, downs, width)
@@ -179,13 +206,14 @@ def render_timeline_svg(events: Iterable[Mapping[str, Any]], title: str = "") ->
         f'<svg xmlns="http://www.w3.org/2000/svg" class="timeline" width="{width}" height="{height}" '
         f'viewBox="0 0 {width} {height}" role="img" aria-label="{name}">',
         f"<title>{name}</title>",
-        STYLE,
+        *([STYLE] if standalone else []),
     ]
+    placer = _Placer()
     for i, lane in enumerate(lanes):
         parts.extend(_lane_background(lane, y_of[lane.key], i, colours))
     for down in downs:
         if ("server", down.server) in y_of:
-            parts.append(_down(down, y_of[("server", down.server)], scale))
+            parts.append(_down(down, y_of[("server", down.server)], scale, placer))
     for off in offs:
         parts.append(_powered_off(off, y_of[("guest", off.guest)], scale))
     for guest in sorted({s.guest for s in stretches}, key=_natural):
@@ -200,8 +228,9 @@ def render_timeline_svg(events: Iterable[Mapping[str, Any]], title: str = "") ->
                 f'<line x1="{fx:.1f}" y1="{TOP_PAD}" x2="{fx:.1f}" y2="{TOP_PAD + plot_h}" '
                 f'stroke="#d0021b" stroke-dasharray="3,3" stroke-opacity="0.5"/>'
             )
+    parts.extend(_bounds(failover, scale, plot_h, placer))
     parts.extend(_heartbeats(evs, y_of, scale))
-    parts.extend(_marks(evs, y_of, scale, stretches))
+    parts.extend(_marks(evs, y_of, scale, stretches, placer))
     parts.extend(_axis(scale, TOP_PAD + plot_h))
     parts.extend(_draw_legend(legend, TOP_PAD + plot_h + AXIS_H))
     parts.append("</svg>")
@@ -318,12 +347,13 @@ def _stop(s: GuestStretch, x: float, cy: float) -> str:
     return f'<g class="ev guest_stop"><title>{_esc(tip)}</title>{body}</g>'
 
 
-def _down(d: DownStretch, lane_y: float, scale: _Scale) -> str:
+def _down(d: DownStretch, lane_y: float, scale: _Scale, placer: _Placer) -> str:
     x0, x1 = scale.x(d.start_ms), scale.x(d.end_ms, missing=LABEL_W + PLOT_W)
     until = f"{_secs(d.end_ms)} s" if d.end_ms is not None else "the end"
     tip = f"{d.server} down from {_secs(d.start_ms)} s until {until}: {d.cause}"
     text = ""
-    if x1 - x0 > 80:  # in the middle: the fault and fence labels sit at its left end
+    mid, ty = (x0 + x1) / 2, lane_y + LANE_H - 5
+    if x1 - x0 > 80 and placer.text_fits(mid, ty, "down", "middle"):  # the fault, fence labels: its left end
         text = (
             f'<text x="{(x0 + x1) / 2:.1f}" y="{lane_y + LANE_H - 5}" font-size="9" text-anchor="middle" '
             f'fill="#8a1010">down</text>'
@@ -344,6 +374,42 @@ def _powered_off(p: PoweredOff, lane_y: float, scale: _Scale) -> str:
         f'width="{max(x1 - x0, 1):.1f}" height="{BAR_H}" fill="none" stroke="#616161" '
         f'stroke-dasharray="4,3"/></g>'
     )
+
+
+def _bound_times(failover: Iterable[Mapping[str, Any]]) -> list[int]:
+    return [
+        round((float(m["at_s"]) + float(m["bound_s"])) * 1000)
+        for m in failover
+        if m.get("bound_s") is not None and m.get("at_s") is not None
+    ]
+
+
+def _bounds(
+    failover: Iterable[Mapping[str, Any]], scale: _Scale, plot_h: float, placer: _Placer
+) -> list[str]:
+    """A dashed line across every lane where a fault's failover bound ends, labelled with it."""
+    out = []
+    for mark in failover:
+        bound_s, at_s = mark.get("bound_s"), mark.get("at_s")
+        if bound_s is None or at_s is None:
+            continue
+        t = round((float(at_s) + float(bound_s)) * 1000)
+        if not scale.shows(t):
+            continue
+        x = scale.x(t)
+        tip = f"failover bound of the {mark.get('fault', 'fault')}: {float(bound_s):g} s after it"
+        text = f"bound {float(bound_s):g} s"
+        width = SMALL_CHAR_PX * len(text)
+        tx = x - 3 - width if x > LABEL_W + PLOT_W - 60 else x + 3  # inside the drawing
+        label = ""
+        if placer.text_fits(tx, TOP_PAD - 2, text):
+            label = f'<text class="boundlabel" x="{tx:.1f}" y="{TOP_PAD - 2}">{_esc(text)}</text>'
+        out.append(
+            f'<g class="ev bound-mark"><title>{_esc(tip)}</title>'
+            f'<line class="bound" x1="{x:.1f}" y1="{TOP_PAD - 8}" x2="{x:.1f}" y2="{TOP_PAD + plot_h}"/>'
+            f"{label}</g>"
+        )
+    return out
 
 
 # ---- heartbeats and marks ------------------------------------------------------------------
@@ -371,9 +437,9 @@ def _marks(
     y_of: dict[tuple[str, str], float],
     scale: _Scale,
     stretches: list[GuestStretch],
+    placer: _Placer,
 ) -> list[str]:
     ends = {(s.guest, s.server, s.end_ms) for s in stretches}
-    placer = _Placer()
     out: list[str] = []
     minor: dict[tuple[str, str], list[tuple[float, list[str]]]] = {}
     for e in events:
@@ -400,9 +466,14 @@ def _marks(
         if mark.shape != "bar":
             cy += placer.row(key, cx)
         label = _short_label(e)
-        if label and not placer.label_fits(key, cx):
+        if label and not placer.text_fits(cx + 8, cy + 12, label):
             label = ""
-        out.append(_mark(e, mark, cx, cy, label))
+        bar_text = ""
+        if mark.shape == "bar":
+            bar_text = kind + (f": {e['detail']}" if e.get("detail") else "")
+            if not placer.text_fits(cx + 4, cy - 6, bar_text):
+                bar_text = ""
+        out.append(_mark(e, mark, cx, cy, label, bar_text))
     for key, dots in minor.items():
         cy = y_of[key] + 5
         out += [
@@ -421,12 +492,11 @@ def _tip(e: Mapping[str, Any]) -> str:
     return f"t={t_s:g}s {e.get('kind', '')}{who}{where}{detail}"
 
 
-def _mark(e: Mapping[str, Any], mark: Mark, cx: float, cy: float, label: str) -> str:
+def _mark(e: Mapping[str, Any], mark: Mark, cx: float, cy: float, label: str, bar_text: str = "") -> str:
     kind = str(e.get("kind", ""))
-    detail = f": {e['detail']}" if e.get("detail") else ""
     body = _shape(mark, cx, cy)
-    if mark.shape == "bar":
-        body += _small_text(cx + 4, cy - 6, mark.colour, kind + detail)
+    if bar_text:
+        body += _small_text(cx + 4, cy - 6, mark.colour, bar_text)
     if label:
         body += _small_text(cx + 8, cy + 12, mark.colour, label)
     return f'<g class="ev {_esc(kind)}"><title>{_esc(_tip(e))}</title>{body}</g>'

@@ -18,10 +18,13 @@ from dataclasses import dataclass, field
 from conformance.catalog import Catalog
 from conformance.report_model import ConformanceReport, RunInfo, build_report
 from conformance.results import ScenarioMeta, ScenarioResult
+from ovmref.cluster.o2cb_status import O2CBStatus
 from ovmref.host.sysconfig import NETWORK_SYSCONFIG, OVS_RELEASE, parse_network_hostname, parse_ovs_release
 from ovmref.hostfs import HostFS
 from ovmref.prereq import Finding, PoolFacts, PoolMemberFacts, ServiceState, check_pool, rules_for
 from ovmref.release import Release, UnknownReleaseError
+from ovmref.storage.fstab import PROC_MOUNTS, read_mount_table
+from ovmref.storage.layout import is_repository_location
 
 # what a pre-upgrade validation cannot see without the inventory's help is named, not assumed
 NODE_SLOTS_RULE = "PRE-NODE-SLOTS"
@@ -68,6 +71,8 @@ OpenHost = Callable[[str], HostFS]  # server name -> its read-only files (raises
 AskServices = Callable[[str], Mapping[str, ServiceState] | None]
 # server name -> the guests its hypervisor runs (`xm list`), None where it cannot be asked
 ListGuests = Callable[[str], list[str] | None]
+# server name -> what `service o2cb status` reports, None where it cannot be asked
+AskO2CB = Callable[[str], O2CBStatus | None]
 
 
 def validate_pool(
@@ -75,6 +80,7 @@ def validate_pool(
     open_host: OpenHost,
     services: AskServices | None = None,
     guests: ListGuests | None = None,
+    o2cb: AskO2CB | None = None,
 ) -> Validation:
     hosts: dict[str, HostFS] = {}
     unreachable: dict[str, str] = {}
@@ -94,12 +100,14 @@ def validate_pool(
         cluster_root=pool.cluster_root,
         storage_kind=pool.storage,
         members=[
-            _member_facts(m, hosts.get(m.name), notes, services if m.name in hosts else None)
+            _member_facts(m, hosts.get(m.name), notes, services if m.name in hosts else None, o2cb)
             for m in pool.members
         ],
         dns_zone=pool.dns_zone if pool.dns_zone is not None else _site_dns(pool.members, notes),
         node_slots=pool.node_slots or 0,
     )
+    for name, fs in hosts.items():
+        notes.append(_storage_note(name, fs, release))
     if guests is not None:
         for name in hosts:
             running = guests(name)
@@ -163,14 +171,30 @@ def _release_of(hosts: Mapping[str, HostFS], notes: list[str]) -> Release:
     return release
 
 
+def _storage_note(name: str, fs: HostFS, release: Release) -> str:
+    """The storage the server has mounted where the release keeps the pool's (what an upgrade
+    touches); the agent's own database is not read (a BerkeleyDB hash of pickled values)."""
+    try:
+        text = fs.read_text(PROC_MOUNTS)
+    except OSError as exc:
+        return f"{name}: its mount table cannot be read: {exc}"
+    mounts = [m for m in read_mount_table(text or "") if is_repository_location(release, m.mountpoint)]
+    listed = ", ".join(f"{m.source} on {m.mountpoint}" for m in mounts) or "none"
+    return f"{name}: storage mounted where Oracle VM {release} keeps it: {listed}"
+
+
 def _member_facts(
-    member: Member, fs: HostFS | None, notes: list[str], services: AskServices | None = None
+    member: Member,
+    fs: HostFS | None,
+    notes: list[str],
+    services: AskServices | None = None,
+    o2cb: AskO2CB | None = None,
 ) -> PoolMemberFacts:
     fqdn = member.fqdn
     if fqdn is None and fs is not None:
         try:
             text = fs.read_text(NETWORK_SYSCONFIG)
-            fqdn = parse_network_hostname(text) if text else None
+            fqdn = parse_network_hostname(text, problems=[]) if text else None
         except OSError:
             fqdn = None
     ip = member.ip
@@ -182,9 +206,11 @@ def _member_facts(
     said = services(member.name) if services is not None else None
     if services is not None and said is None:
         notes.append(
-            f"{member.name}: its init scripts cannot tell the HA services' state: judged by /var/lock/subsys"
+            f"{member.name}: its init scripts cannot tell the HA services' state (no Oracle VM Agent "
+            "init script answers): judged by /var/lock/subsys"
         )
-    return PoolMemberFacts(member.name, fqdn or member.name, ip or "", said)
+    cluster = o2cb(member.name) if o2cb is not None and said is not None else None
+    return PoolMemberFacts(member.name, fqdn or member.name, ip or "", said, cluster)
 
 
 def _is_ip(text: str) -> bool:

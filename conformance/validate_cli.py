@@ -4,7 +4,8 @@ Read-only by construction: every server is opened through the SSH driver's
 read-only view (allow-listed reading commands only, strict host keys, a
 timeout on every command). Writes the same report as `run`; exits 0 when
 every prerequisite passed, 1 when one failed, 3 when something could not be
-observed (an unreachable server, a fact the inventory must give).
+observed (an unreachable server, a fact the inventory must give), 4 when no
+server answers at all, 2 for an inventory that cannot be used.
 """
 
 from __future__ import annotations
@@ -17,18 +18,23 @@ from pathlib import Path
 from typing import Any
 
 from conformance.catalog import load_catalog
-from conformance.options import new_run_id
+from conformance.file_kinds import DEFINITION_HINT, looks_like_pool_definition
+from conformance.options import OptionError, check_run_id, check_writable_dir, new_run_id
 from conformance.report_files import write_report
+from conformance.statuses import EXIT_CODE_HELP
 from conformance.validate import Member, PoolDescription, ValidationError, validate_pool, validation_report
+from ovmref.cluster.o2cb_status import O2CBStatus
 from ovmref.cluster.services import SERVICE_ORDER
 from ovmref.hostfs import HostFS
 from ovmref.prereq import ServiceState
 
-INCOMPLETE = 3
-
 
 class ValidateUsageError(Exception):
-    """The inventory cannot be used or no server answers: one line, exit status 2."""
+    """The inventory cannot be used: one line, exit status 2."""
+
+
+class ValidateEnvironmentError(Exception):
+    """No server answers (or none says its release): one line, exit status 4."""
 
 
 def add_parser(sub: Any) -> None:  # argparse's subparsers action (its generic type is private)
@@ -37,13 +43,20 @@ def add_parser(sub: Any) -> None:  # argparse's subparsers action (its generic t
         help="check a real pool's HA prerequisites over SSH, read-only, before an upgrade",
         description="Connects to every server of the inventory read-only (strict host keys, key "
         "authentication, allow-listed reading commands, a timeout on each) and checks the "
-        "prerequisite rules. Nothing on the servers is changed.",
+        "prerequisite rules. Nothing on the servers is changed. The inventory is not the pool "
+        "definition that `simulate` reads (see docs/validation.md).",
+        epilog="example:\n  ovm-conformance validate --inventory pool.yaml --report-dir reports\n\n"
+        + EXIT_CODE_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     validate.add_argument("--inventory", type=Path, required=True, help="pool inventory (YAML)")
     validate.add_argument(
         "--report-dir", default="reports", help="where run directories go (default: reports)"
     )
     validate.add_argument("--run-id", help="name of the run directory (default: UTC time + random)")
+    validate.add_argument(
+        "--force", action="store_true", help="let --run-id replace an existing run directory"
+    )
     validate.set_defaults(handler=cmd_validate)
 
 
@@ -52,30 +65,56 @@ def cmd_validate(args: argparse.Namespace, extra: list[str]) -> int:
         raise ValidateUsageError(f"unexpected arguments after '--': {' '.join(extra)}")
     try:
         from environments.ssh.connection import HostUnreachable, SSHHost
-        from environments.ssh.inventory import load_inventory
-        from environments.ssh.readers import XmListError, running_guests, service_states
+        from environments.ssh.inventory import InventoryError, load_inventory
+        from environments.ssh.readers import XmListError, o2cb_status, running_guests, service_states
         from environments.ssh.remotefs import SSHHostFS
     except ImportError as exc:
         raise ValidateUsageError(
             f"validate needs the SSH driver's dependencies ({exc.name}): "
-            "pip install 'ovm-ha-conformance[containers]'"
+            "pip install 'ovm-ha-conformance[ssh]'"
         ) from exc
-    inventory = load_inventory(args.inventory)  # InventoryError: FILE:LINE: problem
+    try:
+        inventory = load_inventory(args.inventory)  # InventoryError: FILE:LINE: problem
+    except InventoryError as exc:
+        if looks_like_pool_definition(args.inventory):
+            raise ValidateUsageError(f"{exc}; {DEFINITION_HINT}") from None
+        raise
+    try:  # before connecting to anything: the report can be written, no earlier run is replaced
+        run_id = check_run_id(args.run_id) or new_run_id()
+        report_dir = check_writable_dir(Path(args.report_dir).resolve(), "--report-dir")
+    except OptionError as exc:
+        raise ValidateUsageError(str(exc)) from None
+    if (report_dir / run_id).exists() and not args.force:
+        raise ValidateUsageError(
+            f"{report_dir / run_id} already exists: choose another --run-id, or add --force to replace it"
+        )
     entries = {s.name: s for s in inventory.servers}
     opened: dict[str, SSHHost] = {}
+    print(f"validating pool {inventory.pool}: {len(entries)} servers, read-only", flush=True)
 
     def open_host(name: str) -> HostFS:
-        host = SSHHost(entries[name], read_only=True)
+        entry = entries[name]
+        print(f"  {name} ({entry.host}): connecting ...", end=" ", flush=True)
+        host = SSHHost(entry, read_only=True)
+        clock0 = time.monotonic()
         try:
             host.connect()
         except HostUnreachable as exc:
+            print(f"unreachable ({time.monotonic() - clock0:.1f} s)", flush=True)
             raise OSError(str(exc)) from None
+        print(f"connected ({time.monotonic() - clock0:.1f} s), reading its files", flush=True)
         opened[name] = host
         return SSHHostFS(host)
 
     def services(name: str) -> Mapping[str, ServiceState] | None:
         try:
             return service_states(opened[name], SERVICE_ORDER)
+        except HostUnreachable:
+            return None
+
+    def o2cb(name: str) -> O2CBStatus | None:
+        try:
+            return o2cb_status(opened[name])
         except HostUnreachable:
             return None
 
@@ -98,23 +137,23 @@ def cmd_validate(args: argparse.Namespace, extra: list[str]) -> int:
     started = datetime.now(UTC).isoformat(timespec="seconds")
     clock = time.monotonic()
     try:
-        validation = validate_pool(description, open_host, services, guests)
+        validation = validate_pool(description, open_host, services, guests, o2cb)
     except ValidationError as exc:
-        raise ValidateUsageError(str(exc)) from None
+        raise ValidateEnvironmentError(str(exc)) from None
     finally:
         for host in opened.values():
             host.close()
     report = validation_report(
         validation,
         load_catalog(),
-        run_id=args.run_id or new_run_id(),
+        run_id=run_id,
         environment="ssh",
         started=started,
         duration_s=time.monotonic() - clock,
         replay=f"ovm-conformance validate --inventory {args.inventory}",
         target=f"{inventory.pool} (inventory {args.inventory.resolve()}), read-only",
     )
-    paths = write_report(report, Path(args.report_dir).resolve())
+    paths = write_report(report, report_dir)
     for server, why in validation.unreachable.items():
         print(f"unreachable: {server}: {why}")
     for note in validation.notes:
@@ -130,6 +169,4 @@ def cmd_validate(args: argparse.Namespace, extra: list[str]) -> int:
         f"({counts['passed']} passed, {counts['failed']} failed, {counts['unknown']} unknown)"
     )
     print(f"report: {paths.html}")
-    if report.verdict == "FAIL":
-        return 1
-    return INCOMPLETE if report.verdict == "INCOMPLETE" else 0
+    return report.exit_code

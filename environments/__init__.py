@@ -40,9 +40,10 @@ def create(name: str, release: Release, seed: int, **options: Any) -> PoolDriver
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:  # an optional dependency is missing
+        extra = "ssh" if name == "ssh" else "containers"
         raise UnknownEnvironmentError(
             f"environment {name!r} needs an optional dependency ({exc.name}): "
-            "pip install 'ovm-ha-conformance[containers]'"
+            f"pip install 'ovm-ha-conformance[{extra}]'"
         ) from exc
     cls = getattr(module, cls_name)
     driver: PoolDriver = cls(release=release, seed=seed, **options)

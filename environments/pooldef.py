@@ -111,6 +111,8 @@ def load_pool_definition(path: str | Path) -> PoolDefinition:
         text = p.read_text(encoding="utf-8")
     except OSError as exc:
         raise PoolDefinitionError(str(p), 1, f"cannot read the file: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise PoolDefinitionError(str(p), 1, "not a text file (YAML in UTF-8 expected)") from None
     return parse_pool_definition(text, str(p))
 
 

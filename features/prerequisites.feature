@@ -84,14 +84,14 @@ Feature: Prerequisites verified when HA is enabled on the server pool
     When HA is enabled on the pool
     Then enabling HA fails naming rule PRE-NO-LOCAL-OCFS2-ROOT
 
-  @rule:PRE-CLUSTERCONF-IDENTICAL @release:2.1 @release:2.2
+  @rule:PRE-CLUSTERCONF-IDENTICAL @release:2.1 @release:2.2 @release:3.x
   Scenario: A cluster.conf that differs on one server keeps HA from being enabled
     Given a clustered server pool of 3 servers on NFS shared storage with HA disabled on the pool
     And /etc/ocfs2/cluster.conf on server3 differs from the one on server1
     When HA is enabled on the pool
     Then enabling HA fails naming rule PRE-CLUSTERCONF-IDENTICAL
 
-  @rule:PRE-CLUSTERCONF-NO-LOOPBACK @release:2.1 @release:2.2
+  @rule:PRE-CLUSTERCONF-NO-LOOPBACK @release:2.1 @release:2.2 @release:3.x
   Scenario: A loopback address in cluster.conf keeps HA from being enabled
     Given a clustered server pool of 3 servers on NFS shared storage with HA disabled on the pool
     And /etc/ocfs2/cluster.conf on every server gives server3 the loopback address
@@ -126,6 +126,18 @@ Feature: Prerequisites verified when HA is enabled on the server pool
     When HA is enabled on the pool
     Then enabling HA fails naming rule PRE-SERVICES-UP
 
+  @rule:PRE-SERVICES-UP-3X @release:3.x
+  Scenario: o2cb and the Oracle VM Agent run on every server of a clustered Oracle VM 3 pool
+    Given a clustered server pool of 3 servers on NFS shared storage with HA enabled on the pool
+    Then the services o2cb and ovs-agent are running on every server
+
+  @rule:PRE-SERVICES-UP-3X @release:3.x @destructive
+  Scenario: An Oracle VM 3 server whose agent is stopped keeps HA from being enabled
+    Given a clustered server pool of 3 servers on NFS shared storage with HA disabled on the pool
+    And I have run "service ovs-agent stop" on server3
+    When HA is enabled on the pool
+    Then enabling HA fails naming rule PRE-SERVICES-UP-3X
+
   @rule:PRE-MULTI-SERVER @release:3.x
   Scenario: A stand-alone Oracle VM Server cannot be HA enabled
     Given a clustered server pool of 1 server on NFS shared storage with HA disabled on the pool
@@ -137,6 +149,11 @@ Feature: Prerequisites verified when HA is enabled on the server pool
     Given an unclustered server pool of 3 servers on NFS shared storage with HA disabled on the pool
     When HA is enabled on the pool
     Then enabling HA fails naming rule PRE-CLUSTERED-POOL
+
+  @rule:PRE-CLUSTERED-POOL @release:3.x
+  Scenario: Every server of a clustered Oracle VM 3 pool heartbeats on the server pool file system
+    Given a clustered server pool of 3 servers on NFS shared storage with HA enabled on the pool
+    Then every server heartbeats on the server pool file system of its cluster
 
   @rule:PRE-MULTI-SERVER @rule:PRE-CLUSTERED-POOL @release:3.x
   Scenario: A clustered Oracle VM 3 pool of several servers can be HA enabled

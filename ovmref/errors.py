@@ -18,3 +18,18 @@ class ConfigSyntaxError(ValueError):
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}: {self.message}"
+
+
+Problems = list[ConfigSyntaxError] | None
+"""Where a lenient reader puts what it skipped (None: a strict parser raises at the first problem).
+
+A real server's files are read the way their own readers read them (glibc /etc/hosts, bash
+sourcing /etc/sysconfig, libmount /etc/fstab): a line they skip is skipped, and told to the caller
+that asks; `ovm-conformance check` asks, and reports every one."""
+
+
+def problem(problems: Problems, error: ConfigSyntaxError) -> None:
+    """Raise `error`, or record it when the caller collects problems."""
+    if problems is None:
+        raise error
+    problems.append(error)

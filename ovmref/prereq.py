@@ -1,14 +1,26 @@
 """HA prerequisites of a server pool, checked from the servers' files only.
 
 Each rule of the documents (User's Guide 2.1 ch. 9, 2.2 JP guide, white
-paper, OVM 3.0 Concepts 6.10) is one small function over the pool's host
-filesystems, so the same checks run on the simulator and, read-only, on a
-real pool before an upgrade. A check that cannot read its input says
-"unknown" with the reason; it never passes by default.
+paper, OVM 3.0 Concepts 6.10, and for 3.x the O2CB stack's own documents)
+is one small function over the pool's host filesystems, so the same checks
+run on the simulator and, read-only, on a real pool before an upgrade. A
+check that cannot read its input says "unknown" with the reason; it never
+passes by default.
+
+What a real server holds decides what is read (docs/real-servers.md has the sources): storage is
+what the mount table shows where the release mounts it (2.1 /OVS, 2.2 /var/ovs/mount/<UUID> with
+/OVS linked to the cluster root, 3.x /OVS/Repositories/<uuid> and the pool file system share under
+/nfsmnt), anchored on the pool's cluster root as the inventory names it; /etc/ovs/repositories is
+read only for the rule about that very file (its line format is not in any stored material, so
+a repository counts as listed when a line names its UUID or its source). A 3.x pool is clustered
+when cluster.conf puts the server in a global-heartbeat cluster whose regions (the pool file
+system's UUID) heartbeat on it: `service o2cb status` says so, or the mount table shows the
+pool file system mounted.
 """
 
 from __future__ import annotations
 
+import posixpath
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -16,7 +28,8 @@ from dataclasses import dataclass
 from typing import Literal, TypeVar
 
 from ovmref.cluster.clusterconf import CLUSTER_CONF, ClusterConf, loopback_nodes, parse_cluster_conf
-from ovmref.cluster.services import SERVICE_ORDER, lock_file
+from ovmref.cluster.o2cb_status import O2CBStatus
+from ovmref.cluster.services import HA_SERVICES, OPTIONAL_SERVICES, lock_file
 from ovmref.errors import ConfigSyntaxError
 from ovmref.host.names import (
     HOSTS,
@@ -26,19 +39,27 @@ from ovmref.host.names import (
     pool_name_service,
     read_name_config,
 )
-from ovmref.host.sysconfig import NETWORK_SYSCONFIG, OVS_RELEASE, parse_network_hostname, parse_ovs_release
+from ovmref.host.sysconfig import (
+    NETWORK_SYSCONFIG,
+    O2CB_SYSCONFIG,
+    OVS_RELEASE,
+    parse_network_hostname,
+    parse_ovs_release,
+    parse_sysconfig,
+)
 from ovmref.hostfs import HostFS
 from ovmref.release import Release, UnknownReleaseError, version_tuple
-from ovmref.storage.fstab import FSTAB, PROC_MOUNTS, MountEntry, parse_fstab
+from ovmref.storage.fstab import FSTAB, PROC_MOUNTS, MountEntry, mount_on, read_mount_table, root_device
 from ovmref.storage.layout import (
     HEARTBEAT_FILE_NAME,
     OVS,
-    cluster_root_mountpoint,
+    VAR_OVS_MOUNT,
     is_nfs_kind,
-    is_nfs_source,
-    ovs_symlink_target,
+    is_repository_location,
+    names_uuid,
+    repository_uuid,
 )
-from ovmref.storage.repositories import REPOSITORIES, RepositoryList, normalize_source, parse_repositories
+from ovmref.storage.repositories import REPOSITORIES, normalize_source, repository_mentions
 from ovmref.storage.shared import ORACLE_NODE_SLOTS
 
 Status = Literal["passed", "failed", "unknown"]
@@ -55,18 +76,20 @@ class Finding:
     message: str
 
 
-ServiceState = Literal["running", "stopped", "dead", "unknown"]
+ServiceState = Literal["running", "stopped", "dead", "absent", "unknown"]  # absent: no such init script
 
 
 @dataclass(frozen=True)
 class PoolMemberFacts:
     """A member as the pool knows it. `services`: what the server's own init scripts answered
-    (`service NAME status`), when a driver could ask them; None: judged by /var/lock/subsys."""
+    (`service NAME status`), when a driver could ask them; None: judged by /var/lock/subsys.
+    `o2cb`: what `service o2cb status` printed, parsed, where it could be asked."""
 
     name: str
     fqdn: str
     ip: str
     services: Mapping[str, ServiceState] | None = None
+    o2cb: O2CBStatus | None = None
 
 
 @dataclass(frozen=True)
@@ -103,6 +126,8 @@ def _read(fs: HostFS, path: str) -> str | None:
         raise Unreadable(f"cannot read {path}: {exc.strerror or exc}") from None
     except OSError as exc:
         raise Unreadable(f"cannot read {path}: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise Unreadable(f"cannot read {path}: not UTF-8 text (byte {exc.start})") from None
 
 
 def _require(fs: HostFS, path: str) -> str:
@@ -112,12 +137,8 @@ def _require(fs: HostFS, path: str) -> str:
     return text
 
 
-def _repositories(fs: HostFS) -> RepositoryList:
-    return parse_repositories(_require(fs, REPOSITORIES))
-
-
 def _mounts(fs: HostFS) -> list[MountEntry]:
-    return parse_fstab(_require(fs, PROC_MOUNTS), PROC_MOUNTS)
+    return read_mount_table(_require(fs, PROC_MOUNTS), PROC_MOUNTS)
 
 
 def _cluster_conf(fs: HostFS) -> ClusterConf | None:
@@ -128,7 +149,10 @@ def _cluster_conf(fs: HostFS) -> ClusterConf | None:
 def _names(fs: HostFS) -> NameConfig:
     for path in (HOSTS, NETWORK_SYSCONFIG):
         _read(fs, path)  # permission problems become "unknown" before parsing
-    return read_name_config(fs)
+    try:
+        return read_name_config(fs, problems=[])
+    except OSError as exc:
+        raise Unreadable(f"cannot read the name service files: {exc}") from None
 
 
 class _Verdict(Exception):
@@ -153,6 +177,8 @@ def _judging(rule: str, server: str | None, out: list[Finding]) -> Iterator[None
         out.append(Finding(rule, server, "unknown", str(exc)))
     except ConfigSyntaxError as exc:
         out.append(Finding(rule, server, "failed", f"unparsable: {exc}"))
+    except OSError as exc:  # a read that failed below the readers (a session lost mid-check)
+        out.append(Finding(rule, server, "unknown", f"cannot read the server's files: {exc}"))
 
 
 PerServer = Callable[[str, HostFS, Release, PoolFacts], str]
@@ -210,41 +236,102 @@ def release_min(server: str, fs: HostFS, release: Release, pool: PoolFacts) -> s
     return f"Oracle VM Server {version}"
 
 
+# ---- 2.x storage, from the mount table ------------------------------------------------------
+def _disk_of(device: str) -> str:
+    return device.rstrip("0123456789") if device.startswith("/dev/sd") else device
+
+
+def _is_shared(entry: MountEntry, mounts: list[MountEntry]) -> bool:
+    """NFS, or OCFS2 mounted with a cluster heartbeat (a local OCFS2 volume says heartbeat=none);
+    whether such a volume sits on the system disk is PRE-NO-LOCAL-OCFS2-ROOT's question."""
+    return entry.is_nfs or (entry.fstype == "ocfs2" and "heartbeat=none" not in entry.option_list)
+
+
+def _repository_mounts(release: Release, mounts: list[MountEntry]) -> list[MountEntry]:
+    """The pool's storage as this server has it mounted: shared mounts where the release mounts
+    repositories (an NFS backup share elsewhere, or the nfsd pseudo file system, is not)."""
+    return [m for m in mounts if is_repository_location(release, m.mountpoint) and _is_shared(m, mounts)]
+
+
+def _link_target(fs: HostFS, path: str) -> str | None:
+    """Where the symlink points, as an absolute path without a trailing slash; None if not a link."""
+    target = _readlink(fs, path)
+    if target is None:
+        return None
+    if not target.startswith("/"):
+        target = posixpath.join(posixpath.dirname(path), target)
+    return posixpath.normpath(target)
+
+
+def _cluster_root_here(fs: HostFS, release: Release, pool: PoolFacts) -> MountEntry | None:
+    """The mount this server uses as its cluster root: 2.1 what is mounted on /OVS, 2.2 the mount
+    /OVS links to; failing that, where the pool's cluster root is mounted among its repositories."""
+    mounts = _mounts(fs)
+    if release is Release.R2_1:
+        at = mount_on(mounts, OVS)
+        if at is not None and _is_shared(at, mounts):
+            return at
+    else:
+        target = _link_target(fs, OVS)
+        at = mount_on(mounts, target) if target is not None else None
+        if at is not None and target is not None and target.startswith(VAR_OVS_MOUNT + "/"):
+            return at
+    root = normalize_source(pool.cluster_root)
+    return next((m for m in _repository_mounts(release, mounts) if normalize_source(m.source) == root), None)
+
+
 def same_shared_storage(hosts: Mapping[str, HostFS], release: Release, pool: PoolFacts) -> list[Finding]:
-    """All servers use the same shared storage: identical /etc/ovs/repositories."""
+    """All servers use the same shared storage: the same sources mounted where the release
+    mounts repositories."""
 
-    def describe(view: frozenset[tuple[str, str, bool]]) -> str:
-        return "repositories " + (", ".join(sorted(src for _, src, _ in view)) or "none")
+    def read(fs: HostFS) -> frozenset[str]:
+        return frozenset(normalize_source(m.source) for m in _repository_mounts(release, _mounts(fs)))
 
-    return _same_everywhere(
-        "PRE-SAME-SHARED-STORAGE", hosts, lambda fs: _repositories(fs).shared_view(), describe
-    )
+    def describe(view: frozenset[str]) -> str:
+        return "repositories " + (", ".join(sorted(view)) or "none")
+
+    return _same_everywhere("PRE-SAME-SHARED-STORAGE", hosts, read, describe)
 
 
 def same_cluster_root(server: str, fs: HostFS, release: Release, pool: PoolFacts) -> str:
     """Every server has the pool's cluster root (e.g. example.com:/OVS or /dev/sdd6)."""
-    root = _repositories(fs).cluster_root
+    root = _cluster_root_here(fs, release, pool)
     if root is None:
-        raise _fail(f"no cluster root in {REPOSITORIES}")
+        raise Unreadable(
+            f"no cluster root is mounted here, so which one this server has cannot be told "
+            f"(PRE-CLUSTER-ROOT-MOUNT says where it belongs); the pool's is {pool.cluster_root}"
+        )
     if normalize_source(root.source) != normalize_source(pool.cluster_root):
-        raise _fail(f"cluster root is {root.source}, the pool's is {pool.cluster_root}")
+        raise _fail(
+            f"cluster root is {root.source} (on {root.mountpoint}), the pool's is {pool.cluster_root}"
+        )
     return f"cluster root {root.source}"
 
 
 def cluster_root_mount(server: str, fs: HostFS, release: Release, pool: PoolFacts) -> str:
-    """The cluster root is mounted where the release mounts it (2.1 /OVS, 2.2 /var/ovs/mount + link)."""
-    root = _repositories(fs).cluster_root
-    if root is None:
-        raise _fail(f"no cluster root in {REPOSITORIES}")
-    where = cluster_root_mountpoint(release, root.uuid)
-    mounted = [m for m in _mounts(fs) if normalize_source(m.source) == normalize_source(root.source)]
-    if not any(m.mountpoint == where for m in mounted):
+    """The cluster root is mounted where the release mounts it (2.1 /OVS, 2.2 /var/ovs/mount/<UUID>
+    with /OVS a symlink to it)."""
+    root = normalize_source(pool.cluster_root)
+    mounts = _mounts(fs)
+    mounted = [m for m in mounts if normalize_source(m.source) == root]
+    if release is Release.R2_1:
+        if any(m.mountpoint.rstrip("/") == OVS for m in mounted):
+            return f"{pool.cluster_root} mounted on {OVS}"
         elsewhere = f" (mounted on {mounted[0].mountpoint})" if mounted else ""
-        raise _fail(f"cluster root {root.source} is not mounted on {where}{elsewhere}")
-    link = ovs_symlink_target(release, root.uuid)
-    if link is not None and _readlink(fs, OVS) != link:
-        raise _fail(f"{OVS} is not a symlink to {link}")
-    return f"{root.source} mounted on {where}" + (f", {OVS} -> {link}" if link else "")
+        raise _fail(f"cluster root {pool.cluster_root} is not mounted on {OVS}{elsewhere}")
+    home = next((m for m in mounted if repository_uuid(release, m.mountpoint) is not None), None)
+    if home is None:
+        elsewhere = f" (mounted on {mounted[0].mountpoint})" if mounted else ""
+        raise _fail(f"cluster root {pool.cluster_root} is not mounted on {VAR_OVS_MOUNT}/<UUID>{elsewhere}")
+    where = home.mountpoint.rstrip("/")
+    target = _link_target(fs, OVS)
+    if target != where:
+        if target is not None:
+            raise _fail(f"{OVS} links to {target}, not to the cluster root on {where}")
+        local = mount_on(mounts, OVS)
+        shown = f"a mount of {local.source}" if local is not None else "not a symlink"
+        raise _fail(f"{OVS} is {shown}: it must be a symlink to the cluster root on {where}")
+    return f"{pool.cluster_root} mounted on {where}, {OVS} -> {where}"
 
 
 def _readlink(fs: HostFS, path: str) -> str | None:
@@ -256,63 +343,57 @@ def _readlink(fs: HostFS, path: str) -> str | None:
 
 def repositories_file(server: str, fs: HostFS, release: Release, pool: PoolFacts) -> str:
     """All storage, even /OVS, is listed in /etc/ovs/repositories; no /OVS line is left in /etc/fstab."""
-    repos = _repositories(fs)
-    if repos.cluster_root is None:
-        raise _fail(f"the cluster root is not listed in {REPOSITORIES}")
     fstab = _read(fs, FSTAB)
-    left = [e for e in parse_fstab(fstab, FSTAB) if e.is_ovs] if fstab is not None else []
+    left = [e for e in read_mount_table(fstab, FSTAB) if e.is_ovs] if fstab is not None else []
     if left:
         raise _fail(f"{FSTAB} still mounts {left[0].mountpoint}: run ovs-cluster-check --alter-fstab")
-    shared = [  # NFS by its source (host:/export), whatever the kernel calls the type (nfs, nfs4)
-        m
-        for m in _mounts(fs)
-        if m.fstype.startswith("nfs")
-        or is_nfs_source(m.source)
-        or (m.fstype == "ocfs2" and "heartbeat=none" not in m.options)
-    ]
-    unlisted = [m for m in shared if repos.by_source(m.source) is None]
-    if unlisted:
-        raise _fail(
-            f"{unlisted[0].source} is mounted on {unlisted[0].mountpoint} but not listed in {REPOSITORIES}"
-        )
-    return f"{len(repos.repositories)} repositories listed, none left in {FSTAB}"
+    text = _read(fs, REPOSITORIES)
+    if text is None:
+        if release is Release.R2_2:
+            raise Unreadable(
+                f"{REPOSITORIES} does not exist: whether Oracle VM 2.2 keeps one is not known (the 2.2 "
+                "agent lists repositories from its own database: sos ovs plugin, repos.py -l)"
+            )
+        raise _fail(f"{REPOSITORIES} does not exist")
+    named = repository_mentions(text)
+    mounts = _repository_mounts(release, _mounts(fs))
+    for m in mounts:
+        uuid = repository_uuid(release, m.mountpoint)
+        if normalize_source(m.source) not in named and (uuid is None or uuid not in named):
+            raise _fail(f"{m.source} is mounted on {m.mountpoint} but not listed in {REPOSITORIES}")
+    return f"{len(mounts)} mounted repositories listed, none left in {FSTAB}"
 
 
 def no_local_ovs(server: str, fs: HostFS, release: Release, pool: PoolFacts) -> str:
-    """No local /OVS is mounted (white paper: `umount /OVS` before configuring HA)."""
-    repos = _repositories(fs)
-    pool_root = normalize_source(pool.cluster_root)
-    for m in _mounts(fs):
-        if (
-            m.mountpoint == OVS
-            and normalize_source(m.source) != pool_root
-            and repos.by_source(m.source) is None
-        ):
-            raise _fail(f"local {OVS} ({m.source}) is still mounted: umount {OVS}")
+    """No local /OVS is mounted (white paper: `umount /OVS` before configuring HA): nothing on /OVS
+    but shared storage (NFS, or OCFS2 with a cluster heartbeat off the system disk)."""
+    mounts = _mounts(fs)
+    at = mount_on(mounts, OVS)
+    if at is not None and not _is_shared(at, mounts):
+        raise _fail(f"local {OVS} ({at.source}) is still mounted: umount {OVS}")
     return f"no local {OVS} mounted"
-
-
-def _disk_of(device: str) -> str:
-    return device.rstrip("0123456789") if device.startswith("/dev/sd") else device
 
 
 def no_local_ocfs2_root(server: str, fs: HostFS, release: Release, pool: PoolFacts) -> str:
     """2.2: the default local OCFS2 partition cannot be the cluster root.
 
-    Seen from files: the cluster root is mounted without cluster heartbeat
-    (heartbeat=none, a local OCFS2 volume) or lives on the disk holding /.
-    """
-    root = _repositories(fs).cluster_root
+    Seen from files: the cluster root /OVS links to is mounted without cluster heartbeat
+    (heartbeat=none, a local OCFS2 volume) or lives on the disk holding / (the real root device,
+    not the `rootfs` line the kernel lists first)."""
+    root = _cluster_root_here(fs, release, pool)
     if root is None:
-        raise _fail(f"no cluster root in {REPOSITORIES}")
-    if ":/" in root.source:
+        raise Unreadable("no cluster root is mounted here, so where it lives cannot be told")
+    if root.is_nfs:
         return f"cluster root {root.source} is NFS"
-    mounts = _mounts(fs)
-    system = next((m.source for m in mounts if m.mountpoint == "/"), None)
-    for m in mounts:
-        if m.source == root.source and "heartbeat=none" in m.options.split(","):
-            raise _fail(f"cluster root {root.source} is a local OCFS2 volume (mounted heartbeat=none)")
-    if system is not None and _disk_of(system) == _disk_of(root.source):
+    if "heartbeat=none" in root.option_list:
+        raise _fail(f"cluster root {root.source} is a local OCFS2 volume (mounted heartbeat=none)")
+    system = root_device(_mounts(fs))
+    if system is None or system == "/dev/root":  # the kernel's alias: RHEL 5 shows / this way
+        raise Unreadable(
+            f"the mount table names the root device {system or 'nowhere'}, so whether the cluster root "
+            f"{root.source} is on the system disk cannot be told"
+        )
+    if _disk_of(system) == _disk_of(root.source):
         raise _fail(f"cluster root {root.source} is on the system disk {_disk_of(system)}")
     return f"cluster root {root.source} is shared"
 
@@ -453,10 +534,13 @@ def node_slots(server: str, fs: HostFS, release: Release, pool: PoolFacts) -> st
 
 def nfs_heartbeat_file(server: str, fs: HostFS, release: Release, pool: PoolFacts) -> str:
     """An NFS cluster root holds the heartbeat file .server_pool_hb."""
-    root = _repositories(fs).cluster_root
-    if root is None:
-        raise _fail(f"no cluster root in {REPOSITORIES}")
-    path = f"{cluster_root_mountpoint(release, root.uuid)}/{HEARTBEAT_FILE_NAME}"
+    root = _cluster_root_here(fs, release, pool)
+    if root is None or normalize_source(root.source) != normalize_source(pool.cluster_root):
+        raise Unreadable(
+            f"the pool's cluster root {pool.cluster_root} is not mounted here, so its heartbeat file "
+            "cannot be looked at (PRE-CLUSTER-ROOT-MOUNT)"
+        )
+    path = f"{root.mountpoint.rstrip('/')}/{HEARTBEAT_FILE_NAME}"
     try:
         present = fs.exists(path)
     except OSError as exc:
@@ -466,28 +550,50 @@ def nfs_heartbeat_file(server: str, fs: HostFS, release: Release, pool: PoolFact
     return f"heartbeat file {path}"
 
 
-def services_up(server: str, fs: HostFS, release: Release, pool: PoolFacts) -> str:
-    """o2cb, ocfs2, ovsrepositories and ovs-agent are running.
+def _services_running(server: str, fs: HostFS, release: Release, pool: PoolFacts) -> str:
+    """The release's HA services run (cluster.services.HA_SERVICES says which, and from where).
 
     The init scripts' own answer wins over lock files where it is known: a server that crashed
-    keeps /var/lock/subsys/<service>, which `status` reports as dead ("subsys locked")."""
+    keeps /var/lock/subsys/<service>, which `status` reports as dead ("subsys locked"). A service
+    the release may lack (2.2's ovsrepositories) counts only where its init script exists."""
+    wanted = HA_SERVICES[release]
+    optional = OPTIONAL_SERVICES[release]
     me = pool.member(server)
     if me is not None and me.services is not None:
-        said = {s: me.services.get(s, "unknown") for s in SERVICE_ORDER}
+        said = {s: me.services.get(s, "unknown") for s in wanted}
+        missing = [s for s, state in said.items() if state == "absent" and s not in optional]
+        if missing:
+            raise _fail(
+                f"no init script for {', '.join(missing)} (`service NAME status`: unrecognized service)"
+            )
         unsure = [s for s, state in said.items() if state == "unknown"]
         if unsure:
             raise Unreadable(f"`service NAME status` gave no answer for {', '.join(unsure)}")
-        down = [f"{s} ({state})" for s, state in said.items() if state != "running"]
+        down = [f"{s} ({state})" for s, state in said.items() if state not in ("running", "absent")]
         if down:
             raise _fail(f"not running: {', '.join(down)}")
-        return f"running (service status): {', '.join(SERVICE_ORDER)}"
+        running = [s for s, state in said.items() if state == "running"]
+        absent = [s for s, state in said.items() if state == "absent"]
+        note = f"; no {', '.join(absent)} init script on this release" if absent else ""
+        return f"running (service status): {', '.join(running)}{note}"
     try:
-        stopped = [s for s in SERVICE_ORDER if not fs.exists(lock_file(s))]
+        stopped = [s for s in wanted if not fs.exists(lock_file(s))]
     except OSError as exc:
         raise Unreadable(f"cannot read /var/lock/subsys: {exc}") from None
     if stopped:
         raise _fail(f"not running: {', '.join(stopped)}")
-    return f"running: {', '.join(SERVICE_ORDER)}"
+    return f"running: {', '.join(wanted)}"
+
+
+def services_up(server: str, fs: HostFS, release: Release, pool: PoolFacts) -> str:
+    """2.x: o2cb, ocfs2, ovsrepositories and ovs-agent are running (2.2: ovsrepositories where
+    its init script exists)."""
+    return _services_running(server, fs, release, pool)
+
+
+def services_up_3x(server: str, fs: HostFS, release: Release, pool: PoolFacts) -> str:
+    """3.x: o2cb and ovs-agent are running."""
+    return _services_running(server, fs, release, pool)
 
 
 def multi_server(hosts: Mapping[str, HostFS], release: Release, pool: PoolFacts) -> list[Finding]:
@@ -498,19 +604,78 @@ def multi_server(hosts: Mapping[str, HostFS], release: Release, pool: PoolFacts)
     return [Finding("PRE-MULTI-SERVER", None, "failed", f"{count} server(s): HA needs more than one")]
 
 
+def _boot_cluster(fs: HostFS) -> str | None:
+    """O2CB_BOOTCLUSTER of /etc/sysconfig/o2cb: the one cluster the o2cb init script starts."""
+    text = _read(fs, O2CB_SYSCONFIG)
+    if text is None:
+        return None
+    return parse_sysconfig(text, O2CB_SYSCONFIG, problems=[]).get("O2CB_BOOTCLUSTER") or None
+
+
+def _pool_fs_heartbeat(fs: HostFS, regions: tuple[str, ...], o2cb: O2CBStatus | None) -> str:
+    """Where each region (the pool file system) heartbeats on this server, or why it does not.
+
+    `service o2cb status` is the O2CB stack's own answer about the heartbeat, and names each
+    region's device; the mount table says whether the pool file system is mounted: on that
+    device, or on a mount point named by its UUID. Where 3.x mounts the pool file system is not in
+    the stored material, so an OCFS2 mount that neither names nor shows the region leaves it
+    unknown; no OCFS2 mount at all means it is not mounted."""
+    said = ""
+    devices: dict[str, str] = {}
+    if o2cb is not None and o2cb.understood:
+        if o2cb.online is False:
+            raise _fail(f"the O2CB cluster {o2cb.cluster or ''} is offline (service o2cb status)")
+        if o2cb.heartbeat_active is False:
+            raise _fail("the O2CB heartbeat is not active (service o2cb status)")
+        if o2cb.heartbeat_mode not in (None, "global"):
+            raise _fail(f"o2cb runs {o2cb.heartbeat_mode} heartbeat, not global (service o2cb status)")
+        idle = [r for r in regions if o2cb.region_device(r) is None]
+        if idle:
+            raise _fail(
+                f"heartbeat region {idle[0]} (the pool file system) is not active (service o2cb status)"
+            )
+        devices = {r: o2cb.region_device(r) or "" for r in regions}
+        said = "heartbeat active (service o2cb status), "
+    mounts = _mounts(fs)
+    missing = [r for r in regions if not _is_mounted(r, devices.get(r, ""), mounts)]
+    if not missing:
+        return said + "pool file system " + ", ".join(regions) + " mounted"
+    if any(m.fstype == "ocfs2" for m in mounts):
+        raise Unreadable(
+            f"an OCFS2 file system is mounted, but neither its mount point nor its device shows region "
+            f"{missing[0]}: whether the pool file system is mounted cannot be told"
+        )
+    raise _fail(f"the pool file system {missing[0]} is not mounted: no OCFS2 file system is")
+
+
+def _is_mounted(region: str, device: str, mounts: list[MountEntry]) -> bool:
+    return any(names_uuid(m.mountpoint, region) or (device and m.source == device) for m in mounts)
+
+
 def clustered_pool(server: str, fs: HostFS, release: Release, pool: PoolFacts) -> str:
-    """3.x: "The server pool must be clustered": a cluster with this server and a heartbeat region."""
+    """3.x: "The server pool must be clustered": cluster.conf puts this server in a cluster in
+    global heartbeat mode (the one /etc/sysconfig/o2cb starts) whose heartbeat regions (the pool
+    file system's UUID) heartbeat here."""
     conf = _cluster_conf(fs)
     if conf is None:
         raise _fail(f"{CLUSTER_CONF} does not exist: the pool is not clustered")
     me = pool.member(server)
-    names = (me.name, me.fqdn) if me else (server,)
-    node = conf.node_named(*names)
+    own = (me.name, me.fqdn) if me else (server,)
+    node = conf.node_named(*{v for name in own for v in (name, name.split(".")[0])})
     if node is None:
-        raise _fail(f"{CLUSTER_CONF} does not list {server}")
-    if not conf.regions_of(node.cluster):
-        raise _fail(f"cluster {node.cluster} has no heartbeat region")
-    return f"member of cluster {node.cluster}"
+        raise _fail(f"{CLUSTER_CONF} does not list {server} as a node")
+    cluster = conf.cluster(node.cluster)
+    assert cluster is not None  # a node o2cb loads belongs to a cluster it loads
+    if cluster.heartbeat_mode != "global":
+        raise _fail(f"cluster {cluster.name} is in {cluster.heartbeat_mode} heartbeat mode, not global")
+    regions = conf.regions_of(cluster.name)
+    if not regions:
+        raise _fail(f"cluster {cluster.name} has no heartbeat region (the pool file system)")
+    boot = _boot_cluster(fs)
+    if boot is not None and boot != cluster.name:
+        raise _fail(f"{O2CB_SYSCONFIG} starts cluster {boot}, not {cluster.name}")
+    beat = _pool_fs_heartbeat(fs, regions, me.o2cb if me is not None else None)
+    return f"node {node.number} of cluster {cluster.name}; {beat}"
 
 
 Check = Callable[[Mapping[str, HostFS], Release, PoolFacts], list[Finding]]
@@ -533,8 +698,14 @@ CHECKS: dict[str, Check] = {
     "PRE-NODE-SLOTS": _per_server("PRE-NODE-SLOTS", node_slots),
     "PRE-NFS-HEARTBEAT-FILE": _per_server("PRE-NFS-HEARTBEAT-FILE", nfs_heartbeat_file),
     "PRE-SERVICES-UP": _per_server("PRE-SERVICES-UP", services_up),
+    "PRE-SERVICES-UP-3X": _per_server("PRE-SERVICES-UP-3X", services_up_3x),
 }
 
+# One rule list per release, as features/rules.yaml states each rule's releases (a test checks
+# that they agree): the white paper's and the 2.x guides' rules for 2.1 and 2.2, the 3.0 Concepts
+# guide's for 3.x plus the O2CB stack's own rules that hold for every o2cb cluster (cluster.conf
+# the same on every node: ocfs2.cluster.conf(5); node addresses the nodes talk on: Oracle Linux's
+# OCFS2 guide), each entry of the catalog naming that source.
 _2X_RULES = (
     "PRE-RELEASE-MIN",
     "PRE-SAME-SHARED-STORAGE",
@@ -559,14 +730,9 @@ RULES_BY_RELEASE: dict[Release, tuple[str, ...]] = {
         "PRE-RELEASE-MIN",
         "PRE-MULTI-SERVER",
         "PRE-CLUSTERED-POOL",
-        "PRE-SAME-SHARED-STORAGE",
-        "PRE-SAME-CLUSTER-ROOT",
-        "PRE-CLUSTER-ROOT-MOUNT",
         "PRE-CLUSTERCONF-IDENTICAL",
         "PRE-CLUSTERCONF-NO-LOOPBACK",
-        "PRE-NODE-SLOTS",
-        "PRE-NFS-HEARTBEAT-FILE",
-        "PRE-SERVICES-UP",
+        "PRE-SERVICES-UP-3X",
     ),
 }
 

@@ -48,7 +48,7 @@ class GateRun:
         return [
             (s["status"], s["nodeid"], str(s["message"])[:300])
             for s in self.scenarios
-            if s["status"] in ("failed", "error")
+            if s["status"] in ("failed", "environment-error", "suite-error")
         ]
 
     def checks(self) -> list[dict[str, Any]]:

@@ -21,6 +21,7 @@ import docker
 
 from environments.docker.pool import ContainerPool, PoolError
 from ovmref.host.installed_pool import InstalledPool, ServerInfo
+from ovmref.host.ovm3_profile import POOLFS_IMAGE, Ovm3Pool, pool_of, server_files
 from ovmref.host.trees import Tree
 from ovmref.hostfs import MemoryHostFS
 from ovmref.storage.fstab import PROC_MOUNTS, parse_fstab
@@ -45,6 +46,86 @@ def install_pool(
         push_files(pool, name, fs)
         mount_shared(pool, name, fs)
     return installed
+
+
+def install_pool_3x(
+    pool: ContainerPool,
+    *,
+    name: str = "lookalike",
+    pool_fs_target: str = "nfs.example.com:/poolfs",
+    repository_source: str = "nfs.example.com:/repository",
+) -> Ovm3Pool:
+    """Give every container what a server of a clustered Oracle VM 3.x pool on NFS holds
+    (ovmref.host.ovm3_profile): its files, the pool file system share on /nfsmnt/<uuid> with the
+    OCFS2 image made by the container's own mkfs.ocfs2 (the pool file system's UUID, global
+    heartbeat), the repository on /OVS/Repositories/<uuid>. Mounts are tmpfs under the sources'
+    names, the loop-mounted pool file system a tmpfs named /dev/loop0 (no OCFS2 in this kernel)."""
+    profile = pool_of(
+        name,
+        pool_fs_target,
+        repository_source,
+        [(s.name, s.fqdn, s.ip) for s in pool.servers.values()],
+    )
+    for member in profile.members:
+        fs = MemoryHostFS()
+        server_files(fs, profile, member)
+        push_files(pool, member.name, fs)
+        for entry in profile.mounts():
+            _exec(pool, member.name, ["mkdir", "-p", entry.mountpoint])
+            _exec(
+                pool, member.name, ["mount", "-t", "tmpfs", "-o", "size=100m", entry.source, entry.mountpoint]
+            )
+        share, repo = profile.pool_fs_share, profile.repository_mountpoint
+        stamps = [
+            f"{share}/.ovspoolfs",
+            f"{share}/.generic_fs_stamp",
+            f"{repo}/.ovsrepo",
+            f"{repo}/.generic_fs_stamp",
+        ]
+        _exec(pool, member.name, ["touch", *stamps])
+        _exec(
+            pool,
+            member.name,
+            [
+                "mkdir",
+                "-p",
+                *(
+                    f"{repo}/{d}"
+                    for d in ("Templates", "ISOs", "VirtualDisks", "VirtualMachines", "Assemblies")
+                ),
+            ],
+        )
+        _mkfs(
+            pool,
+            member.name,
+            f"{share}/{POOLFS_IMAGE}",
+            [
+                "-U",
+                profile.region,
+                "-L",
+                "ovspoolfs",
+                "-N",
+                "16",
+                "--cluster-stack=o2cb",
+                f"--cluster-name={profile.cluster}",
+                "--global-heartbeat",
+            ],
+            expect=profile.region,
+        )
+    return profile
+
+
+def _mkfs(pool: ContainerPool, server: str, path: str, options: list[str], expect: str) -> None:
+    """mkfs.ocfs2 on a sparse file, judged by what debugfs.ocfs2 reads back: 1.8 exits 1 without
+    /sbin/modprobe (and after its cluster check) having formatted the file (see ocfs2file.py)."""
+    _exec(pool, server, ["truncate", "-s", str(HEARTBEAT_FILE_BYTES), path])
+    argv = ["mkfs.ocfs2", "-F", "-q", "-b", "2k", "-C", "4k", "-J", "size=4M", *options, path]
+    result = pool.exec(server, ["sh", "-c", 'exec "$@" </dev/null', "mkfs", *argv], timeout_s=120)
+    check = pool.exec(server, ["debugfs.ocfs2", "-R", "stats", path])
+    if expect not in check.stdout:
+        raise PoolError(
+            f"{server}: mkfs.ocfs2 {path} failed: {(result.stderr or result.stdout).strip()[-300:]}"
+        )
 
 
 def _walk(tree: Tree, path: str = "/") -> Iterator[tuple[str, str]]:
@@ -106,32 +187,7 @@ def mount_shared(pool: ContainerPool, server: str, fs: MemoryHostFS) -> None:
         _exec(pool, server, ["mount", "-t", "tmpfs", "-o", "size=100m", entry.source, entry.mountpoint])
         if fs.exists(f"{entry.mountpoint}/{HEARTBEAT_FILE_NAME}"):
             hb = f"{entry.mountpoint}/{HEARTBEAT_FILE_NAME}"
-            _exec(pool, server, ["truncate", "-s", str(HEARTBEAT_FILE_BYTES), hb])
-            result = pool.exec(
-                server,
-                [
-                    "mkfs.ocfs2",
-                    "-F",
-                    "-q",
-                    "-L",
-                    "server_pool_hb",
-                    "-N",
-                    "16",
-                    "-b",
-                    "2k",
-                    "-C",
-                    "4k",
-                    "-J",
-                    "size=4M",
-                    hb,
-                ],
-                timeout_s=120,
-            )
-            if result.rc != 0 and "mkfs.ocfs2 successful" not in result.stdout + result.stderr:
-                # mkfs.ocfs2 1.8 exits 1 without /sbin/modprobe after succeeding (see ocfs2file.py)
-                check = pool.exec(server, ["debugfs.ocfs2", "-R", "stats", hb])
-                if "server_pool_hb" not in check.stdout:
-                    raise PoolError(f"{server}: mkfs.ocfs2 {hb} failed: {result.stderr.strip()[-300:]}")
+            _mkfs(pool, server, hb, ["-L", "server_pool_hb", "-N", "16"], expect="server_pool_hb")
 
 
 def _exec(pool: ContainerPool, server: str, argv: list[str]) -> None:

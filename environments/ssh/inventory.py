@@ -208,6 +208,8 @@ def load_inventory(path: str | Path) -> Inventory:
         text = p.read_text(encoding="utf-8")
     except OSError as exc:
         raise InventoryError(str(p), 1, f"cannot read the file: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise InventoryError(str(p), 1, "not a text file (YAML in UTF-8 expected)") from None
     return parse_inventory(text, str(p))
 
 

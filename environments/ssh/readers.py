@@ -1,12 +1,18 @@
 """What a real Oracle VM Server tells beyond its files: its init scripts' status and its guests.
 
-Both are read with allow-listed commands only (`service NAME status`, `xm list`), so they run
-on a read-only session. A server without the command (a lookalike container has no `service`
-or `xm`) gives None: the caller falls back to what the files say, and says so.
+All are read with allow-listed commands only (`service NAME status`, `xm list`), so they run
+on a read-only session. A server without the command, or whose init scripts do not know the
+Oracle VM Agent (every release has /etc/init.d/ovs-agent: CloudStack's OVM 2 configureOvm.sh, its
+OVM3 clean_primary.sh), is not an Oracle VM Server's init (a Debian lookalike's o2cb script
+describes the container, not the server it models): None, and the caller falls back to what the
+files say, and says so.
 
 `service NAME status` follows the LSB exit codes of Oracle Enterprise Linux's init scripts:
 0 running, 1 dead with its pid file left, 2 dead with its subsys lock left (a crash), 3
-stopped, 4 or anything else unknown. `xm list` prints one line per domain:
+stopped, 4 or anything else unknown; a script that is not there ("unrecognized service") is
+absent, which only 2.2's ovsrepositories may be. o2cb's own report is read as text, the way
+CloudStack's OVM 2 agent extension reads it (its exit status is 0 for an offline cluster too).
+`xm list` prints one line per domain:
 
     Name                                      ID   Mem VCPUs      State   Time(s)
     Domain-0                                   0   543     2     r-----  21087.3
@@ -20,11 +26,13 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from environments.model import CommandResult
+from ovmref.cluster.o2cb_status import O2CBStatus, parse_o2cb_status
 from ovmref.prereq import ServiceState
 
 NO_COMMAND_RC = 127  # the shell's "command not found"
 SERVICE = "/sbin/service"  # where Oracle VM Server (OEL) has them, as the read-only allow-list names them
 XM = "/usr/sbin/xm"
+AGENT = "ovs-agent"
 _LSB: Mapping[int, ServiceState] = {0: "running", 1: "dead", 2: "dead", 3: "stopped"}
 
 
@@ -34,19 +42,39 @@ class Runs(Protocol):
     def run(self, argv: Sequence[str], timeout_s: float | None = None) -> CommandResult: ...
 
 
+def _unrecognized(result: CommandResult) -> bool:
+    return "unrecognized service" in result.stdout + result.stderr
+
+
 def service_states(host: Runs, names: Iterable[str]) -> dict[str, ServiceState] | None:
-    """Each init script's answer; None where the server has no `service` command, or its init
-    scripts do not manage one of these services ("unrecognized service": not an Oracle VM Server,
-    such as a lookalike container, whose services are then judged by their lock files)."""
+    """Each init script's answer; None where the server has no `service` command or its init
+    does not know the Oracle VM Agent (asked first): not an Oracle VM Server's init."""
+    wanted = list(dict.fromkeys(names))
     states: dict[str, ServiceState] = {}
-    for name in names:
+    for name in sorted(wanted, key=lambda n: n != AGENT):  # the agent first
         result = host.run([SERVICE, name, "status"])
         if result.rc == NO_COMMAND_RC and not states:
             return None
-        if "unrecognized service" in result.stdout + result.stderr:
-            return None
-        states[name] = _LSB.get(result.rc, "unknown")
-    return states
+        if _unrecognized(result):
+            if name == AGENT:
+                return None
+            states[name] = "absent"
+        elif name == "o2cb" and (said := parse_o2cb_status(result.stdout)).online is not None:
+            states[name] = "running" if said.online else "stopped"
+        else:
+            states[name] = _LSB.get(result.rc, "unknown")
+    return {name: states[name] for name in wanted}
+
+
+def o2cb_status(host: Runs) -> O2CBStatus | None:
+    """What `service o2cb status` reports (cluster online, heartbeat mode, active regions); None
+    where it cannot be asked or says nothing this reader knows. Ask it only of a server whose
+    init `service_states` trusts."""
+    result = host.run([SERVICE, "o2cb", "status"])
+    if result.rc == NO_COMMAND_RC or _unrecognized(result):
+        return None
+    said = parse_o2cb_status(result.stdout)
+    return said if said.understood else None
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from ovmref.errors import ConfigSyntaxError
+from ovmref.errors import ConfigSyntaxError, Problems, problem
 from ovmref.host.sysconfig import NETWORK_SYSCONFIG, parse_network_hostname
 from ovmref.hostfs import HostFS
 
@@ -69,7 +69,8 @@ class HostsFile:
         return tuple(n for e in self.entries if e.ip == ip for n in e.names)
 
 
-def parse_hosts(text: str, path: str = HOSTS) -> HostsFile:
+def parse_hosts(text: str, path: str = HOSTS, problems: Problems = None) -> HostsFile:
+    """`address name...` lines; with `problems`, a line glibc's files backend would skip is skipped."""
     entries: list[HostsEntry] = []
     for lineno, raw in enumerate(text.splitlines(), start=1):
         line = raw.split("#", 1)[0].strip()
@@ -79,12 +80,14 @@ def parse_hosts(text: str, path: str = HOSTS) -> HostsFile:
         try:
             ipaddress.ip_address(ip)
         except ValueError:
-            raise ConfigSyntaxError(path, lineno, f"{ip!r} is not an IP address") from None
+            problem(problems, ConfigSyntaxError(path, lineno, f"{ip!r} is not an IP address"))
+            continue
         if not names:
-            raise ConfigSyntaxError(path, lineno, f"address {ip} has no host name")
-        for name in names:
-            if not is_valid_hostname(name):
-                raise ConfigSyntaxError(path, lineno, f"{name!r} is not a valid host name")
+            problem(problems, ConfigSyntaxError(path, lineno, f"address {ip} has no host name"))
+            continue
+        bad = [n for n in names if not is_valid_hostname(n)]
+        if bad:
+            problem(problems, ConfigSyntaxError(path, lineno, f"{bad[0]!r} is not a valid host name"))
         entries.append(HostsEntry(ip=ip, names=tuple(names), line=lineno))
     return HostsFile(tuple(entries))
 
@@ -106,8 +109,9 @@ class ResolvConf:
         return self.search or ((self.domain,) if self.domain else ())
 
 
-def parse_resolv_conf(text: str, path: str = RESOLV_CONF) -> ResolvConf:
-    """nameserver/search/domain; other keywords (options, sortlist) are ignored as glibc does."""
+def parse_resolv_conf(text: str, path: str = RESOLV_CONF, problems: Problems = None) -> ResolvConf:
+    """nameserver/search/domain; other keywords (options, sortlist) are ignored as glibc does, and
+    with `problems` so is a line glibc cannot use."""
     servers: list[str] = []
     search: tuple[str, ...] = ()
     domain: str | None = None
@@ -118,20 +122,26 @@ def parse_resolv_conf(text: str, path: str = RESOLV_CONF) -> ResolvConf:
         key, args = words[0], words[1:]
         if key == "nameserver":
             if len(args) != 1:
-                raise ConfigSyntaxError(path, lineno, "nameserver takes exactly one address")
+                problem(problems, ConfigSyntaxError(path, lineno, "nameserver takes exactly one address"))
+                continue
             try:
                 ipaddress.ip_address(args[0])
             except ValueError:
-                raise ConfigSyntaxError(
-                    path, lineno, f"nameserver {args[0]!r} is not an IP address"
-                ) from None
+                problem(
+                    problems, ConfigSyntaxError(path, lineno, f"nameserver {args[0]!r} is not an IP address")
+                )
+                continue
             servers.append(args[0])
         elif key in ("search", "domain"):
             if not args:
-                raise ConfigSyntaxError(path, lineno, f"{key} needs a domain name")
+                problem(problems, ConfigSyntaxError(path, lineno, f"{key} needs a domain name"))
+                continue
             bad = [a for a in args if not is_valid_hostname(a)]
             if bad:
-                raise ConfigSyntaxError(path, lineno, f"{bad[0]!r} is not a domain name")
+                problem(problems, ConfigSyntaxError(path, lineno, f"{bad[0]!r} is not a domain name"))
+                args = [a for a in args if a not in bad]
+                if not args:
+                    continue
             if key == "search":
                 search = tuple(args)
             else:
@@ -150,7 +160,7 @@ class NsSwitch:
         return self.databases.get("hosts", ("dns", "files"))
 
 
-def parse_nsswitch(text: str, path: str = NSSWITCH_CONF) -> NsSwitch:
+def parse_nsswitch(text: str, path: str = NSSWITCH_CONF, problems: Problems = None) -> NsSwitch:
     databases: dict[str, tuple[str, ...]] = {}
     for lineno, raw in enumerate(text.splitlines(), start=1):
         line = raw.split("#", 1)[0].strip()
@@ -158,10 +168,12 @@ def parse_nsswitch(text: str, path: str = NSSWITCH_CONF) -> NsSwitch:
             continue
         db, sep, rest = line.partition(":")
         if not sep or not re.fullmatch(r"\w+", db.strip()):
-            raise ConfigSyntaxError(path, lineno, f"expected 'database: sources', got {line!r}")
+            problem(problems, ConfigSyntaxError(path, lineno, f"expected 'database: sources', got {line!r}"))
+            continue
         sources = tuple(w for w in re.sub(r"\[[^\]]*\]", " ", rest).split())
         if not sources:
-            raise ConfigSyntaxError(path, lineno, f"database {db.strip()!r} lists no source")
+            problem(problems, ConfigSyntaxError(path, lineno, f"database {db.strip()!r} lists no source"))
+            continue
         databases[db.strip()] = sources
     return NsSwitch(databases)
 
@@ -202,15 +214,20 @@ class NameConfig:
         return "dns" in self.nsswitch.hosts and bool(self.resolv.nameservers)
 
 
-def read_name_config(fs: HostFS) -> NameConfig:
-    """Parse the server's name files; a missing file counts as empty (as glibc treats it)."""
+def read_name_config(fs: HostFS, problems: Problems = None) -> NameConfig:
+    """The server's name files as glibc reads them: a missing file counts as empty, a line glibc
+    skips is skipped (and recorded in `problems` when given)."""
+    skipped: list[ConfigSyntaxError] = []
     network = fs.read_text(NETWORK_SYSCONFIG)
-    return NameConfig(
-        hostname=parse_network_hostname(network) if network is not None else None,
-        hosts=parse_hosts(fs.read_text(HOSTS) or ""),
-        resolv=parse_resolv_conf(fs.read_text(RESOLV_CONF) or ""),
-        nsswitch=parse_nsswitch(fs.read_text(NSSWITCH_CONF) or ""),
+    config = NameConfig(
+        hostname=parse_network_hostname(network, problems=skipped) if network is not None else None,
+        hosts=parse_hosts(fs.read_text(HOSTS) or "", problems=skipped),
+        resolv=parse_resolv_conf(fs.read_text(RESOLV_CONF) or "", problems=skipped),
+        nsswitch=parse_nsswitch(fs.read_text(NSSWITCH_CONF) or "", problems=skipped),
     )
+    if problems is not None:
+        problems.extend(skipped)
+    return config
 
 
 def loopback_names(hosts: HostsFile, *names: str) -> list[str]:

@@ -11,7 +11,7 @@ import re
 import shlex
 from dataclasses import dataclass
 
-from ovmref.errors import ConfigSyntaxError
+from ovmref.errors import ConfigSyntaxError, Problems, problem
 from ovmref.timing import O2CBTimings
 
 O2CB_SYSCONFIG = "/etc/sysconfig/o2cb"
@@ -21,8 +21,9 @@ OVS_RELEASE = "/etc/ovs-release"
 _ASSIGNMENT = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)=(.*)")
 
 
-def parse_sysconfig(text: str, path: str) -> dict[str, str]:
-    """`KEY=value` lines (value may be quoted); comments and blank lines are skipped."""
+def parse_sysconfig(text: str, path: str, problems: Problems = None) -> dict[str, str]:
+    """`KEY=value` lines (value may be quoted, CR tolerated); comments and blank lines are skipped.
+    With `problems`, a line bash would not assign from is skipped there, as sourcing skips it."""
     values: dict[str, str] = {}
     for lineno, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
@@ -30,13 +31,16 @@ def parse_sysconfig(text: str, path: str) -> dict[str, str]:
             continue
         m = _ASSIGNMENT.fullmatch(line)
         if m is None:
-            raise ConfigSyntaxError(path, lineno, f"expected KEY=value, got {line!r}")
+            problem(problems, ConfigSyntaxError(path, lineno, f"expected KEY=value, got {line!r}"))
+            continue
         try:
             words = shlex.split(m.group(2), comments=True)
         except ValueError as exc:
-            raise ConfigSyntaxError(path, lineno, f"bad quoting in value of {m.group(1)}: {exc}") from None
+            problem(problems, ConfigSyntaxError(path, lineno, f"bad quoting in value of {m.group(1)}: {exc}"))
+            continue
         if len(words) > 1:
-            raise ConfigSyntaxError(path, lineno, f"value of {m.group(1)} has unquoted spaces")
+            problem(problems, ConfigSyntaxError(path, lineno, f"value of {m.group(1)} has unquoted spaces"))
+            continue
         values[m.group(1)] = words[0] if words else ""
     return values
 
@@ -116,9 +120,9 @@ def _line_of(text: str, key: str) -> int:
     return 0
 
 
-def parse_network_hostname(text: str, path: str = NETWORK_SYSCONFIG) -> str | None:
+def parse_network_hostname(text: str, path: str = NETWORK_SYSCONFIG, problems: Problems = None) -> str | None:
     """HOSTNAME= of /etc/sysconfig/network: what `hostname` prints after boot."""
-    return parse_sysconfig(text, path).get("HOSTNAME") or None
+    return parse_sysconfig(text, path, problems).get("HOSTNAME") or None
 
 
 def ovs_release_text(version: str) -> str:

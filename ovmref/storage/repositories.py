@@ -1,7 +1,11 @@
 """/etc/ovs/repositories and /etc/ovs/repositories.options (Oracle VM 2.x storage repositories).
 
-The real line format is not documented in the stored material (facts s.5,
-UNVERIFIED), so this suite defines one and keeps it stable:
+The real line format is not in any stored material (the 2.1 User's Guide's section 7.3
+"Repository Configuration File" is cut off in every stored copy, and no real line has been found),
+so there are two readers. A real server's file is read by `repository_mentions` only: which
+repository UUIDs and sources its lines name, whatever else they hold. The model of this suite
+(the simulator, the lookalike servers' installs) writes and parses its own line format, kept
+stable:
 
     # <UUID, 32 hex digits>  <source>  <flag>  [description ...]
     0A1B...  example.com:/OVS  C  cluster root
@@ -38,6 +42,7 @@ __all__ = [
     "render_fstab",
     "render_repositories",
     "render_repository_options",
+    "repository_mentions",
     "uuid_for_source",
 ]
 
@@ -149,3 +154,25 @@ def parse_repository_options(text: str, path: str = REPOSITORIES_OPTIONS) -> dic
 
 def render_repository_options(options: dict[str, tuple[str, ...]]) -> str:
     return "".join(f"{uuid} {','.join(opts)}\n" for uuid, opts in options.items())
+
+
+_SOURCE_WORD = re.compile(r"\S+:/\S*|/dev/\S+")
+_UUID_WORD = re.compile(
+    r"[0-9A-Fa-f]{32}|[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}"
+)
+
+
+def repository_mentions(text: str) -> frozenset[str]:
+    """Every repository UUID (upper case, no dashes) and source (normalised) the file's lines
+    name, comments and blank lines left out: all that can be read from a file whose format is
+    not known."""
+    found: set[str] = set()
+    for raw in text.splitlines():
+        line = raw.split("#", 1)[0]
+        for word in line.split():
+            word = word.strip("\"'")
+            if _UUID_WORD.fullmatch(word):
+                found.add(word.replace("-", "").upper())
+            elif _SOURCE_WORD.fullmatch(word):
+                found.add(normalize_source(word))
+    return frozenset(found)

@@ -20,6 +20,7 @@ PREREQUISITE_IDS = {
     "PRE-NAME-RESOLUTION-CONSISTENT",
     "PRE-CLUSTERCONF-IDENTICAL",
     "PRE-CLUSTERCONF-NO-LOOPBACK",
+    "PRE-SERVICES-UP-3X",
     "PRE-NODE-SLOTS",
     "PRE-NFS-HEARTBEAT-FILE",
     "PRE-SERVICES-UP",
@@ -45,6 +46,19 @@ def test_prerequisite_ids_are_exactly_those_prereq_checks_emit(catalog: Catalog)
     ids = {rule.id for rule in catalog if rule.id.startswith("PRE-")}
     assert ids == PREREQUISITE_IDS
     assert set(CHECKS) == PREREQUISITE_IDS
+
+
+def test_each_release_checks_exactly_the_prerequisites_the_catalog_states_for_it(catalog: Catalog) -> None:
+    """One rule list per release: ovmref.prereq applies a rule to a release iff rules.yaml says so."""
+    from ovmref.prereq import RULES_BY_RELEASE
+
+    for release, checked in RULES_BY_RELEASE.items():
+        stated = {r.id for r in catalog.for_release(release) if r.id.startswith("PRE-")}
+        assert set(checked) == stated, (
+            f"{release}: checked but not stated {sorted(set(checked) - stated)}, "
+            f"stated but not checked {sorted(stated - set(checked))}"
+        )
+        assert len(checked) == len(set(checked)), f"{release}: a rule is listed twice"
 
 
 def test_every_quote_is_verbatim_in_its_seed_document(catalog: Catalog) -> None:

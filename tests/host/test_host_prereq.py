@@ -81,6 +81,25 @@ def heartbeat_file_missing(pool: InstalledPool) -> None:
     pool.root_volume.tree.remove("/.server_pool_hb")
 
 
+def pool_fs_unmounted(pool: InstalledPool) -> None:
+    """3.x: the pool file system (the disk heartbeat) unmounted on one server."""
+    fs = pool.hosts["vmserver2"]
+    where = next(
+        line.split()[1]
+        for line in (fs.read_text("/proc/mounts") or "").splitlines()
+        if line.split()[0] == pool.cluster_root
+    )
+    assert pool.run("vmserver2", ["umount", where]).rc == 0
+
+
+def boot_cluster_elsewhere(pool: InstalledPool) -> None:
+    _edit(
+        pool.hosts["vmserver3"],
+        "/etc/sysconfig/o2cb",
+        lambda t: t.replace(f"O2CB_BOOTCLUSTER={pool.cluster_name}", "O2CB_BOOTCLUSTER=ocfs2"),
+    )
+
+
 def short_hostname(pool: InstalledPool) -> None:
     _edit(
         pool.hosts["vmserver2"],
@@ -109,7 +128,15 @@ BREAKS = [
     (Release.R2_2, loopback_in_clusterconf, {"PRE-CLUSTERCONF-NO-LOOPBACK"}),
     (Release.R2_1, old_release, {"PRE-RELEASE-MIN"}),
     (Release.R2_2, heartbeat_file_missing, {"PRE-NFS-HEARTBEAT-FILE"}),
-    (Release.R3, heartbeat_file_missing, {"PRE-NFS-HEARTBEAT-FILE"}),
+    (Release.R3, pool_fs_unmounted, {"PRE-CLUSTERED-POOL"}),
+    (Release.R3, clusterconf_differs, {"PRE-CLUSTERCONF-IDENTICAL"}),
+    (Release.R3, loopback_in_clusterconf, {"PRE-CLUSTERCONF-NO-LOOPBACK"}),
+    (Release.R3, old_release, {"PRE-RELEASE-MIN"}),
+    (Release.R3, agent_stopped, {"PRE-SERVICES-UP-3X"}),
+    (Release.R3, boot_cluster_elsewhere, {"PRE-CLUSTERED-POOL"}),
+    # what only the 2.x documents state is not applied to 3.x
+    (Release.R3, hostname_on_loopback, set()),
+    (Release.R3, heartbeat_file_missing, set()),
     (Release.R2_1, short_hostname, {"PRE-FQDN"}),
     (Release.R2_2, agent_stopped, {"PRE-SERVICES-UP"}),
     (Release.R2_2, ovs_not_linked, {"PRE-CLUSTER-ROOT-MOUNT"}),
@@ -161,8 +188,9 @@ def test_hosts_file_on_one_server_and_dns_on_the_others() -> None:
 
 
 def test_local_ovs_still_mounted_when_its_umount_was_forgotten() -> None:
-    """In 2.1 the cluster root goes on /OVS, so a local /OVS left mounted also keeps the root (and its
-    heartbeat file) off that server and stops `service ocfs2 start`: four rules fail, on that server only."""
+    """In 2.1 the cluster root goes on /OVS, so a local /OVS left mounted also keeps the root off that
+    server (no shared storage at all there; its heartbeat file cannot be looked at) and stops `service
+    ocfs2 start`: four rules fail, on that server only."""
     pool = InstalledPool(Release.R2_1, example_servers(3))
     transcript = pool.setup_ha(
         skip=lambda server, argv: server == "vmserver2" and argv[0] == "umount", keep_going=True
@@ -173,9 +201,11 @@ def test_local_ovs_still_mounted_when_its_umount_was_forgotten() -> None:
     assert failed_rules(findings) == {
         "PRE-NO-LOCAL-OVS",
         "PRE-CLUSTER-ROOT-MOUNT",
-        "PRE-NFS-HEARTBEAT-FILE",
+        "PRE-SAME-SHARED-STORAGE",
         "PRE-SERVICES-UP",
     }
+    unknown = {f.rule for f in findings if f.status == "unknown"}
+    assert unknown == {"PRE-SAME-CLUSTER-ROOT", "PRE-NFS-HEARTBEAT-FILE"}
     assert {f.server for f in findings if f.status == "failed"} == {"vmserver2"}
 
 
@@ -197,7 +227,7 @@ def test_missing_repositories_entry() -> None:
         lambda t: t.replace(f"{extra.uuid} {extra.source} - images\n", ""),
     )
     findings = verdict(pool)
-    assert failed_rules(findings) == {"PRE-REPOSITORIES-FILE", "PRE-SAME-SHARED-STORAGE"}
+    assert failed_rules(findings) == {"PRE-REPOSITORIES-FILE"}  # still mounted: the storage is the same
     assert {f.server for f in findings if f.status == "failed"} == {"vmserver3"}
 
 
@@ -205,18 +235,35 @@ def test_a_cluster_root_other_than_the_pools() -> None:
     pool = healthy()
     facts = pool.facts()
     other = PoolFacts("other.example.com:/OVS", facts.storage_kind, facts.members, facts.dns_zone)
-    assert failed_rules(verdict(pool, facts=other)) == {"PRE-SAME-CLUSTER-ROOT"}
+    assert failed_rules(verdict(pool, facts=other)) == {"PRE-SAME-CLUSTER-ROOT", "PRE-CLUSTER-ROOT-MOUNT"}
 
 
 def test_local_ocfs2_cluster_root() -> None:
-    """2.1 accepts the local partition as cluster root; the 2.2 rule flags it on every server."""
-    pool = InstalledPool(Release.R2_1, example_servers(2), storage_kind="ocfs2-san", cluster_root="/dev/sda3")
-    pool.setup_ha()
-    findings = CHECKS["PRE-NO-LOCAL-OCFS2-ROOT"](dict(pool.hosts), Release.R2_2, pool.facts())
-    assert [f.status for f in findings] == ["failed", "failed"]
-    assert "local OCFS2 volume" in findings[0].message
-    healthy_ocfs2 = healthy(Release.R2_2, "ocfs2-san")
-    assert failed_rules(verdict(healthy_ocfs2)) == set()
+    """2.2: /OVS linked to the local OCFS2 partition (mounted heartbeat=none) fails on that server,
+    as does a cluster root on the disk that holds / (found past the kernel's `rootfs` line)."""
+    pool = healthy(Release.R2_2, "ocfs2-san", count=2)
+    assert failed_rules(verdict(pool)) == set()
+    fs = pool.hosts["vmserver2"]
+    _edit(
+        fs,
+        "/proc/mounts",
+        lambda t: (
+            "rootfs / rootfs rw 0 0\n"
+            + t.replace("/dev/sdb1 ", "/dev/sda3 ").replace("heartbeat=local", "heartbeat=none")
+        ),
+    )
+    local = {
+        f.server: f for f in CHECKS["PRE-NO-LOCAL-OCFS2-ROOT"](dict(pool.hosts), Release.R2_2, pool.facts())
+    }
+    assert local["vmserver1"].status == "passed" and local["vmserver2"].status == "failed"
+    assert "local OCFS2 volume" in local["vmserver2"].message
+    _edit(
+        fs, "/proc/mounts", lambda t: t.replace("heartbeat=none", "heartbeat=local")
+    )  # clustered, yet local
+    on_disk = {
+        f.server: f for f in CHECKS["PRE-NO-LOCAL-OCFS2-ROOT"](dict(pool.hosts), Release.R2_2, pool.facts())
+    }
+    assert on_disk["vmserver2"].status == "failed" and "system disk /dev/sda" in on_disk["vmserver2"].message
 
 
 def test_node_slots() -> None:
@@ -290,17 +337,17 @@ def test_dns_pool_without_the_zone_is_unknown() -> None:
 
 
 def test_broken_file_is_failed_with_file_and_line() -> None:
+    """What o2cb cannot read fails naming the line; what it reads (spaces for TABs) is fine."""
     pool = healthy()
-    _edit(
-        pool.hosts["vmserver2"],
-        "/etc/ocfs2/cluster.conf",
-        lambda t: t.replace("\tnumber = 1", "    number = 1"),
-    )
+    _edit(pool.hosts["vmserver1"], "/etc/ocfs2/cluster.conf", lambda t: t.replace("\t", "    "))
+    for fs in pool.hosts.values():
+        _edit(fs, "/etc/ocfs2/cluster.conf", lambda t: t.replace("\tnumber = 1", "\t# two\n\tnumber = 1"))
     findings = verdict(pool)
     bad = next(f for f in findings if f.rule == "PRE-CLUSTERCONF-NO-LOOPBACK" and f.server == "vmserver2")
-    assert (
-        bad.status == "failed" and "/etc/ocfs2/cluster.conf:11: parameter indented with spaces" in bad.message
-    )
+    assert bad.status == "failed" and "/etc/ocfs2/cluster.conf:11: an indented comment" in bad.message
+    assert "o2cb cannot read the file" in bad.message
+    spaces = next(f for f in findings if f.rule == "PRE-CLUSTERCONF-NO-LOOPBACK" and f.server == "vmserver1")
+    assert spaces.status == "passed"
 
 
 @pytest.mark.parametrize("release", list(Release), ids=str)

@@ -163,7 +163,7 @@ def test_configure_refuses_members_it_cannot_resolve_and_keeps_an_existing_file(
     assert not fs.exists(CLUSTER_CONF)
     fs.write_text(
         CLUSTER_CONF,
-        "cluster:\n\tnode_count = 1\n\tname = mine\n\nnode:\n\tip_address = 10.9.9.9\n"
+        "cluster:\n\tnode_count = 1\n\tname = mine\n\nnode:\n\tip_address = 10.9.9.9\n\tip_port = 7777\n"
         "\tnumber = 7\n\tname = vmserver1\n\tcluster = mine\n",
     )
     out = ok(pool, "vmserver1", CONFIGURE)

@@ -130,6 +130,13 @@ environments._REGISTRY["fake"] = "fake_pool:FakeDriver"
 pytest_plugins = ["conformance.plugin"]
 """
 
+# `ovm-conformance run --project` loads the plugins itself (-p) and the conftest of features/ only
+FEATURES_CONFTEST = """
+import environments
+
+environments._REGISTRY["fake"] = "fake_pool:FakeDriver"
+"""
+
 
 INI = """\
 [pytest]
@@ -140,25 +147,32 @@ addopts = -p no:cacheprovider --ovm-env=fake --ovm-catalog={catalog}
 def sandbox_files(failing: bool = True, feature: str | None = None, layout: str = "flat") -> dict[str, str]:
     """Relative path -> text of every file of the sandbox project.
 
-    `flat` puts everything in one directory (pytester); `features` mirrors the
-    repository (features/test_features.py, features/rules.yaml) for the CLI.
+    `flat` puts everything in one directory (pytester); `features` mirrors an
+    installed suite (features/test_features.py, features/rules.yaml) for the CLI.
     """
-    sub = "features/" if layout == "features" else ""
     feature_text = feature or FEATURE_HEAD.format(steps=SCENARIO_STEPS) + (
         FAILING_SCENARIO if failing else ""
     )
+    if layout == "features":
+        return {
+            "features/failover.feature": feature_text,
+            "features/rules.yaml": CATALOG,
+            "features/test_features.py": STEPS,
+            "features/fake_pool.py": (HERE / "fake_pool.py").read_text(),
+            "features/conftest.py": FEATURES_CONFTEST,
+        }
     return {
-        f"{sub}failover.feature": feature_text,
-        f"{sub}rules.yaml": CATALOG,
-        f"{sub}{'test_features' if sub else 'test_failover'}.py": STEPS,
+        "failover.feature": feature_text,
+        "rules.yaml": CATALOG,
+        "test_failover.py": STEPS,
         "fake_pool.py": (HERE / "fake_pool.py").read_text(),
         "conftest.py": SANDBOX_CONFTEST,
-        "pytest.ini": INI.format(catalog=f"{sub}rules.yaml"),
+        "pytest.ini": INI.format(catalog="rules.yaml"),
     }
 
 
-def write_project(root: Path, failing: bool = True, layout: str = "flat") -> Path:
-    for name, text in sandbox_files(failing, layout=layout).items():
+def write_project(root: Path, failing: bool = True, layout: str = "flat", feature: str | None = None) -> Path:
+    for name, text in sandbox_files(failing, feature=feature, layout=layout).items():
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         (root / name).write_text(text)
     return root

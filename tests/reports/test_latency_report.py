@@ -10,7 +10,7 @@ from conformance.catalog import parse_catalog
 from conformance.render_html import render_html
 from conformance.render_json import report_to_dict
 from conformance.report_model import RunInfo, build_report
-from conformance.results import EVIDENCE_KEY, METADATA_KEY, ResultCollector, ScenarioMeta
+from conformance.results import EVIDENCE_KEY, METADATA_KEY, OUTCOME_KEY, ResultCollector, ScenarioMeta
 from environments.latency import Grant, Judgement
 
 CAT = parse_catalog(CATALOG)
@@ -18,15 +18,28 @@ RUN = RunInfo("r", "local", (), 1, "2025-01-01T00:00:00+00:00", 1.0)
 GRANT = Grant(0.03, (("detection", 12.5), ("start command", 3.0)), boot_ms=4.0, fault_ms=1.5, exact=False)
 
 
-def collected(nodeid: str, outcome: str, message: str, evidence: dict[str, object]) -> ResultCollector:
+def collected(
+    nodeid: str,
+    outcome: str,
+    message: str,
+    evidence: dict[str, object],
+    classified: dict[str, object] | None = None,
+) -> ResultCollector:
+    """One scenario's call report as the plugin sends it (`classified`: the failure's kind)."""
     meta = ScenarioMeta(nodeid, "s", "f.feature", ("HA-RESTART",), "2.2", "local", 1, "replay")
+    properties: list[tuple[str, object]] = [
+        (METADATA_KEY, meta.to_json()),
+        (EVIDENCE_KEY, json.dumps(evidence)),
+    ]
+    if outcome == "failed":
+        properties.append((OUTCOME_KEY, json.dumps(classified or {"kind": "", "message": message})))
     collector = ResultCollector()
     collector.add(
         nodeid=nodeid,
         when="call",
         outcome=outcome,
         duration_s=1.0,
-        user_properties=[(METADATA_KEY, meta.to_json()), (EVIDENCE_KEY, json.dumps(evidence))],
+        user_properties=properties,
         message=message,
     )
     return collector
@@ -49,7 +62,8 @@ def test_a_scenario_too_slow_to_judge_is_an_error_counted_apart_never_a_failure(
         "t.py::test_slow[2.2]",
         "failed",
         "too slow to judge: ...",
-        {"environment_error": True, "too_slow": True, "latency": latency("too slow to judge", None)},
+        {"latency": latency("too slow to judge", None)},
+        {"kind": "environment", "message": "too slow to judge: ...", "too_slow": True},
     )
     late = collected(
         "t.py::test_late[2.2]",
@@ -58,12 +72,14 @@ def test_a_scenario_too_slow_to_judge_is_an_error_counted_apart_never_a_failure(
         {"latency": latency("failed", 80000)},
     )
     results = slow.results() + late.results()
-    assert [(r.status, r.too_slow) for r in results] == [("error", True), ("failed", False)]
+    assert [(r.status, r.too_slow) for r in results] == [("environment-error", True), ("failed", False)]
     report = build_report(CAT, results, RUN)
     assert report.summary.too_slow == 1
     data = report_to_dict(report)
     assert data["summary"]["too_slow_to_judge"] == 1
-    assert data["summary"]["scenarios"]["error"] == 1 and data["summary"]["scenarios"]["failed"] == 1
+    assert (
+        data["summary"]["scenarios"]["environment-error"] == 1 and data["summary"]["scenarios"]["failed"] == 1
+    )
     scenario = next(s for s in data["rules"][0]["scenarios"] if s["nodeid"] == "t.py::test_slow[2.2]")
     assert scenario["too_slow_to_judge"] is True
     check = scenario["latency"]["checks"][0]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import pytest
@@ -13,54 +14,149 @@ from conformance.options import derive_seed
 Sandbox = Callable[..., pytest.Pytester]
 
 
+def outcomes(result: pytest.RunResult) -> dict[str, int]:
+    """pytest's closing line, which the plugin makes speak the report's words ("7 not applicable")."""
+    line = result.outlines[-1]
+    return {word: int(n) for n, word in re.findall(r"(\d+) ([a-z][a-z ]*?)(?=,| in )", line)}
+
+
 def test_every_scenario_runs_once_per_selected_release(sandbox: Sandbox) -> None:
     result = sandbox().runpytest("-v", "--ovm-no-report")
     for release in ("2.1", "2.2", "3.x"):
         result.stdout.fnmatch_lines(
             [f"*test_a_crashed_servers_guest_restarts_on_another_server?{release}? PASSED*"]
         )
-    result.assert_outcomes(passed=5, failed=3, skipped=7)
+    assert outcomes(result) == {"passed": 5, "failed": 3, "not applicable": 7}
+    result.stdout.fnmatch_lines(["*test_only_stated_for_22?2.1? NOT APPLICABLE*"])
 
 
 def test_release_option_selects_releases(sandbox: Sandbox) -> None:
     result = sandbox(failing=False).runpytest("-v", "--ovm-release=2.2,3.x", "--ovm-no-report")
     result.stdout.no_fnmatch_line("*[[]2.1[]]*")
     result.stdout.fnmatch_lines(["*test_only_stated_for_22?2.2? PASSED*"])
-    result.assert_outcomes(passed=3, skipped=5)
+    assert outcomes(result) == {"passed": 3, "not applicable": 5}
 
 
-def test_not_applicable_scenarios_are_skipped_with_the_reason(sandbox: Sandbox) -> None:
-    result = sandbox(failing=False).runpytest("-rs", "--ovm-no-report")
-    result.stdout.fnmatch_lines(
-        [
-            "SKIPPED [[]1[]] failover.feature:9: not applicable: the scenario is for release 2.2, not 2.1",
-            "SKIPPED [[]1[]] failover.feature:15: not applicable: HA-OLD is not stated for 3.x",
-            "SKIPPED [[]3[]] failover.feature:21: not applicable: only meaningful on sim",
-        ]
-    )
+def test_not_applicable_scenarios_carry_the_reason(sandbox: Sandbox) -> None:
+    pt = sandbox(failing=False)
+    result = pt.runpytest("--ovm-run-id=na")
     assert result.ret == pytest.ExitCode.OK
-
-
-def test_unknown_rule_tag_is_a_collection_error_naming_feature_scenario_and_id(sandbox: Sandbox) -> None:
-    feature = FEATURE_HEAD.format(steps=SCENARIO_STEPS).replace("@rule:HA-OLD", "@rule:HA-NO-SUCH-RULE")
-    result = sandbox(feature=feature).runpytest()
-    assert result.ret == pytest.ExitCode.INTERRUPTED
-    result.stdout.fnmatch_lines(
-        [
-            "*failover.feature:16: scenario 'A rule only stated for 2.1': "
-            "@rule:HA-NO-SUCH-RULE is not in *rules.yaml"
-        ]
+    reasons = {
+        (s["name"], s["release"]): s["message"]
+        for s in scenario_rows(read_report(pt.path, "na"))
+        if s["status"] == "not-applicable"
+    }
+    assert (
+        reasons[("Only stated for 2.2", "2.1")] == "not applicable: the scenario is for release 2.2, not 2.1"
     )
+    assert reasons[("A rule only stated for 2.1", "3.x")] == "not applicable: HA-OLD is not stated for 3.x"
+    assert reasons[("Only meaningful on the simulator", "2.2")] == "not applicable: only meaningful on sim"
+
+
+def test_unknown_rule_tag_is_a_suite_error_of_that_scenario_naming_feature_line_and_id(
+    sandbox: Sandbox,
+) -> None:
+    feature = FEATURE_HEAD.format(steps=SCENARIO_STEPS).replace("@rule:HA-OLD", "@rule:HA-NO-SUCH-RULE")
+    pt = sandbox(feature=feature)
+    result = pt.runpytest("--ovm-run-id=tag")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    assert outcomes(result)["suite error"] == 3
+    rows = scenario_rows(read_report(pt.path, "tag"))
+    bad = [s for s in rows if s["name"] == "A rule only stated for 2.1"]
+    assert {s["status"] for s in bad} == {"suite-error"}
+    assert bad[0]["message"].startswith(
+        "failover.feature:16: scenario 'A rule only stated for 2.1': @rule:HA-NO-SUCH-RULE is not in "
+    )
+    assert {s["status"] for s in rows if s["name"] != "A rule only stated for 2.1"} <= {
+        "passed",
+        "not-applicable",
+    }, "the other scenarios still ran"
+    assert read_report(pt.path, "tag")["verdict"] == "SUITE ERROR"
     result.stdout.no_fnmatch_line("*Traceback*")
 
 
-def test_unknown_release_tag_is_a_collection_error(sandbox: Sandbox) -> None:
+def test_unknown_release_tag_is_a_suite_error(sandbox: Sandbox) -> None:
     feature = FEATURE_HEAD.format(steps=SCENARIO_STEPS).replace("@release:2.2", "@release:2.9")
-    result = sandbox(feature=feature).runpytest()
-    assert result.ret == pytest.ExitCode.INTERRUPTED
-    result.stdout.fnmatch_lines(
-        ["*scenario 'Only stated for 2.2': @release:2.9: unknown Oracle VM release '2.9'*"]
+    pt = sandbox(feature=feature)
+    pt.runpytest("--ovm-run-id=rel")
+    (message,) = {
+        s["message"] for s in scenario_rows(read_report(pt.path, "rel")) if s["name"] == "Only stated for 2.2"
+    }
+    assert "scenario 'Only stated for 2.2': @release:2.9: unknown Oracle VM release '2.9'" in message
+
+
+TYPO = """\
+Feature: HA failover on a fake pool
+
+  @rule:HA-RESTART
+  Scenario: A crashed server's guest restarts on another server
+    Given a pool of 2 servers with guest vm1 on server1
+    When server1 explodes
+    Then vm1 runs on server2 within the failover bound
+"""
+
+
+def test_a_step_with_no_definition_is_a_suite_error_not_a_failed_rule(sandbox: Sandbox) -> None:
+    pt = sandbox(feature=TYPO)
+    result = pt.runpytest("--ovm-run-id=typo", "--ovm-release=2.2")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    report = read_report(pt.path, "typo")
+    assert report["verdict"] == "SUITE ERROR" and report["exit_code"] == 5
+    rule = next(r for r in report["rules"] if r["id"] == "HA-RESTART")
+    assert rule["status"] == "suite-error", "an Oracle rule is never failed by a typo in a feature"
+    (run,) = rule["scenarios"]
+    assert run["message"].startswith('failover.feature:6: no step definition matches When "server1 explodes"')
+    assert [s["outcome"] for s in run["steps"]] == ["passed", "undefined", "not-reached"]
+    result.stdout.fnmatch_lines(["SUITE ERROR  failover.feature:4 [[]2.2[]]  A crashed server*"])
+
+
+def test_a_malformed_feature_is_a_suite_error_naming_file_and_line_and_the_others_still_run(
+    sandbox: Sandbox,
+) -> None:
+    pt = sandbox(failing=False)
+    (pt.path / "broken.feature").write_text(
+        "Feature: broken\n  Scenario: one\n    Given x\n  Given y\n  nonsense\n"
     )
+    (pt.path / "test_failover.py").write_text(
+        (pt.path / "test_failover.py")
+        .read_text()
+        .replace(
+            'scenarios("failover.feature")',
+            "from conformance.suite import malformed_feature_test, split_parsable\n"
+            "from pathlib import Path\n"
+            "_good, _bad = split_parsable(Path(__file__).parent)\n"
+            "scenarios(*_good)\n"
+            "for _p, _why in _bad.items():\n"
+            "    _t = malformed_feature_test(_p, _why)\n"
+            "    globals()[_t.__name__] = _t\n",
+        )
+    )
+    result = pt.runpytest("--ovm-run-id=mal", "--ovm-release=2.2")
+    report = read_report(pt.path, "mal")
+    assert report["verdict"] == "SUITE ERROR"
+    (broken,) = report["unmapped_scenarios"]
+    assert broken["status"] == "suite-error"
+    assert broken["message"].startswith("broken.feature:5: ")
+    assert report["summary"]["scenarios"]["passed"] == 2, "the well-formed feature still ran"
+    result.stdout.no_fnmatch_line("*Traceback*")
+
+
+def test_one_node_id_is_a_partial_run(sandbox: Sandbox) -> None:
+    pt = sandbox(failing=False)
+    nodeid = "test_failover.py::test_a_crashed_servers_guest_restarts_on_another_server[2.2]"
+    pt.runpytest(nodeid, "--ovm-run-id=one")
+    report = read_report(pt.path, "one")
+    assert report["verdict"] == "PARTIAL" and report["selection"] == "1 node id(s)"
+    assert report["summary"]["passed"] == 1 and report["summary"]["not-run"] == 4
+
+
+def test_a_selection_is_a_partial_run_and_never_a_pass_of_every_rule(sandbox: Sandbox) -> None:
+    pt = sandbox(failing=False)
+    result = pt.runpytest("--ovm-run-id=part", "-k", "crashed", "--ovm-release=2.2")
+    report = read_report(pt.path, "part")
+    assert report["verdict"] == "PARTIAL" and report["exit_code"] == 0
+    assert report["summary"]["run"] == 1 and report["summary"]["not-run"] == 3
+    result.stdout.fnmatch_lines(["PARTIAL: 1 of 4 applicable rules run (1 passed); 3 not run: not selected*"])
 
 
 @pytest.mark.parametrize(
@@ -110,7 +206,7 @@ def test_rule_statuses_follow_the_catalog_and_the_results(sandbox: Sandbox) -> N
         "HA-MASTER": {"2.1": "not-applicable", "2.2": "passed", "3.x": "not-applicable"},
         "HA-OLD": {"2.1": "passed", "2.2": "not-applicable", "3.x": "not-applicable"},
         "HA-BROKEN": {"2.1": "failed", "2.2": "failed", "3.x": "failed"},
-        "HA-UNTESTED": {"2.1": "not-applicable", "2.2": "skipped", "3.x": "skipped"},
+        "HA-UNTESTED": {"2.1": "not-applicable", "2.2": "not-run", "3.x": "not-run"},
     }
 
 

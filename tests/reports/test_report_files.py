@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.util
+import json
 import re
 import subprocess
 import sys
@@ -28,11 +30,15 @@ def finished_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[s
         "--ovm-run-id=run1",
         "--ovm-seed=5",
         "--ovm-release=2.1,2.2,3.x",
+        f"--ovm-allure={root / 'allure'}",
     ]
     done = subprocess.run(command, cwd=root, env=child_env(), capture_output=True, text=True, check=False)
     assert done.returncode == pytest.ExitCode.TESTS_FAILED, done.stdout + done.stderr
     tail = done.stdout.splitlines()
-    assert "FAIL: 5 rules (3 passed, 1 failed, 1 skipped, 0 not-applicable); 15 scenario runs" in tail
+    assert (
+        "FAIL: 4 of 5 applicable rules run (3 passed, 1 failed); 1 not run: HA-UNTESTED; 15 scenario runs"
+        in tail
+    )
     assert "report: reports/run1/index.html" in tail
     assert "json:   reports/run1/conformance.json" in tail
     return root / "reports" / "run1", read_report(root, "run1")
@@ -40,7 +46,7 @@ def finished_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[s
 
 def test_json_header_and_summary(finished_run: tuple[Path, dict[str, Any]]) -> None:
     _, report = finished_run
-    assert report["schema"] == 1
+    assert report["schema"] == 2
     assert report["run_id"] == "run1"
     assert report["release"] == report["releases"] == ["2.1", "2.2", "3.x"]
     assert report["environment"] == "fake"
@@ -49,23 +55,28 @@ def test_json_header_and_summary(finished_run: tuple[Path, dict[str, Any]]) -> N
     assert report["duration_s"] >= 0
     assert report["summary"] == {
         "rules": 5,
+        "applicable": 5,
+        "run": 4,
         "passed": 3,
         "failed": 1,
+        "suite-error": 0,
+        "environment-error": 0,
         "unknown": 0,
-        "skipped": 1,
+        "not-run": 1,
         "not-applicable": 0,
         "scenarios": {
             "total": 15,
             "passed": 5,
             "failed": 3,
-            "error": 0,
+            "suite-error": 0,
+            "environment-error": 0,
             "unknown": 0,
-            "skipped": 0,
+            "not-run": 0,
             "not-applicable": 7,
         },
         "too_slow_to_judge": 0,
     }
-    assert report["verdict"] == "FAIL"
+    assert (report["verdict"], report["exit_code"], report["selection"]) == ("FAIL", 1, "")
 
 
 def test_json_rules_carry_catalog_fields_and_reasons(finished_run: tuple[Path, dict[str, Any]]) -> None:
@@ -76,13 +87,18 @@ def test_json_rules_carry_catalog_fields_and_reasons(finished_run: tuple[Path, d
     assert untested["releases"] == ["2.2", "3.x"]
     assert untested["kind"] == "prerequisite"
     assert untested["source"] == "Concepts Guide 3.0, 6.10 HA, 6.10"
-    assert untested["status"] == "skipped"
+    assert untested["sources"] == [
+        {"doc": "con30", "title": "Concepts Guide 3.0, 6.10 HA", "section": "6.10", "quote": "master role"}
+    ]
+    assert untested["status"] == "not-run", "a rule no scenario ran for is not run, never passed"
     assert untested["reason_by_release"]["2.2"] == "no scenario checking this rule ran for 2.2"
     assert rules["HA-MASTER"]["status"] == "passed"
     assert rules["HA-BROKEN"]["status"] == "failed"
 
 
-def test_failed_scenarios_carry_message_and_replay_command(finished_run: tuple[Path, dict[str, Any]]) -> None:
+def test_failed_scenarios_carry_steps_message_and_replay_command(
+    finished_run: tuple[Path, dict[str, Any]],
+) -> None:
     _, report = finished_run
     failed = [s for s in scenario_rows(report) if s["status"] == "failed"]
     assert [s["nodeid"] for s in failed] == [
@@ -90,13 +106,18 @@ def test_failed_scenarios_carry_message_and_replay_command(finished_run: tuple[P
     ]
     first = failed[0]
     assert first["replay"] == (
-        "python -m conformance run --env fake --release 2.1 --seed 5 "
+        "python3 -m conformance run --env fake --release 2.1 --seed 5 "
         "--scenario 'test_failover.py::test_a_check_that_fails[2.1]'"
     )
-    assert first["message"].startswith(
-        "step 'Then server2 runs 1 guests' failed: AssertionError: server2 runs []"
-    )
+    # the check's own words: no "AssertionError", no pytest introspection ("assert ..."), no address
+    assert first["message"] == "step 'Then server2 runs 1 guests' failed: server2 runs [], expected 1 guests"
+    assert first["failed_step"] == "Then server2 runs 1 guests"
+    assert [(s["keyword"], s["text"], s["outcome"]) for s in first["steps"]] == [
+        ("Given", "a pool of 2 servers with guest vm1 on server1", "passed"),
+        ("Then", "server2 runs 1 guests", "failed"),
+    ]
     assert first["feature"] == "failover.feature" and first["name"] == "A check that fails"
+    assert first["line"] == 29
     assert first["duration_s"] > 0
 
 
@@ -117,58 +138,6 @@ def test_failover_marks_are_measured_from_the_timeline(finished_run: tuple[Path,
     ]
 
 
-def test_html_has_header_matrix_evidence_and_a_timeline_for_the_fault(
-    finished_run: tuple[Path, dict[str, Any]],
-) -> None:
-    run_dir, _ = finished_run
-    page = (run_dir / "index.html").read_text()
-    assert "<script" not in page and "http://" not in page.replace('xmlns="http://www.w3.org/2000/svg"', "")
-    assert "Verdict: FAIL" in page and "run1" in page
-    assert page.count('<tr id="rule-') == 5
-    row = re.search(r'<tr id="rule-HA-MASTER">.*?</tr>', page, re.S)
-    assert row is not None
-    assert re.findall(r'<span class="st ([a-z-]+)">', row.group(0))[:4] == [
-        "passed",
-        "not-applicable",
-        "passed",
-        "not-applicable",
-    ]
-    # scenarios grouped by name: one row per scenario, a badge per release linking to its evidence
-    groups = re.findall(r'<li class="grp">(.*?)</li>', page)
-    assert len(groups) == 5
-    broken = re.search(r'<tr id="rule-HA-BROKEN">.*?</tr>', page, re.S)
-    assert broken is not None
-    (group,) = re.findall(r'<li class="grp">(.*?)</li>', broken.group(0))
-    assert re.findall(r'<a class="st ([a-z-]+)" href="#sc-[0-9a-f]+" title="[^"]+">([^<]+)</a>', group) == [
-        ("failed", "2.1"),
-        ("failed", "2.2"),
-        ("failed", "3.x"),
-    ]
-    # every link points to an evidence section that exists; every scenario run has one
-    links = set(re.findall(r'href="#(sc-[0-9a-f]+)"', page))
-    sections = set(re.findall(r'<section class="scenario" id="(sc-[0-9a-f]+)"', page))
-    assert len(sections) == 15 and links <= sections
-    # the failed runs are listed before the matrix, each with its replay command
-    failed = page[page.index('id="failed"') : page.index("<h2>Rule matrix</h2>")]
-    assert failed.count("<li>") == 3
-    assert "--scenario &#x27;test_failover.py::test_a_check_that_fails[2.1]&#x27;" in failed
-    # one SVG per run of the fault scenario: lanes for both servers and the guest, a bar per stretch
-    svgs = re.findall(r"<svg.*?</svg>", page, re.S)
-    assert len(svgs) == 3
-    for label in (">server1<", ">server2<", ">guest vm1<", "fault: crash", "time (s)"):
-        assert label in svgs[0]
-    for kind in ("heartbeat", "fault", "node_down", "fence", "guest_stop"):
-        assert f'class="ev {kind}"' in svgs[0]
-    bars = re.findall(r'<g class="stretch" data-server="(\w+)"><title>([^<]*)</title>', svgs[0])
-    assert [server for server, _ in bars] == ["server1", "server2"]
-    assert bars[1][1].startswith("vm1 on server2: booting 8-10 s, running 10-end s")
-    # the caption: detection and restart against the bound the plugin stored
-    caption = re.search(r"<figcaption>(.*?)</figcaption>", page, re.S)
-    assert caption is not None
-    assert "detected after <strong>5 s</strong>" in caption.group(1)
-    assert "vm1 running on server2 after <strong>7 s</strong> &le; bound 9 s" in caption.group(1)
-
-
 def test_html_escapes_catalog_text(finished_run: tuple[Path, dict[str, Any]]) -> None:
     run_dir, _ = finished_run
     page = (run_dir / "index.html").read_text()
@@ -176,16 +145,116 @@ def test_html_escapes_catalog_text(finished_run: tuple[Path, dict[str, Any]]) ->
     assert "<on purpose>" not in page
 
 
-def test_junit_lists_every_scenario_run(finished_run: tuple[Path, dict[str, Any]]) -> None:
+def test_junit_has_a_suite_per_feature_and_release(finished_run: tuple[Path, dict[str, Any]]) -> None:
     run_dir, _ = finished_run
-    suite = ET.parse(run_dir / "junit.xml").getroot()
-    assert suite.tag == "testsuite"
-    assert (suite.get("tests"), suite.get("failures"), suite.get("skipped")) == ("15", "3", "7")
+    root = ET.parse(run_dir / "junit.xml").getroot()
+    assert root.tag == "testsuites"
+    assert (root.get("tests"), root.get("failures"), root.get("errors")) == ("15", "3", "0")
+    suites = {s.get("name"): s for s in root.findall("testsuite")}
+    assert sorted(suites) == [f"failover.feature [{r}]" for r in ("2.1", "2.2", "3.x")]
+    suite = suites["failover.feature [2.2]"]
+    assert (suite.get("tests"), suite.get("failures"), suite.get("skipped")) == ("5", "1", "2")
     cases = suite.findall("testcase")
-    failed = [c for c in cases if c.find("failure") is not None]
-    assert [c.get("name") for c in failed] == [f"test_a_check_that_fails[{r}]" for r in ("2.1", "2.2", "3.x")]
-    props = {p.get("name"): p.get("value") for p in failed[0].iter("property")}
-    assert props["rule"] == "HA-BROKEN" and props["release"] == "2.1"
+    assert {c.get("classname") for c in cases} == {"failover.ovm22"}
+    names = [c.get("name") for c in cases]
+    assert "A check that fails" in names and len(set(names)) == len(names)
+    (failed,) = [c for c in cases if c.find("failure") is not None]
+    props = {p.get("name"): p.get("value") for p in failed.iter("property")}
+    assert props["rule"] == "HA-BROKEN" and props["release"] == "2.2" and props["status"] == "failed"
+    failure = failed.find("failure")
+    assert failure is not None and failure.get("message", "").startswith("step 'Then server2 runs 1 guests'")
+    assert "FAIL  Then server2 runs 1 guests" in (failure.text or "")
+    skipped = [c.find("skipped") for c in cases if c.find("skipped") is not None]
+    assert all(s is not None and s.get("message", "").startswith("not applicable: ") for s in skipped)
+
+
+def test_junit_is_read_by_junitparser_and_junit2html(
+    finished_run: tuple[Path, dict[str, Any]], tmp_path: Path
+) -> None:
+    """Dashboards' own readers: junitparser (the library many CI tools use) and junit2html."""
+    junitparser = pytest.importorskip("junitparser", reason="junitparser is not installed")
+    run_dir, _ = finished_run
+    xml = junitparser.JUnitXml.fromfile(str(run_dir / "junit.xml"))
+    cases = [(suite.name, case.classname, case.name) for suite in xml for case in suite]
+    assert len(cases) == 15
+    if importlib.util.find_spec("junit2htmlreport") is None:
+        pytest.skip("junit2html is not installed")
+    out = tmp_path / "junit.html"
+    done = subprocess.run(
+        [sys.executable, "-m", "junit2htmlreport", str(run_dir / "junit.xml"), str(out)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    page = out.read_text()
+    assert "failover.feature [2.2]" in page and "A check that fails" in page
+
+
+def test_cucumber_json_has_a_feature_per_file_and_step_statuses(
+    finished_run: tuple[Path, dict[str, Any]],
+) -> None:
+    run_dir, _ = finished_run
+    features = json.loads((run_dir / "cucumber.json").read_text())
+    assert [f["uri"] for f in features] == ["failover.feature"]
+    (feature,) = features
+    assert feature["keyword"] == "Feature" and feature["name"] == "HA failover on a fake pool"
+    elements = feature["elements"]
+    assert len(elements) == 15
+    failed = [e for e in elements if e["name"] == "A check that fails [2.2]"]
+    (element,) = failed
+    assert {t["name"] for t in element["tags"]} == {"@release:2.2", "@rule:HA-BROKEN"}
+    assert [(s["keyword"], s["result"]["status"]) for s in element["steps"]] == [
+        ("Given ", "passed"),
+        ("Then ", "failed"),
+    ]
+    assert "server2 runs [], expected 1 guests" in element["steps"][1]["result"]["error_message"]
+    na = next(e for e in elements if e["name"] == "Only stated for 2.2 [2.1]")
+    assert {s["result"]["status"] for s in na["steps"]} == {"skipped"}
+    assert na["steps"][0]["result"]["error_message"].startswith("not applicable: ")
+
+
+def test_allure_results_have_steps_labels_and_parameters(finished_run: tuple[Path, dict[str, Any]]) -> None:
+    """Checked with allure's own test matchers (allure-python-commons-test), as allure's adapters are."""
+    report_mod = pytest.importorskip(
+        "allure_commons_test.report", reason="allure-python-commons-test missing"
+    )
+    hamcrest = pytest.importorskip("hamcrest")
+    from allure_commons_test.label import has_epic, has_feature, has_severity, has_story
+    from allure_commons_test.result import has_attachment, has_parameter, has_step, with_status
+
+    run_dir, _ = finished_run
+    allure = run_dir.parent.parent / "allure"
+    results = list(allure.glob("*-result.json"))
+    assert len(results) == 15, "one test per scenario and release"
+    assert not list(allure.glob("*-container.json")), "no fixture containers"
+    report = report_mod.AllureReport(str(allure))
+    hamcrest.assert_that(
+        report,
+        report_mod.has_test_case(
+            "A check that fails [2.2]",
+            with_status("failed"),
+            has_step("Given a pool of 2 servers with guest vm1 on server1", with_status("passed")),
+            has_step("Then server2 runs 1 guests", with_status("failed")),
+            has_epic("Failover"),
+            has_feature("HA failover on a fake pool"),
+            has_story("HA-BROKEN: A rule the fake pool violates <on purpose> & visibly."),
+            has_severity("normal"),  # a placement rule
+            has_parameter("release", "2.2"),
+        ),
+    )
+    hamcrest.assert_that(
+        report,
+        report_mod.has_test_case(
+            "A crashed server's guest restarts on another server [3.x]",
+            with_status("passed"),
+            has_attachment("image/svg+xml", "timeline"),
+            has_severity("critical"),  # a scenario rule
+        ),
+    )
+    crash = json.loads(next(p for p in results if "A crashed server" in p.read_text()).read_text())
+    assert any(link["name"].startswith("HA-RESTART: User's Guide 2.1") for link in crash["links"])
+    assert "> the guests are migrated or restarted" in crash["description"]
 
 
 def test_latest_points_at_the_newest_run(sandbox: Sandbox) -> None:
@@ -199,3 +268,88 @@ def test_latest_points_at_the_newest_run(sandbox: Sandbox) -> None:
     assert read_report(pt.path)["run_id"] == "second"
     (first,) = [p.name for p in reports.iterdir() if p.name not in ("latest", "second")]
     assert re.fullmatch(r"\d{8}T\d{6}Z-[0-9a-f]{6}", first), "default run id: UTC time + random hex"
+
+
+def test_a_selection_leaves_latest_alone_unless_asked(sandbox: Sandbox) -> None:
+    pt = sandbox(failing=False)
+    pt.runpytest("--ovm-run-id=whole")
+    pt.runpytest("--ovm-run-id=replay", "-k", "crashed")
+    reports = pt.path / "reports"
+    assert (reports / "latest").resolve() == (reports / "whole").resolve(), "a replay must not move latest"
+    partial = read_report(pt.path, "replay")
+    assert partial["verdict"] == "PARTIAL" and partial["selection"] == "-k crashed"
+    pt.runpytest("--ovm-run-id=asked", "-k", "crashed", "--ovm-latest=yes")
+    assert (reports / "latest").resolve() == (reports / "asked").resolve()
+
+
+def test_an_existing_run_id_is_not_replaced_without_force(sandbox: Sandbox) -> None:
+    pt = sandbox(failing=False)
+    assert pt.runpytest("--ovm-run-id=same").ret == pytest.ExitCode.OK
+    before = (pt.path / "reports" / "same" / "conformance.json").read_text()
+    again = pt.runpytest("--ovm-run-id=same")
+    assert again.ret == pytest.ExitCode.USAGE_ERROR
+    again.stderr.fnmatch_lines(
+        ["*reports/same already exists: choose another --ovm-run-id, or add --ovm-force*"]
+    )
+    assert (pt.path / "reports" / "same" / "conformance.json").read_text() == before
+    assert pt.runpytest("--ovm-run-id=same", "--ovm-force").ret == pytest.ExitCode.OK
+
+
+CUCUMBER_FEATURE = """\
+Feature: A pool
+
+  @rule:X
+  Scenario: one
+    Given a pool with:
+      | server | memory |
+      | s1     | 10     |
+    When s1 fails
+    Then it fails
+    And later
+
+  Scenario: two
+    Given a thing that is undefined
+"""
+CUCUMBER_STEPS = """\
+Given('a pool with:') { |table| }
+When('s1 fails') { }
+Then('it fails') { raise 'boom' }
+Then('later') { }
+"""
+
+
+def _shape(features: list[dict[str, Any]]) -> dict[str, set[str]]:
+    """The keys each level of a Cucumber JSON report uses."""
+    elements = [e for f in features for e in f["elements"]]
+    steps = [s for e in elements for s in e["steps"] if not s.get("hidden")]
+    return {
+        "feature": {k for f in features for k in f if k != "tags"},
+        "element": {k for e in elements for k in e},
+        "step": {k for s in steps for k in s} - {"doc_string"},
+        "result": {k for s in steps for k in s["result"]},
+        "statuses": {s["result"]["status"] for s in steps},
+    }
+
+
+def test_cucumber_json_has_the_shape_cucumbers_own_formatter_writes(
+    finished_run: tuple[Path, dict[str, Any]], tmp_path: Path
+) -> None:
+    """A differential test: Debian's cucumber writes the reference for the same kinds of steps."""
+    import shutil
+
+    cucumber = shutil.which("cucumber")
+    if cucumber is None:
+        pytest.skip("Cucumber's own formatter is not installed (apt-get install cucumber)")
+    (tmp_path / "features" / "step_definitions").mkdir(parents=True)
+    (tmp_path / "features" / "pool.feature").write_text(CUCUMBER_FEATURE)
+    (tmp_path / "features" / "step_definitions" / "steps.rb").write_text(CUCUMBER_STEPS)
+    subprocess.run(
+        [cucumber, "--format", "json", "--out", "real.json"], cwd=tmp_path, capture_output=True, check=False
+    )
+    real = _shape(json.loads((tmp_path / "real.json").read_text()))
+    run_dir, _ = finished_run
+    ours = _shape(json.loads((run_dir / "cucumber.json").read_text()))
+    for level in ("feature", "element", "step", "result"):
+        assert ours[level] <= real[level] | {"rows"}, (level, ours[level] - real[level])
+        assert real[level] - {"rows", "error_message"} <= ours[level], (level, real[level] - ours[level])
+    assert ours["statuses"] <= {"passed", "failed", "skipped", "undefined"} == real["statuses"] | {"passed"}

@@ -32,12 +32,14 @@ def result(rule: str, release: str, status: ScenarioStatus, message: str = "", n
     ("statuses", "expected"),
     [
         (["passed", "failed"], "failed"),
-        (["passed", "skipped"], "passed"),
+        (["passed", "not-run"], "passed"),
         (["not-applicable", "passed"], "passed"),
         (["not-applicable", "not-applicable"], "not-applicable"),
-        (["skipped", "not-applicable"], "skipped"),
-        (["error"], "skipped"),
-        ([], "skipped"),
+        (["not-run", "not-applicable"], "not-run"),
+        (["passed", "environment-error"], "environment-error"),  # not judged: never passed
+        (["passed", "suite-error"], "suite-error"),
+        (["environment-error", "failed"], "failed"),
+        ([], "not-run"),
     ],
 )
 def test_status_per_release(statuses: list[ScenarioStatus], expected: str) -> None:
@@ -46,21 +48,24 @@ def test_status_per_release(statuses: list[ScenarioStatus], expected: str) -> No
     assert verdict_for(rule, Release.R2_2, results).status == expected
 
 
-def test_skipped_verdicts_say_why() -> None:
+def test_not_run_verdicts_say_why() -> None:
     rule = CAT["HA-RESTART"]
     assert verdict_for(rule, Release.R2_2, []).reason == "no scenario checking this rule ran for 2.2"
-    why = verdict_for(rule, Release.R2_2, [result(rule.id, "2.2", "error", "ssh: host unreachable")]).reason
-    assert why == "no scenario passed (error: ssh: host unreachable)"
+    assert verdict_for(rule, Release.R2_2, [], "-k master").reason == "not selected in this run (-k master)"
+    why = verdict_for(rule, Release.R2_2, [result(rule.id, "2.2", "not-run", "environment limitation: x")])
+    assert why.reason == "no scenario ran: environment limitation: x"
+    err = verdict_for(rule, Release.R2_2, [result(rule.id, "2.2", "environment-error", "ssh: unreachable")])
+    assert err.reason == "1 of 1 scenario runs environment error: ssh: unreachable"
     assert (
         verdict_for(CAT["HA-OLD"], Release.R3, [result("HA-OLD", "3.x", "passed")]).status == "not-applicable"
     )
 
 
-def report_of(*results: ScenarioResult) -> ConformanceReport:
-    return build_report(CAT, list(results), RUN)
+def report_of(*results: ScenarioResult, run: RunInfo = RUN) -> ConformanceReport:
+    return build_report(CAT, list(results), run)
 
 
-def test_overall_status_prefers_failed_then_passed_then_skipped() -> None:
+def test_overall_status_prefers_failed_then_passed_then_not_run() -> None:
     report = report_of(
         result("HA-RESTART", "2.2", "passed"),
         result("HA-RESTART", "3.x", "failed"),
@@ -69,20 +74,59 @@ def test_overall_status_prefers_failed_then_passed_then_skipped() -> None:
     overall = {row.rule.id: row.status for row in report.rows}
     assert overall == {
         "HA-RESTART": "failed",
-        "HA-MASTER": "passed",  # skipped on 2.2 (nothing ran), passed on 3.x
+        "HA-MASTER": "passed",  # not run on 2.2 (nothing ran), passed on 3.x
         "HA-OLD": "not-applicable",  # 2.1 only, and 2.1 was not selected
-        "HA-BROKEN": "skipped",
-        "HA-UNTESTED": "skipped",
+        "HA-BROKEN": "not-run",
+        "HA-UNTESTED": "not-run",
     }
-    assert report.verdict == "FAIL" and report.failed
+    assert report.verdict == "FAIL" and report.failed and report.exit_code == 1
 
 
-def test_verdicts() -> None:
-    assert report_of(result("HA-RESTART", "2.2", "passed")).verdict == "PASS"
-    assert report_of(result("HA-RESTART", "2.2", "passed"), result("HA-MASTER", "2.2", "error")).verdict == (
-        "INCOMPLETE"
+def every_rule_passes(*extra: ScenarioResult) -> list[ScenarioResult]:
+    return [
+        result("HA-RESTART", "2.2", "passed"),
+        result("HA-MASTER", "2.2", "passed"),
+        result("HA-BROKEN", "2.2", "passed"),
+        result("HA-UNTESTED", "2.2", "passed"),
+        *extra,
+    ]
+
+
+def test_verdicts_and_exit_codes() -> None:
+    only_22 = RunInfo("r", "fake", (Release.R2_2,), 1, "t", 1.0)
+    cases = {
+        "PASS": report_of(*every_rule_passes(), run=only_22),
+        "PARTIAL": report_of(result("HA-RESTART", "2.2", "passed"), run=only_22),
+        "FAIL": report_of(*every_rule_passes(result("HA-MASTER", "2.2", "failed", n=1)), run=only_22),
+        "SUITE ERROR": report_of(
+            *every_rule_passes(result("HA-MASTER", "2.2", "suite-error", n=1)), run=only_22
+        ),
+        "ENVIRONMENT ERROR": report_of(
+            *every_rule_passes(result("HA-MASTER", "2.2", "environment-error", n=1)), run=only_22
+        ),
+        "INCOMPLETE": report_of(result("HA-RESTART", "2.2", "not-run"), run=only_22),
+    }
+    assert {verdict: r.verdict for verdict, r in cases.items()} == {v: v for v in cases}
+    assert {v: r.exit_code for v, r in cases.items()} == {
+        "PASS": 0,
+        "PARTIAL": 0,
+        "FAIL": 1,
+        "SUITE ERROR": 5,
+        "ENVIRONMENT ERROR": 4,
+        "INCOMPLETE": 3,
+    }
+    stopped = RunInfo("r", "fake", (Release.R2_2,), 1, "t", 1.0, stopped_early="interrupted")
+    assert report_of(*every_rule_passes(), run=stopped).verdict == "INCOMPLETE"
+
+
+def test_a_partial_run_says_how_many_rules_were_run() -> None:
+    run = RunInfo("r", "fake", (Release.R2_2,), 1, "t", 1.0, selection="--scenario master")
+    report = report_of(result("HA-MASTER", "2.2", "passed"), run=run)
+    assert report.verdict == "PARTIAL"
+    assert report.verdict_line() == (
+        "PARTIAL: 1 of 4 applicable rules run (1 passed); 3 not run: not selected (--scenario master); "
+        "1 not applicable; 1 scenario runs"
     )
-    assert report_of(result("HA-RESTART", "2.2", "skipped")).verdict == "INCOMPLETE"
 
 
 def test_scenarios_naming_no_catalog_rule_are_listed_apart() -> None:
@@ -103,7 +147,8 @@ def test_single_release_is_a_string_in_json() -> None:
 def test_collector_merges_phases_and_keeps_the_worst_outcome() -> None:
     meta = ScenarioMeta("t.py::test_x[2.2]", "x", "f.feature", ("HA-RESTART",), "2.2", "fake", 3, "replay")
     props: list[tuple[str, object]] = [("ovm_scenario", meta.to_json())]
-    evidence = json.dumps({"failed_step": "Then it works", "timeline": [{"t_ms": 0, "kind": "fault"}]})
+    evidence = json.dumps({"failed_step": 0, "steps": ["failed"], "timeline": [{"t_ms": 0, "kind": "fault"}]})
+    outcome = json.dumps({"kind": "", "message": "step 'Then it works' failed: no"})
     collector = ResultCollector()
     collector.add(
         nodeid=meta.nodeid, when="setup", outcome="passed", duration_s=0.5, user_properties=props, message=""
@@ -113,8 +158,8 @@ def test_collector_merges_phases_and_keeps_the_worst_outcome() -> None:
         when="call",
         outcome="failed",
         duration_s=1.0,
-        user_properties=[*props, ("ovm_evidence", evidence)],
-        message="AssertionError: no",
+        user_properties=[*props, ("ovm_evidence", evidence), ("ovm_outcome", outcome)],
+        message="AssertionError: no\nassert False",
     )
     collector.add(
         nodeid=meta.nodeid,
@@ -129,22 +174,33 @@ def test_collector_merges_phases_and_keeps_the_worst_outcome() -> None:
     )
     (only,) = collector.results()
     assert only.status == "failed"
-    assert only.message == "step 'Then it works' failed: AssertionError: no"
+    assert only.message == "step 'Then it works' failed: no"
     assert only.duration_s == 1.75
-    assert only.has_fault
+    assert only.has_fault and only.step_outcomes == ("failed",) and only.failed_step == 0
 
 
-def test_environment_errors_are_errors_not_failures() -> None:
+@pytest.mark.parametrize(
+    ("when", "kind", "expected"),
+    [
+        ("call", "environment", "environment-error"),
+        ("call", "suite", "suite-error"),
+        ("setup", "", "environment-error"),  # the pool could not be built: no verdict on the rule
+        ("call", "", "failed"),
+    ],
+)
+def test_errors_of_the_environment_and_the_suite_are_not_failures(
+    when: str, kind: str, expected: str
+) -> None:
     meta = ScenarioMeta("t.py::test_x[2.2]", "x", "f.feature", ("HA-RESTART",), "2.2", "fake", 3, "replay")
     props: list[tuple[str, object]] = [
         ("ovm_scenario", meta.to_json()),
-        ("ovm_evidence", json.dumps({"environment_error": True})),
+        ("ovm_outcome", json.dumps({"kind": kind, "message": "x"})),
     ]
     collector = ResultCollector()
     collector.add(
-        nodeid=meta.nodeid, when="call", outcome="failed", duration_s=0, user_properties=props, message="x"
+        nodeid=meta.nodeid, when=when, outcome="failed", duration_s=0, user_properties=props, message="x"
     )
-    assert collector.results()[0].status == "error"
+    assert collector.results()[0].status == expected
 
 
 def hb(t: int, server: str = "s1") -> dict[str, object]:
@@ -217,4 +273,9 @@ def test_latest_falls_back_to_a_pointer_file(tmp_path: Path, monkeypatch: pytest
     assert (tmp_path / "latest.txt").read_text() == "r\n"
     assert not (tmp_path / "latest").exists()
     assert report_files.latest_run_dir(tmp_path) == paths.run_dir
-    assert sorted(p.name for p in paths.run_dir.iterdir()) == ["conformance.json", "index.html", "junit.xml"]
+    assert sorted(p.name for p in paths.run_dir.iterdir()) == [
+        "conformance.json",
+        "cucumber.json",
+        "index.html",
+        "junit.xml",
+    ]

@@ -263,3 +263,69 @@ def test_a_guest_resumed_on_its_hung_server_has_not_failed_over() -> None:
     (summary,) = fault_summaries(events)
     expected = GuestOutcome("vm1", None, None, "not running again by the end of the timeline")
     assert summary.guests == (expected,)
+
+
+def _text_boxes(svg: str) -> list[tuple[float, float, float, str]]:
+    """(x0, x1, y, text) of every small label, with the renderer's own width estimate."""
+    import re as _re
+
+    from conformance.timeline_svg import SMALL_CHAR_PX
+
+    boxes = []
+    for attrs, text in _re.findall(
+        r'<text ([^>]*font-size="9"[^>]*|class="boundlabel"[^>]*)>([^<]+)</text>', svg
+    ):
+        x = float(_re.search(r'x="([\d.]+)"', attrs).group(1))  # type: ignore[union-attr]
+        y = float(_re.search(r'y="([\d.]+)"', attrs).group(1))  # type: ignore[union-attr]
+        width = SMALL_CHAR_PX * len(text)
+        x0 = x - width / 2 if 'text-anchor="middle"' in attrs else x
+        boxes.append((x0, x0 + width, y, text))
+    return boxes
+
+
+def test_labels_never_overlap_even_when_marks_crowd_together() -> None:
+    events = [
+        {"t_ms": 0, "kind": "heartbeat", "server": f"server{i}", "guest": None, "detail": ""} for i in (1, 2)
+    ]
+    for i in range(12):  # a burst of labelled marks within a second on one lane
+        events.append(
+            {
+                "t_ms": 50_000 + i * 80,
+                "kind": "restart",
+                "server": "server1",
+                "guest": f"vm{i}",
+                "detail": "restart on server2",
+            }
+        )
+        events.append(
+            {
+                "t_ms": 50_000 + i * 80,
+                "kind": "fault",
+                "server": "server2",
+                "guest": None,
+                "detail": "crash with a long detail",
+            }
+        )
+    svg = render_timeline_svg(
+        events,
+        failover=[
+            {"server": "server2", "at_s": 50.0, "bound_s": 1.0},
+            {"server": "server2", "at_s": 50.08, "bound_s": 1.0},
+        ],
+    )
+    boxes = _text_boxes(svg)
+    assert boxes, "some labels are drawn"
+    for i, (a0, a1, ay, at) in enumerate(boxes):
+        for b0, b1, by, bt in boxes[i + 1 :]:
+            assert not (abs(ay - by) < 10 and a0 < b1 and b0 < a1), f"{at!r} overlaps {bt!r}"
+
+
+def test_the_failover_bound_is_marked_even_past_the_last_event() -> None:
+    events = [
+        {"t_ms": 0, "kind": "guest_running", "server": "s1", "guest": "vm1", "detail": ""},
+        {"t_ms": 10_000, "kind": "fault", "server": "s1", "guest": None, "detail": "crash"},
+        {"t_ms": 12_000, "kind": "node_down", "server": "s1", "guest": None, "detail": ""},
+    ]
+    svg = render_timeline_svg(events, failover=[{"server": "s1", "at_s": 10.0, "bound_s": 71.0}])
+    assert svg.count('class="bound"') == 1 and ">bound 71 s<" in svg
+    assert "<style>" not in svg and "<style>" in render_timeline_svg(events, standalone=True)

@@ -8,7 +8,14 @@ import pytest
 
 from environments.model import CommandResult
 from environments.ssh.connection import check_read_only
-from environments.ssh.readers import Domain, XmListError, parse_xm_list, running_guests, service_states
+from environments.ssh.readers import (
+    Domain,
+    XmListError,
+    o2cb_status,
+    parse_xm_list,
+    running_guests,
+    service_states,
+)
 from ovmref.cluster.services import SERVICE_ORDER, lock_file
 from ovmref.hostfs import MemoryHostFS
 from ovmref.prereq import PoolFacts, PoolMemberFacts, Unreadable, services_up
@@ -74,6 +81,47 @@ def test_init_script_exit_codes_read_as_lsb_says() -> None:
         "ovsrepositories": "dead",
         "ovs-agent": "unknown",
     }
+    assert host.sent[0] == ("/sbin/service", "ovs-agent", "status")  # the agent decides whose init it is
+
+
+def test_o2cb_is_judged_by_what_it_says_and_a_missing_script_is_absent() -> None:
+    """3.x has no ovsrepositories ("no `ovsrepositories` anywhere in 3.x material"): absent, not an
+    answer that discards the others; o2cb's exit status is 0 even offline, its text is not."""
+    host = FakeHost(
+        {
+            ("/sbin/service", "ovs-agent", "status"): (0, "ok! process OVSAgentServer exists.\n", ""),
+            ("/sbin/service", "o2cb", "status"): (
+                0,
+                'Checking O2CB cluster "ba9aaf00ae5e2d72": Offline\n',
+                "",
+            ),
+            ("/sbin/service", "ocfs2", "status"): (0, "Active OCFS2 mountpoints:  /poolfsmnt/x\n", ""),
+            ("/sbin/service", "ovsrepositories", "status"): (
+                1,
+                "",
+                "ovsrepositories: unrecognized service\n",
+            ),
+        }
+    )
+    assert service_states(host, SERVICE_ORDER) == {
+        "o2cb": "stopped",
+        "ocfs2": "running",
+        "ovsrepositories": "absent",
+        "ovs-agent": "running",
+    }
+
+
+def test_o2cb_status_gives_the_cluster_heartbeat_and_regions() -> None:
+    text = (
+        'Driver for "configfs": Loaded\nChecking O2CB cluster "ba9aaf00ae5e2d72": Online\n'
+        "  Heartbeat dead threshold: 61\n  Heartbeat mode: Global\nChecking O2CB heartbeat: Active\n"
+        "  0004FB0000050000E70FBDDEB802208F /dev/loop0\n"
+    )
+    said = o2cb_status(FakeHost({("/sbin/service", "o2cb", "status"): (0, text, "")}))
+    assert said is not None and said.online and said.heartbeat_active and said.heartbeat_mode == "global"
+    assert said.region_device("0004fb0000050000e70fbddeb802208f") == "/dev/loop0"
+    assert said.dead_threshold == 61 and said.cluster == "ba9aaf00ae5e2d72"
+    assert o2cb_status(FakeHost({})) is None
 
 
 def test_a_server_without_the_service_command_is_not_asked_further() -> None:
@@ -83,15 +131,16 @@ def test_a_server_without_the_service_command_is_not_asked_further() -> None:
 
 
 def test_init_scripts_that_do_not_know_the_ha_services_are_not_trusted() -> None:
-    """A Debian lookalike: o2cb's script answers (0 even when offline), Oracle's are unknown."""
+    """A Debian lookalike: o2cb's script answers (0 even when offline), the agent's is not there."""
     host = FakeHost(
         {
             ("/sbin/service", "o2cb", "status"): (0, 'Checking O2CB cluster "ocfs2": Offline\n', ""),
             ("/sbin/service", "ocfs2", "status"): (1, "", ""),
-            ("/sbin/service", "ovsrepositories", "status"): (1, "", "ovsrepositories: unrecognized service"),
+            ("/sbin/service", "ovs-agent", "status"): (1, "", "ovs-agent: unrecognized service"),
         }
     )
     assert service_states(host, SERVICE_ORDER) is None
+    assert len(host.sent) == 1
 
 
 def _facts(services: dict[str, str] | None) -> PoolFacts:
