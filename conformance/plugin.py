@@ -43,7 +43,7 @@ from conformance.options import (
 from conformance.reporting import ConformanceSession
 from conformance.results import EVIDENCE_KEY, METADATA_KEY, OUTCOME_KEY, ScenarioMeta
 from conformance.statuses import from_pytest, terminal_word
-from environments.base import EnvironmentError_, PoolDriver
+from environments.base import EnvironmentError_, PoolDriver, TooSlowToJudge
 from environments.model import FaultKind
 from ovmref.release import Release
 from ovmref.timing import O2CBTimings
@@ -384,7 +384,10 @@ def pytest_runtest_makereport(
         kind = messages.classify(call.excinfo.value, call.when)
         where = _failed_step_text(item)
         message = messages.clean(call.excinfo.value, where)
-        properties.append((OUTCOME_KEY, json.dumps({"kind": kind, "message": message})))
+        outcome: dict[str, object] = {"kind": kind, "message": message}
+        if isinstance(call.excinfo.value, TooSlowToJudge):
+            outcome["too_slow"] = True  # an environment error, counted apart in the report
+        properties.append((OUTCOME_KEY, json.dumps(outcome)))
     if call.when == "call":
         properties.append((EVIDENCE_KEY, json.dumps(_evidence(item))))
     report.user_properties = properties
@@ -440,7 +443,20 @@ def _evidence(item: pytest.Item) -> dict[str, Any]:
         else:
             evidence["timeline"], evidence["timeline_truncated"] = cap_timeline(events)
             evidence["failover"] = failover_marks(evidence["timeline"], _bound_of(driver))
+        evidence["latency"] = latency_evidence(driver)
     return evidence
+
+
+def latency_evidence(driver: PoolDriver) -> dict[str, Any]:
+    """The scenario's timing checks (limit, measured, granted, verdict) and the latency its run
+    measured, per source (real ms); an exact clock grants nothing and says so."""
+    ledger = driver.latency()
+    return {
+        "exact": ledger is None,
+        "scale": None if ledger is None else ledger.scale,
+        "checks": [j.as_dict() for j in driver.judgements()],
+        "measured": {} if ledger is None else ledger.summary(),
+    }
 
 
 def _bound_of(driver: PoolDriver) -> Callable[[str], int | None]:

@@ -21,6 +21,7 @@ import json
 import zlib
 from collections.abc import Iterable
 from importlib.resources import files
+from typing import Any
 
 from conformance.catalog import Rule
 from conformance.report_model import ConformanceReport, RuleRow
@@ -164,7 +165,13 @@ def _run_facts(report: ConformanceReport) -> str:
     scen = report.summary.scenarios
     counts = (
         f"<div><dt>Rules</dt><dd>{_counts(rules)}</dd></div>"
-        f"<div><dt>Scenario runs</dt><dd>{_counts(scen)}</dd></div>"
+        f"<div><dt>Scenario runs</dt><dd>{_counts(scen)}"
+        + (
+            f" ({report.summary.too_slow} environment errors too slow to judge)"
+            if report.summary.too_slow
+            else ""
+        )
+        + "</dd></div>"
     )
     return f'<dl class="run">{items}{counts}</dl>'
 
@@ -452,6 +459,7 @@ def _run_result(s: ScenarioResult, lazy: dict[str, str], inline: bool) -> str:
         parts.append(f'<pre class="message">{step}{esc(text)}</pre>')
     if s.status != "passed":
         parts.append(f'<pre class="replay">{esc(meta.replay)}</pre>')
+    parts.append(_timing_checks(s.latency))
     if s.has_fault:
         title = f"{meta.display} [{meta.release}]"
         captions = "".join(_caption(f, s.status) for f in fault_summaries(s.timeline, s.failover))
@@ -469,6 +477,42 @@ def _run_result(s: ScenarioResult, lazy: dict[str, str], inline: bool) -> str:
         parts.append(f'<figure class="timeline">{drawing}<figcaption>{captions}</figcaption></figure>')
     parts.append("</div>")
     return "".join(parts)
+
+
+def _timing_checks(latency: dict[str, Any]) -> str:
+    """The run's time limits: measured against the bound, and what a real-time run granted."""
+    checks = latency.get("checks") or []
+    if not checks:
+        return ""
+    rows = []
+    for c in checks:
+        measured = "never" if c["measured_ms"] is None else _secs(c["measured_ms"])
+        if latency.get("exact"):
+            grant = "exact clock: nothing granted"
+        else:
+            lags = [f"{esc(step)} {lag:.1f} ms" for step, lag in (c.get("lag_ms") or {}).items()]
+            lags.append(f"guest boot {c['guest_boot_ms']:.1f} ms")
+            lags.append(f"fault round trip {c['fault_round_trip_ms']:.1f} ms")
+            grant = (
+                f"granted {_secs(c['granted_ms'])} ({c['share_of_bound']:.1%} of the bound): "
+                f"{', '.join(lags)} of real time at scale {c['scale']:g}"
+            )
+        verdict = c["verdict"]
+        word = "environment-error" if verdict == "too slow to judge" else verdict
+        rows.append(
+            f"<li>{esc(c['check'])}: {measured} (bound {_secs(c['bound_ms'])}); {grant}; "
+            f"{badge(word, verdict)}</li>"
+        )
+    measured_parts = [
+        f"{esc(source)} {m['count']:g} &times;, median {m['median_ms']:.1f} ms, max {m['max_ms']:.1f} ms"
+        for source, m in sorted((latency.get("measured") or {}).items())
+    ]
+    tail = (
+        f'<p class="reason">Latency measured (real time): {"; ".join(measured_parts)}.</p>'
+        if measured_parts
+        else ""
+    )
+    return f'<p class="timing">Timing checks:</p><ul class="timing">{"".join(rows)}</ul>{tail}'
 
 
 def _secs(ms: int) -> str:

@@ -43,6 +43,8 @@ def report_to_dict(report: ConformanceReport) -> dict[str, Any]:
             "run": report.summary.rules_run,
             **{status: report.summary.rules[status] for status in RULE_STATUSES},
             "scenarios": {"total": len(report.scenarios), **dict(sorted(report.summary.scenarios.items()))},
+            # errors, not failures: the run measured more latency than the bound checked can bear
+            "too_slow_to_judge": report.summary.too_slow,
         },
     }
 
@@ -98,6 +100,8 @@ def scenario_to_dict(result: ScenarioResult) -> dict[str, Any]:
         "example": dict(meta.example),
         "steps": steps,
         "failover": list(result.failover),
+        "too_slow_to_judge": result.too_slow,
+        "latency": result.latency,
     }
 
 

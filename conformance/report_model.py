@@ -105,6 +105,7 @@ def group_scenarios(scenarios: tuple[ScenarioResult, ...]) -> tuple[ScenarioGrou
 class Summary:
     rules: Counter[str]
     scenarios: Counter[str]
+    too_slow: int = 0  # errors (never failures) because a real-time run was too slow to judge
 
     @property
     def rule_count(self) -> int:
@@ -180,7 +181,8 @@ class ConformanceReport:
             text += f"; {s.rules['not-applicable']} not applicable"
         if self.run.stopped_early:
             text += f"; the run stopped early: {self.run.stopped_early}"
-        return text + f"; {len(self.scenarios)} scenario runs"
+        slow = f", {s.too_slow} too slow to judge (environment errors)" if s.too_slow else ""
+        return text + f"; {len(self.scenarios)} scenario runs{slow}"
 
 
 def build_report(catalog: Catalog, results: list[ScenarioResult], run: RunInfo) -> ConformanceReport:
@@ -190,6 +192,7 @@ def build_report(catalog: Catalog, results: list[ScenarioResult], run: RunInfo) 
     summary = Summary(
         rules=Counter({s: 0 for s in STATUSES} | Counter(row.status for row in rows)),
         scenarios=Counter({s: 0 for s in STATUSES} | Counter(r.status for r in ordered)),
+        too_slow=sum(1 for r in ordered if r.too_slow),
     )
     return ConformanceReport(run=run, rows=rows, unmapped=unmapped, scenarios=ordered, summary=summary)
 

@@ -19,7 +19,9 @@ ScenarioStatus = Status  # the name the renderers and validate.py use
 
 METADATA_KEY = "ovm_scenario"  # set at collection: rules, release, scenario, steps, feature, seed, replay
 EVIDENCE_KEY = "ovm_evidence"  # set after the call: step outcomes, message, timeline, failover marks
-OUTCOME_KEY = "ovm_outcome"  # set on any failed phase: {"kind": suite|environment|"", "message": ...}
+# set on any failed phase: {"kind": suite|environment|"", "message": ..., "too_slow": true (an
+# environment error because the run's measured latency left nothing to judge)}
+OUTCOME_KEY = "ovm_outcome"
 
 StepOutcome = str  # passed | failed | undefined | error | not-reached
 
@@ -136,6 +138,9 @@ class ScenarioResult:
     timeline: tuple[dict[str, Any], ...] = ()
     timeline_truncated: bool = False
     failover: tuple[dict[str, Any], ...] = ()
+    # timing checks with what a real-time run granted them, and the latency it measured
+    latency: dict[str, Any] = field(default_factory=dict)
+    too_slow: bool = False  # an error because the measured latency left nothing to judge
     step_outcomes: tuple[StepOutcome, ...] = ()  # one per meta.steps entry, when the scenario ran
     failed_step: int = -1  # index into meta.steps of the step that failed, -1 if none
     step_ms: tuple[float, ...] = ()  # how long each step took
@@ -162,6 +167,7 @@ class _Pending:
     duration_s: float = 0.0
     message: str = ""
     evidence: dict[str, Any] = field(default_factory=dict)
+    too_slow: bool = False  # the status is an environment error because the run was too slow to judge
 
 
 class ResultCollector:
@@ -195,16 +201,18 @@ class ResultCollector:
         raw_evidence = props.get(EVIDENCE_KEY)
         if isinstance(raw_evidence, str) and when == "call":
             pending.evidence = json.loads(raw_evidence)
-        kind = ""
+        kind, too_slow = "", False
         raw_outcome = props.get(OUTCOME_KEY)
         if outcome == "failed" and isinstance(raw_outcome, str):
             classified = json.loads(raw_outcome)
             kind = str(classified.get("kind", ""))
             message = str(classified.get("message") or message)
+            too_slow = bool(classified.get("too_slow"))
         status = from_pytest(when, outcome, message, kind)
         if status is not None and (pending.status is None or _worse(status, pending.status)):
             pending.status = status
             pending.message = message
+            pending.too_slow = too_slow
 
     def results(self) -> list[ScenarioResult]:
         out: list[ScenarioResult] = []
@@ -219,6 +227,8 @@ class ResultCollector:
                     timeline=tuple(evidence.get("timeline", ())),
                     timeline_truncated=bool(evidence.get("timeline_truncated", False)),
                     failover=tuple(evidence.get("failover", ())),
+                    latency=dict(evidence.get("latency", {})),
+                    too_slow=pending.too_slow and pending.status == "environment-error",
                     step_outcomes=tuple(str(s) for s in evidence.get("steps", ())),
                     failed_step=int(evidence.get("failed_step", -1)),
                     step_ms=tuple(float(t) for t in evidence.get("step_ms", ())),

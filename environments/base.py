@@ -12,6 +12,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Callable, Sequence
 
+from environments.latency import Judgement, LatencyLedger
 from environments.model import (
     CommandResult,
     FaultKind,
@@ -28,6 +29,11 @@ from ovmref.timing import O2CBTimings
 
 class EnvironmentError_(Exception):
     """The environment itself is broken (unreachable host, missing tool): not a conformance failure."""
+
+
+class TooSlowToJudge(EnvironmentError_):
+    """The latency measured in a real-time run is too large a share of the bound a check judges
+    (environments.latency.TOO_SLOW_SHARE): an environment error naming it, not a failed rule."""
 
 
 class EnvironmentLimitation(Exception):
@@ -53,6 +59,7 @@ class PoolDriver(abc.ABC):
         self.release = release
         self.seed = seed
         self.timings = timings or O2CBTimings.for_release(release)
+        self._judgements: list[Judgement] = []
 
     # ---- lifecycle -----------------------------------------------------------------
     @abc.abstractmethod
@@ -194,10 +201,19 @@ class PoolDriver(abc.ABC):
         """Whether the path exists on the server (without reading it where a driver can avoid that)."""
         return self.read_file(server, path) is not None
 
-    def timer_lateness_ms(self) -> int:
-        """How late (in this driver's time) a server's timer may fire and its event be stamped.
+    # ---- real-time latency -------------------------------------------------------------------
+    def latency(self) -> LatencyLedger | None:
+        """What this run's real machine added to its timings (None: an exact clock, the simulator).
 
-        0 on the simulator, whose timers fire at their instant. A real-time driver grants the
-        machine's scheduling latency, which its time scale magnifies; steps that bound the
-        instant of one event add it to their late limit and say so."""
-        return 0
+        Real-time drivers record how late their servers' timers fired, how long guest boots and
+        control round trips took, and how long a fault's instant stayed uncertain; timing checks
+        are granted what was measured on their chain of steps (environments/latency.py, steps/timing.py),
+        and the report shows it."""
+        return None
+
+    def record_judgement(self, judgement: Judgement) -> None:
+        """Keep a timing check's verdict, limit and grant for the report."""
+        self._judgements.append(judgement)
+
+    def judgements(self) -> list[Judgement]:
+        return list(self._judgements)

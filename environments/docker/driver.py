@@ -33,7 +33,9 @@ and given back reset when the driver closes, so a scenario does not pay for
 starting and removing its containers.
 
 Time runs `OVM_DOCKER_TIME_SCALE` (default 0.02) times Oracle's timings:
-SSH round trips and container starts are slower than local processes.
+SSH round trips and container starts are slower than local processes. Their
+durations (SSH commands, control channels, Docker API calls) go into the
+latency ledger beside what the agents measure, as on local.
 """
 
 from __future__ import annotations
@@ -45,9 +47,10 @@ import shlex
 import shutil
 import signal
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from environments.agentpool import build_problem
 from environments.base import EnvironmentError_
@@ -55,6 +58,7 @@ from environments.docker.image import ImageUnavailable
 from environments.docker.network import ContainerNetwork
 from environments.docker.pool import ContainerPool, PoolError, PoolServer
 from environments.docker.slots import SERVER_DIR, STORAGE_DIR, ServerSlots, server_slots
+from environments.latency import LatencyLedger
 from environments.local.driver import ControlSocket, LocalDriver, LocalHost, ServerProc, _safe
 from environments.local.serverconfig import ServerConfig
 from environments.model import CommandResult, OpResult, PoolSpec, PoolState, ServerSpec
@@ -71,23 +75,40 @@ from ovmref.timing import O2CBTimings
 
 PROJECT = "/opt/ovm-ha-conformance"  # where the image holds ovmref and the agent
 CONTROL_PORT = 7778  # the agent's control port on the server's loopback
+WRAPPER_NAME = "agent-wrapper.py"  # where a test-only agent script is copied (OVM_TEST_AGENT_WRAPPER)
 SSH_TIMEOUT_S = 20.0
-MIN_POLL_REAL_S = 0.015  # a condition is polled at most this often (each poll is an SSH round trip)
+# a condition is polled at most this often: each poll is an SSH round trip to every server, whose CPU
+# the agents would lose; verdicts are read from the servers' own records, not from when a poll looked
+MIN_POLL_REAL_S = 0.04
 # what a slot must lose before it is lent again: agents, guests, cluster-root mounts, partition routes
 RESET_SCRIPT = (
-    "pkill -KILL -f [e]nvironments.local.serverd; pkill -KILL -x sleep; "
+    "pkill -KILL -f [e]nvironments.local.serverd; pkill -KILL -x ovm-guest; "
     "for m in $(awk '$2 ~ \"^/(var/ovs/mount|OVS|poolfsmnt)\" {print $2}' /proc/mounts); "
     'do umount -l "$m" || exit 1; done; ip route flush type blackhole; '
     "! pgrep -f [e]nvironments.local.serverd >/dev/null"
 )
 
 
+T = TypeVar("T")
+
+
 class LentServers:
-    """The containers lent to one pool, by the pool's server names (the network's plugs)."""
+    """The containers lent to one pool, by the pool's server names (the network's plugs). Every
+    Docker API call made through it is timed into `ledger` once the driver has set one."""
 
     def __init__(self, slots: ServerSlots) -> None:
         self.slots = slots
         self.slot_of: dict[str, str] = {}
+        self.ledger: LatencyLedger | None = None
+        self.clock: Callable[[], int] = lambda: 0
+
+    def _timed(self, name: str, call: Callable[[], T]) -> T:
+        started = time.monotonic()
+        try:
+            return call()
+        finally:
+            if self.ledger is not None:
+                self.ledger.note("docker", self.clock(), (time.monotonic() - started) * 1000, name)
 
     @property
     def pool(self) -> ContainerPool:
@@ -105,29 +126,28 @@ class LentServers:
         return self.slots.slot_dir(self.slot_of[name])
 
     def status(self, name: str) -> str | None:
-        return self.pool.status(self.slot_of[name])
+        return self._timed(name, lambda: self.pool.status(self.slot_of[name]))
 
     def running(self, name: str) -> bool:
         return self.status(name) == "running"
 
     def kill(self, name: str) -> None:
-        self.pool.kill(self.slot_of[name])
+        self._timed(name, lambda: self.pool.kill(self.slot_of[name]))
 
     def pause(self, name: str) -> None:
-        self.pool.pause(self.slot_of[name])
+        self._timed(name, lambda: self.pool.pause(self.slot_of[name]))
 
     def unpause(self, name: str) -> None:
-        self.pool.unpause(self.slot_of[name])
+        self._timed(name, lambda: self.pool.unpause(self.slot_of[name]))
 
     def power_on(self, name: str) -> None:
-        self.pool.power_on(self.slot_of[name])
+        self._timed(name, lambda: self.pool.power_on(self.slot_of[name]))
 
 
 class DockerDriver(LocalDriver):
     name = "docker"
     run_dir_prefix = "ovm-docker-"
     poll_s = 0.008
-    realtime_allowance_s = 0.3  # SSH round trips and container scheduling on top of local's latency
     default_time_scale = 0.02
     time_scale_variable = "OVM_DOCKER_TIME_SCALE"
     agents_start_together = True  # waiting on each agent over SSH would cost a second per server
@@ -145,6 +165,7 @@ class DockerDriver(LocalDriver):
         self._powering_on: dict[str, threading.Thread] = {}
         self._power_errors: dict[str, BaseException] = {}
         super().__init__(release, seed, timings, **options)
+        self.lent.ledger, self.lent.clock = self.ledger, self.now_ms
         self.storage_dir = self.lent.slots.storage / self.run_id
 
     def _make_network(self) -> str:
@@ -208,10 +229,13 @@ class DockerDriver(LocalDriver):
         return ssh
 
     def _ssh_run(self, server: str, argv: list[str]) -> CommandResult:
+        started = time.monotonic()
         try:
             return self.ssh(server).run(argv)
         except HostUnreachable as exc:
             return CommandResult(tuple(argv), 255, "", str(exc))
+        finally:
+            self.ledger.note("ssh", self.now_ms(), (time.monotonic() - started) * 1000, server)
 
     def _must(self, host: LocalHost, argv: list[str]) -> None:
         result = self._ssh_run(host.name, argv)
@@ -223,7 +247,7 @@ class DockerDriver(LocalDriver):
     # ============================================================================= the agent
     def _agent_config(self, host: LocalHost) -> ServerConfig:
         return dataclasses.replace(
-            super()._agent_config(host), guest_argv=("/bin/sleep", "infinity"), control_port=CONTROL_PORT
+            super()._agent_config(host), control_port=CONTROL_PORT
         )
 
     def _launch(self, host: LocalHost) -> ServerProc:
@@ -233,7 +257,13 @@ class DockerDriver(LocalDriver):
             at, source = shlex.quote(mountpoint), shlex.quote(self._volume_in_container())
             script = f"mkdir -p {at} && {{ mountpoint -q {at} || mount --bind {source} {at}; }}"
             self._must(host, ["sh", "-c", script])
-        argv = ["env", f"PYTHONPATH={PROJECT}", "python3", "-m", "environments.local.serverd", SERVER_DIR]
+        program = self._agent_program()
+        entry = ["-m", "environments.local.serverd"]
+        if program is not None:  # tests only: the script goes into the server's directory, run from there
+            shutil.copyfile(program, host.dir / WRAPPER_NAME)
+            entry = [f"{SERVER_DIR}/{WRAPPER_NAME}"]
+            self._mark("agent_wrapper", host.name, detail=f"agent run by {program.name}, not serverd")
+        argv = ["env", f"PYTHONPATH={PROJECT}", "python3", *entry, SERVER_DIR]
         try:
             return self.ssh(host.name).start(argv, log_file=f"{SERVER_DIR}/serverd.log")
         except HostUnreachable as exc:
@@ -296,6 +326,19 @@ class DockerDriver(LocalDriver):
             if e.kind == "heartbeat" and e.server == host.name and e.t_ms >= before
         ]
         return max([before, *written])
+
+    def _fault_seen_by(self, host: LocalHost, at: int, after: int) -> int:
+        """A killed or frozen container wrote its last heartbeat just before the fault: had it still
+        run an iteration (and its timers' measured lateness) after that, it would have written
+        another. So the fault took effect by then, often long before the Docker API answered."""
+        if host.state not in ("crashed", "hung"):
+            return after
+        self._read_events(host)
+        writes = [e.t_ms for e in self._timeline if e.kind == "heartbeat" and e.server == host.name]
+        if not writes:
+            return after
+        late_ms = self.ledger.lag_between(at - self.timings.iteration_ms, after, [host.name])
+        return min(after, max(at, max(writes) + self.timings.iteration_ms + int(late_ms / self.scale) + 1))
 
     def _cut_power(self, host: LocalHost) -> None:
         """docker kill: every process of the server dies at once, the agent and its guests."""

@@ -15,6 +15,7 @@ off as it comes up.
 from __future__ import annotations
 
 import shlex
+import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Protocol
@@ -37,6 +38,7 @@ class ContainerNetwork:
         self.ips: dict[str, str] = {}  # server -> cluster address
         self.side: frozenset[str] = frozenset()  # the servers cut off from the rest
         self.blackholed: dict[str, set[str]] = {}  # server -> addresses it drops
+        self.cut_began: float | None = None  # monotonic instant the last partition's routes went out
 
     def add_server(self, name: str, ip: str) -> object:
         self.ips[name] = ip
@@ -58,6 +60,7 @@ class ContainerNetwork:
             far = rest if server in cut else cut
             self.blackholed[server] = {self.ips[s] for s in far}
         up = [s for s in self.ips if self._plugs.running(s)]
+        self.cut_began = time.monotonic()  # asking Docker which servers run cut nothing yet
         with ThreadPoolExecutor(max_workers=max(1, len(up))) as workers:
             for done in [workers.submit(self._apply_routes, s) for s in up]:
                 done.result()

@@ -55,7 +55,7 @@ SSH_PORT = 22
 HOST_KEY = "/etc/ssh/ssh_host_ed25519_key.pub"
 # What the validator's tests need inside (mount -t tmpfs) when an engine refuses --privileged.
 CAPABILITIES: dict[str, Any] = {
-    "cap_add": ["SYS_ADMIN", "NET_ADMIN"],
+    "cap_add": ["SYS_ADMIN", "NET_ADMIN", "SYS_NICE"],  # SYS_NICE: the agent runs ahead of other work
     "security_opt": ["seccomp=unconfined", "apparmor=unconfined"],
 }
 

@@ -19,6 +19,7 @@ import re
 import shutil
 import subprocess
 import threading
+import time
 from collections.abc import Iterable, Sequence
 
 PREFIX = "ovmt-"
@@ -172,6 +173,7 @@ class NamespaceNetwork:
         self._servers: dict[str, _Server] = {}
         self._signature: dict[str, Signature] = {}  # present and removed-since-heal servers
         self._calls = 0  # partition calls since the last heal
+        self.cut_began: float | None = None  # monotonic instant the last partition's first port moved
         self._bridges: dict[Signature, str] = {}  # in use by present servers, plus br0 always
         self._next_index = 0
         self._closed = False
@@ -285,6 +287,7 @@ class NamespaceNetwork:
                 claimed.add(parent_bridge)
             else:
                 claimed.add(self._bridge_for(signature, avoid=set(old.values()) | claimed))
+        self.cut_began = time.monotonic()
         self._place_ports()
         self._drop_unused_bridges()
 

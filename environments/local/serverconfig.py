@@ -46,7 +46,6 @@ class ServerConfig:
     heartbeat_offset: int = 0
     base_ns: int = 0  # time.monotonic_ns() at which the pool's clock reads 0
     migration_ms: int = 2  # real ms a live-migrated guest takes to resume on the target
-    guest_argv: tuple[str, ...] = ("sleep", "infinity")
     record_heartbeats: bool = True
     agent_daemon: bool = True
     # also answer control requests on 127.0.0.1:PORT (0: only the unix socket). A container's
@@ -69,7 +68,6 @@ class ServerConfig:
             data["node_names"] = {int(k): v for k, v in data["node_names"].items()}
             data["peers"] = {int(k): (v[0], int(v[1])) for k, v in data["peers"].items()}
             data["listen"] = (data["listen"][0], int(data["listen"][1]))
-            data["guest_argv"] = tuple(data["guest_argv"])
             return cls(**data)
         except (ValueError, KeyError, TypeError, IndexError) as exc:
             raise ServerConfigError(f"{where}: not a usable server configuration: {exc}") from exc

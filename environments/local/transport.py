@@ -8,7 +8,11 @@ are while it reconnects: the agent's keepalives and idle timeout decide what
 a silence means, not this layer. A connection silent for the idle timeout is closed (the kernel's
 o2net_idle_timer does the same), so after a partition heals nothing stale
 sits in a socket buffer for long. Frames are one wire-encoded JSON line; the
-first line on a connection names the sending node.
+first line on a connection names the sending node. Each frame carries the
+sender's monotonic clock at the moment it was written (servers share the
+host's clock, containers too), so the receiver learns how late it handled
+the message: the wire's and its own loop's delay, which the timing checks
+are granted (environments/latency.py).
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ class _Outgoing:
         self.writer: asyncio.StreamWriter | None = None
         self.dialing = False
         self.since = 0.0  # loop time the connection was made
-        self.waiting: list[bytes] = []  # sent while dialing: delivered if the dial succeeds
+        self.waiting: list[object] = []  # sent while dialing: delivered if the dial succeeds
 
 
 class Transport:
@@ -38,8 +42,9 @@ class Transport:
         listen: tuple[str, int],
         peers: dict[int, tuple[str, int]],
         timings: O2CBTimings,
-        on_message: Callable[[int, object], None],
+        on_message: Callable[[int, object, float], None],
     ) -> None:
+        """`on_message(peer, message, late_s)`: late_s is how long after its sender wrote it."""
         self.node = node
         self.listen = listen
         self.peers = peers
@@ -82,9 +87,14 @@ class Transport:
                 out.waiting.clear()  # what waited for an earlier, failed dial is lost
                 self._spawn(self._dial(peer, out))
             if len(out.waiting) < MAX_WAITING:
-                out.waiting.append(wire.encode(message))
+                out.waiting.append(message)
             return
-        out.writer.write(wire.encode(message))
+        out.writer.write(self._frame(message))
+
+    @staticmethod
+    def _frame(message: object) -> bytes:
+        """The message and the instant it leaves (what waited for a connection counts from then)."""
+        return wire.encode({"sent": asyncio.get_running_loop().time(), "m": message})
 
     def _silent(self, peer: int, out: _Outgoing) -> bool:
         """Nothing heard from the peer for the idle timeout on a link at least that old."""
@@ -103,8 +113,8 @@ class Transport:
             out.dialing = False
             return
         writer.write(wire.encode({"node": self.node}))
-        for frame in out.waiting:
-            writer.write(frame)
+        for message in out.waiting:
+            writer.write(self._frame(message))
         out.waiting.clear()
         out.writer = writer
         out.since = asyncio.get_running_loop().time()
@@ -124,8 +134,12 @@ class Transport:
                     return
                 if len(line) > MAX_FRAME:
                     return
-                self._heard[peer] = asyncio.get_running_loop().time()
-                self.on_message(peer, wire.decode(line))
+                now = self._heard[peer] = asyncio.get_running_loop().time()
+                frame = wire.decode(line)
+                sent = frame.get("sent") if isinstance(frame, dict) else None
+                if not isinstance(frame, dict) or not isinstance(sent, float) or "m" not in frame:
+                    return  # not one of our frames: drop the link
+                self.on_message(peer, frame["m"], max(0.0, now - sent))
         except (TimeoutError, ConnectionError, wire.WireError, asyncio.IncompleteReadError, ValueError):
             return  # idle (the peer is silent past the idle timeout), reset, or garbage: drop the link
         finally:

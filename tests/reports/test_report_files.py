@@ -74,6 +74,7 @@ def test_json_header_and_summary(finished_run: tuple[Path, dict[str, Any]]) -> N
             "not-run": 0,
             "not-applicable": 7,
         },
+        "too_slow_to_judge": 0,
     }
     assert (report["verdict"], report["exit_code"], report["selection"]) == ("FAIL", 1, "")
 
