@@ -80,6 +80,21 @@ def services_stopped(ovm_driver: PoolDriver, server: str) -> None:
         run_ok(ovm_driver, server, f"service {service} stop")
 
 
+@given(parsers.re(rf"the cluster services running on (?P<server>{SERVER}) are (?P<services>no service|[\w, -]+)"))
+def services_left_running(ovm_driver: PoolDriver, server: str, services: str) -> None:
+    """Bring the server to exactly these services running (the first ones of the documented order):
+    stop the others in the documented stop order, start the missing ones in the start order."""
+    wanted = [] if services == "no service" else [s for s in re.split(r"\s*,\s*|\s+and\s+", services) if s]
+    if tuple(wanted) != SERVICES_IN_ORDER[: len(wanted)]:
+        raise ValueError(
+            f"{services!r}: services run as a prefix of the order {', '.join(SERVICES_IN_ORDER)}"
+        )
+    for service in reversed(SERVICES_IN_ORDER[len(wanted) :]):
+        run_ok(ovm_driver, server, f"service {service} stop")
+    for service in wanted:
+        run_ok(ovm_driver, server, f"service {service} start")
+
+
 @when(parsers.re(rf"the cluster services are started on (?P<server>{SERVER}) in order"))
 def services_started(ovm_driver: PoolDriver, server: str) -> None:
     """Start o2cb, ocfs2, ovsrepositories and ovs-agent on the server, in that documented order."""
@@ -105,12 +120,13 @@ def command_fails(command_run: CommandRun) -> None:
 
 @then(
     parsers.re(
-        r"the services? (?P<services>[\w, -]+?) (?:is|are) running on (?P<where>every server|"
-        rf"{SERVER})"
+        r"the services? (?P<services>[\w, -]+?) (?:is|are) (?P<negation>not )?running on "
+        rf"(?P<where>every server|{SERVER})"
     )
 )
-def services_running(ovm_driver: PoolDriver, services: str, where: str) -> None:
-    """`service <name> status` succeeds for each named service on the server(s)."""
+def services_running(ovm_driver: PoolDriver, services: str, where: str, negation: str | None) -> None:
+    """`service <name> status` succeeds (fails, when "not running") for each named service on the
+    server(s)."""
     wanted = [s for s in re.split(r"\s*,\s*|\s+and\s+", services) if s]
     targets = servers_of(ovm_driver) if where == "every server" else [where]
     optional = OPTIONAL_SERVICES[ovm_driver.release]
@@ -119,6 +135,9 @@ def services_running(ovm_driver: PoolDriver, services: str, where: str) -> None:
             result = ovm_driver.run(server, ["service", service, "status"])
             if service in optional and "unrecognized service" in result.stdout + result.stderr:
                 continue  # 2.2 may have no ovsrepositories init script at all (cluster.services)
+            if negation:
+                assert not result.succeeded, f"{service} is running on {server}: {result.stdout}"
+                continue
             assert result.succeeded, f"{service} is not running on {server}: {result.stdout or result.stderr}"
 
 

@@ -1,0 +1,130 @@
+"""Deliberately broken reference implementations: each one breaks one documented rule, once.
+
+A scenario that cannot fail proves nothing. For each weak encoding that issue
+13 lists, one mutant here breaks ovmref (or what a driver carries out for it)
+the way a plausible implementation would get the rule wrong, and names the
+scenarios that must fail on it and the step that must catch it.
+tests/mutants/test_scenarios_fail_on_mutants.py runs every such scenario on
+the simulator with its mutant patched in (tests/mutants/plugin.py) and
+expects exactly that step to fail; unpatched, the same scenarios pass in the
+normal suite. Nothing here is imported by ovmref: the bugs stay in the tests.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from unittest import mock
+
+from ovmref.cluster import services as services_module
+from ovmref.cluster.services import SERVICE_ORDER, ServiceOrderError, ServiceTable
+
+Patch = Callable[[], contextlib.AbstractContextManager[None]]
+
+
+@dataclass(frozen=True)
+class Target:
+    """A scenario that must fail on the mutant, in these releases, at a step containing `step`.
+
+    `example`: for a Scenario Outline, the example rows (column -> value) that must fail; the
+    outline's other rows run too but are not judged."""
+
+    feature: str
+    scenario: str
+    releases: tuple[str, ...]
+    step: str
+    example: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Mutant:
+    name: str
+    item: str  # the item of issue 13 it belongs to
+    breaks: str  # what the broken implementation gets wrong, in one sentence
+    patch: Patch
+    targets: tuple[Target, ...]
+
+
+MUTANTS: dict[str, Mutant] = {}
+
+
+def mutant(name: str, item: str, breaks: str, *targets: Target) -> Callable[[Patch], Patch]:
+    def register(patch: Patch) -> Patch:
+        if name in MUTANTS:
+            raise ValueError(f"mutant {name} is defined twice")
+        MUTANTS[name] = Mutant(name, item, breaks, patch, targets)
+        return patch
+
+    return register
+
+
+def patched(target: Any, attribute: str, new: object) -> contextlib.AbstractContextManager[Any]:
+    return mock.patch.object(target, attribute, new)
+
+
+TWO_X = ("2.1", "2.2")
+ALL = ("2.1", "2.2", "3.x")
+SERVICES = "features/cluster_and_services.feature"
+
+
+# ---------------------------------------------------------------------------- 4. service order
+@mutant(
+    "stop-checks-only-the-agent",
+    "4",
+    "a service may stop while any service but ovs-agent still runs after it",
+    Target(SERVICES, "A cluster service cannot stop while the service started after it still runs",
+           TWO_X, "the command fails", {"service": "ocfs2", "running": "o2cb, ocfs2 and ovsrepositories"}),
+    Target(SERVICES, "A cluster service cannot stop while the service started after it still runs",
+           TWO_X, "the command fails", {"service": "o2cb", "running": "o2cb and ocfs2"}),
+)
+@contextlib.contextmanager
+def stop_checks_only_the_agent() -> Iterator[None]:
+    def check_stop(self: ServiceTable, name: str) -> None:
+        self._index(name)
+        if name != "ovs-agent" and self.is_running("ovs-agent"):
+            raise ServiceOrderError(f"cannot stop {name}: ovs-agent is still running")
+
+    with patched(ServiceTable, "check_stop", check_stop):
+        yield
+
+
+@mutant(
+    "start-checks-only-o2cb",
+    "4",
+    "a service may start once o2cb runs, whatever else is still stopped",
+    Target(SERVICES, "A cluster service cannot start before the service started before it",
+           TWO_X, "the command fails", {"service": "ovsrepositories", "running": "o2cb"}),
+    Target(SERVICES, "A cluster service cannot start before the service started before it",
+           TWO_X, "the command fails", {"service": "ovs-agent", "running": "o2cb and ocfs2"}),
+)
+@contextlib.contextmanager
+def start_checks_only_o2cb() -> Iterator[None]:
+    def check_start(self: ServiceTable, name: str) -> None:
+        if self._index(name) > 0 and not self.is_running(SERVICE_ORDER[0]):
+            raise ServiceOrderError(f"cannot start {name}: o2cb is not running")
+
+    with patched(ServiceTable, "check_start", check_start):
+        yield
+
+
+@mutant(
+    "start-checks-only-the-previous-service",
+    "4",
+    "a service may start when the one just before it runs, even if an earlier one was stopped",
+    Target(SERVICES, "A cluster service cannot start before the service started before it",
+           TWO_X, "the command fails", {"service": "ocfs2", "running": "no service"}),
+)
+@contextlib.contextmanager
+def start_checks_only_the_previous_service() -> Iterator[None]:
+    def check_start(self: ServiceTable, name: str) -> None:
+        i = self._index(name)
+        if i > 1 and not self.is_running(SERVICE_ORDER[i - 1]):
+            raise ServiceOrderError(f"cannot start {name}: {SERVICE_ORDER[i - 1]} is not running")
+
+    with patched(ServiceTable, "check_start", check_start):
+        yield
+
+
+_ = services_module  # the module whose table the service mutants patch
