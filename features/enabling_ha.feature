@@ -61,6 +61,14 @@ Feature: Enabling HA on the server pool and on guests
     And HA is enabled on the server pool
     And every server sees every other server heartbeating
 
+  @rule:HA-CLUSTER-MANAGED @release:2.1 @release:2.2 @release:3.x @destructive
+  Scenario: A cluster made with the Oracle VM Server tools alone restarts no guest
+    Given a clustered server pool of 3 servers on NFS shared storage with HA disabled on the pool
+    And a guest vm1 with HA enabled running on server2
+    Then every server sees every other server heartbeating
+    When server2 fails
+    Then guest vm1 is not restarted
+
   @rule:HA-ENABLE-VERIFY @release:2.1 @release:2.2
   Scenario: Enabling HA verifies the server pool setup and reports what is wrong
     Given a clustered server pool of 3 servers on NFS shared storage with HA disabled on the pool

@@ -138,7 +138,7 @@ Feature: Prerequisites verified when HA is enabled on the server pool
     When HA is enabled on the pool
     Then enabling HA fails naming rule PRE-SERVICES-UP-3X
 
-  @rule:PRE-MULTI-SERVER @release:3.x
+  @rule:PRE-MULTI-SERVER @release:2.1 @release:2.2 @release:3.x
   Scenario: A stand-alone Oracle VM Server cannot be HA enabled
     Given a clustered server pool of 1 server on NFS shared storage with HA disabled on the pool
     When HA is enabled on the pool

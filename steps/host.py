@@ -124,7 +124,7 @@ def command_fails(command_run: CommandRun) -> None:
         rf"(?P<where>every server|{SERVER})"
     )
 )
-def services_running(ovm_driver: PoolDriver, services: str, where: str, negation: str | None) -> None:
+def services_running(ovm_driver: PoolDriver, services: str, where: str, negation: str | None = None) -> None:
     """`service <name> status` succeeds (fails, when "not running") for each named service on the
     server(s)."""
     wanted = [s for s in re.split(r"\s*,\s*|\s+and\s+", services) if s]

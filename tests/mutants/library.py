@@ -128,3 +128,95 @@ def start_checks_only_the_previous_service() -> Iterator[None]:
 
 
 _ = services_module  # the module whose table the service mutants patch
+
+
+# ---------------------------------------------------------------------------- 13. not stand-alone, not without a Manager
+PREREQ = "features/prerequisites.feature"
+ENABLING = "features/enabling_ha.feature"
+MASTERS = "features/master_and_roles.feature"
+
+
+@mutant(
+    "multi-server-only-in-3x",
+    "13",
+    "lets a one-server 2.x pool be HA enabled (the multiple-server check made for 3.x only)",
+    Target(PREREQ, "A stand-alone Oracle VM Server cannot be HA enabled", TWO_X, "enabling HA fails naming rule"),
+)
+@contextlib.contextmanager
+def multi_server_only_in_3x() -> Iterator[None]:
+    from ovmref import prereq
+    from ovmref.release import Release
+
+    rules = {
+        r: tuple(x for x in ids if x != "PRE-MULTI-SERVER") if r is not Release.R3 else ids
+        for r, ids in prereq.RULES_BY_RELEASE.items()
+    }
+    with mock.patch.dict(prereq.RULES_BY_RELEASE, rules):
+        yield
+
+
+@mutant(
+    "guest-ha-alone-protects",
+    "13",
+    "restarts a guest that has HA enabled although HA was never enabled on the pool in the Manager",
+    Target(ENABLING, "A cluster made with the Oracle VM Server tools alone restarts no guest", ALL,
+           "guest vm1 is not restarted"),
+)
+@contextlib.contextmanager
+def guest_ha_alone_protects() -> Iterator[None]:
+    from ovmref.failover.pooldb import GuestRecord, PoolDB
+
+    def ha_protected(self: PoolDB, guest: GuestRecord) -> bool:
+        return guest.ha
+
+    with patched(PoolDB, "ha_protected", ha_protected):
+        yield
+
+
+# ---------------------------------------------------------------------------- 16, 17. masters (3.x)
+@mutant(
+    "no-master-takeover-in-3x",
+    "16",
+    "lets HA fail with the master in Oracle VM 3, as 2.1 does",
+    Target(MASTERS, "In Oracle VM 3 another member takes over the master role and HA goes on", ("3.x",),
+           "another server becomes the server pool master"),
+)
+@contextlib.contextmanager
+def no_master_takeover_in_3x() -> Iterator[None]:
+    from ovmref import effects as fx
+    from ovmref.agent import Agent
+    from ovmref.release import Release
+
+    original = Agent._node_down
+
+    def node_down(self: Agent, change: Any) -> list[fx.Effect]:
+        if self.release is Release.R3 and self.coordinator is None and change.node == self.master_node:
+            return [fx.Record("ha_failed", "the master failed: nobody takes over")]
+        return original(self, change)
+
+    with patched(Agent, "_node_down", node_down):
+        yield
+
+
+@mutant(
+    "new-master-forgets-stopped-guests",
+    "17",
+    "keeps the guests that are not running only in the old master's memory: a new master never heard of them",
+    Target(MASTERS, "In Oracle VM 3 a guest that was not running can be started after the master failed",
+           ("3.x",), "the operation succeeds"),
+)
+@contextlib.contextmanager
+def new_master_forgets_stopped_guests() -> Iterator[None]:
+    from ovmref import effects as fx
+    from ovmref.agent import Agent
+    from ovmref.failover.pooldb import PoolDB
+
+    original = Agent._become_master
+
+    def become_master(self: Agent, now: int, db: PoolDB) -> list[fx.Effect]:
+        if db.master is not None and db.master != self.name:  # taking over from another server
+            db.guests = {n: g for n, g in db.guests.items() if g.server is not None}
+        return original(self, now, db)
+
+    with patched(Agent, "_become_master", become_master):
+        yield
