@@ -92,9 +92,14 @@ class ManagedPoolDriver(PoolDriver):
         propagated = run_in_order(joining, self.run)
         if not propagated.ok:
             return OpResult(False, f"propagating the cluster configuration failed: {propagated.message}")
-        if len(joining) > 1 and not self.wait_until(self._pool_formed, self._formation_timeout_ms()):
+        if len(joining) > 1 and not self.wait_until(self._joined, self._formation_timeout_ms()):
             return OpResult(False, "the servers did not join the cluster after the propagation")
         return self._manager(rq.SetPoolHA(True))
+
+    def _joined(self, state: PoolState) -> bool:
+        """The pool is formed and every server that is up sees every other one heartbeating."""
+        up = {name for name, s in state.servers.items() if s.state in ("running", "maintenance")}
+        return self._pool_formed(state) and all(up <= set(state.servers[n].live_view) for n in up)
 
     def _pool_formed(self, state: PoolState) -> bool:
         """Every server whose agent runs is an active member and seen by the master."""

@@ -8,6 +8,7 @@ virtual machine servers, unless a table says otherwise.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Literal
 
 from pytest_bdd import given, parsers, then, when
 
@@ -35,10 +36,18 @@ def server_specs(count: int, memory_mb: int) -> tuple[ServerSpec, ...]:
 
 
 def build(
-    driver: PoolDriver, storage: str, servers: tuple[ServerSpec, ...], *, ha: bool, clustered: bool = True
+    driver: PoolDriver,
+    storage: str,
+    servers: tuple[ServerSpec, ...],
+    *,
+    ha: bool,
+    clustered: bool = True,
+    prepared: Literal["pool", "master"] = "pool",
 ) -> PoolSpec:
     kind, root = STORAGE[storage]
-    spec = PoolSpec(storage=kind, cluster_root=root, servers=servers, ha_enabled=ha, clustered=clustered)
+    spec = PoolSpec(
+        storage=kind, cluster_root=root, servers=servers, ha_enabled=ha, clustered=clustered, prepared=prepared
+    )
     result = driver.build_pool(spec)
     assert result.ok, f"the pool could not be built: {result.message} {list(result.errors)}"
     return driver.effective_spec(spec)
@@ -68,6 +77,21 @@ def given_pool(
     """Build a pool of server1..serverN the documented way; HA on the pool unless "with HA disabled"."""
     servers = server_specs(int(count), int(memory or DEFAULT_MEMORY_MB))
     return build(ovm_driver, storage, servers, ha=(ha != "disabled"), clustered=(clustered == "clustered"))
+
+
+@given(
+    parsers.re(
+        rf"a server pool of (?P<count>\d+) servers on (?P<storage>{_STORAGE_RE}) shared storage with the "
+        r"cluster configured on the Server Pool Master only"
+    ),
+    target_fixture="pool_spec",
+)
+def given_pool_prepared_on_master(ovm_driver: PoolDriver, count: str, storage: str) -> PoolSpec:
+    """The state User's Guide 9.3 leaves a pool in before HA is enabled: on the Server Pool Master
+    (server1) ovs-cluster-configure, ovs-makerepo of the cluster root, ovs-cluster-check and the
+    services; the other servers installed, in the pool, their local /OVS unmounted, nothing else."""
+    servers = server_specs(int(count), DEFAULT_MEMORY_MB)
+    return build(ovm_driver, storage, servers, ha=False, prepared="master")
 
 
 @given(

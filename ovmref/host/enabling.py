@@ -33,6 +33,7 @@ PROPAGATED_RULES = frozenset(
         "PRE-CLUSTERCONF-IDENTICAL",
         "PRE-CLUSTERCONF-NO-LOOPBACK",
         "PRE-NFS-HEARTBEAT-FILE",
+        "PRE-NODE-SLOTS",  # read from each server's cluster.conf (judged on the master's)
         "PRE-SERVICES-UP",
     }
 )

@@ -28,8 +28,8 @@ def _services(server: str) -> list[Command]:
 def master_setup_commands(
     release: Release, storage_kind: str, cluster_root: str, master: str, *, local_ovs: bool = True
 ) -> list[Command]:
-    """User's Guide 9.3, on the Server Pool Master: the cluster, the cluster root, the check, the
-    services, and the master's propagation to the pool."""
+    """User's Guide 9.3, on the Server Pool Master: the cluster, the cluster root, the check and
+    the services."""
     if storage_kind not in ("nfs", "ocfs2-iscsi", "ocfs2-san"):
         raise ValueError(f"unknown storage kind {storage_kind!r}: expected nfs, ocfs2-iscsi or ocfs2-san")
     if (":/" in cluster_root) != (storage_kind == "nfs"):
@@ -41,7 +41,6 @@ def master_setup_commands(
         (master, [f"{OVS_LIB}/ovs-makerepo", cluster_root, "C", _description(release)]),
         (master, [f"{OVS_LIB}/ovs-cluster-check", "--master", "--alter-fstab"]),
         *_services(master),
-        (master, [f"{OVS_LIB}/ovs-cluster-check", "--master", "--propagate"]),
     ]
 
 
@@ -73,6 +72,7 @@ def ha_setup_commands(
     """(server, argv) pairs to run in order. `storage_kind` is nfs, ocfs2-iscsi or ocfs2-san;
     shared OCFS2 devices must already be formatted (mkfs.ocfs2 -N 16, User's Guide 9.2)."""
     commands = master_setup_commands(release, storage_kind, cluster_root, master, local_ovs=local_ovs)
+    commands.append((master, [f"{OVS_LIB}/ovs-cluster-check", "--master", "--propagate"]))
     for server in others:
         commands += member_setup_commands(server, local_ovs=local_ovs)
     return commands
