@@ -220,3 +220,160 @@ def new_master_forgets_stopped_guests() -> Iterator[None]:
 
     with patched(Agent, "_become_master", become_master):
         yield
+
+
+# ---------------------------------------------------------------------------- 1, 2, 7. enabling HA, repositories, mounts
+ENABLE_FROM_MASTER = "Enabling HA on a pool configured on its master only configures and joins every server"
+ENABLE_KEEPS = "Enabling HA keeps the cluster.conf the administrator wrote and propagates it as it is"
+ENABLE_ERRORS = "Enabling HA shows every error of the setup, not only the first"
+NEW_REPOSITORY = "A repository made with ovs-makerepo on the master is mounted on every server once HA is enabled"
+AGENT_START = "A restarted agent receives the repositories and cluster.conf again"
+
+
+@mutant(
+    "enable-only-sets-the-flag",
+    "1",
+    "enables HA by setting the pool's flag, without configuring the cluster or propagating anything",
+    # the master's cluster.conf was removed: the verification itself finds it missing
+    Target(ENABLING, ENABLE_FROM_MASTER, TWO_X, "Then the operation succeeds"),
+    # the master's is there: the verification passes and nothing reaches the other servers
+    Target(ENABLING, ENABLE_KEEPS, TWO_X, "is the one the administrator wrote"),
+    Target(ENABLING, NEW_REPOSITORY, TWO_X, "is mounted at its repository mount point on every server"),
+)
+@contextlib.contextmanager
+def enable_only_sets_the_flag() -> Iterator[None]:
+    from environments import hostsetup
+
+    with (
+        patched(hostsetup, "enable_ha_commands", lambda *_a, **_k: []),
+        patched(hostsetup, "propagate_commands", lambda *_a, **_k: []),
+        patched(hostsetup, "member_setup_commands", lambda *_a, **_k: []),
+    ):
+        yield
+
+
+@mutant(
+    "enable-makes-no-heartbeat-device",
+    "1",
+    "configures the cluster when HA is enabled but never creates the missing heartbeat file",
+    Target(ENABLING, ENABLE_FROM_MASTER, TWO_X, "Then the operation succeeds"),  # PRE-NFS-HEARTBEAT-FILE
+)
+@contextlib.contextmanager
+def enable_makes_no_heartbeat_device() -> Iterator[None]:
+    from environments import hostsetup
+
+    original = hostsetup.enable_ha_commands
+
+    def commands(*args: Any, **kwargs: Any) -> list[tuple[str, list[str]]]:
+        return [(s, argv) for s, argv in original(*args, **kwargs) if "ovs-makerepo" not in argv[0]]
+
+    with patched(hostsetup, "enable_ha_commands", commands):
+        yield
+
+
+@mutant(
+    "cluster-configure-regenerates",
+    "1",
+    "regenerates /etc/ocfs2/cluster.conf each time ovs-cluster-configure runs, even when it exists",
+    Target(ENABLING, ENABLE_KEEPS, TWO_X, "is the one the administrator wrote"),
+)
+@contextlib.contextmanager
+def cluster_configure_regenerates() -> Iterator[None]:
+    from ovmref.cluster.clusterconf import CLUSTER_CONF
+    from ovmref.tools import dispatch
+    from ovmref.tools.cluster_configure import cluster_configure
+
+    def regenerate(fs: Any, args: list[str], ctx: Any) -> Any:
+        if fs.exists(CLUSTER_CONF):
+            fs.remove(CLUSTER_CONF)
+        return cluster_configure(fs, args, ctx)
+
+    with mock.patch.dict(dispatch.TOOLS, {"ovs-cluster-configure": regenerate}):
+        yield
+
+
+@mutant(
+    "propagation-leaves-out-cluster-conf",
+    "1",
+    "propagates the repositories but not cluster.conf, when HA is enabled and when an agent starts",
+    Target(ENABLING, ENABLE_KEEPS, TWO_X, "is the one the administrator wrote"),
+    Target(ENABLING, AGENT_START, TWO_X, "/etc/ocfs2/cluster.conf is the same on every server"),
+)
+@contextlib.contextmanager
+def propagation_leaves_out_cluster_conf() -> Iterator[None]:
+    from ovmref.cluster.clusterconf import CLUSTER_CONF
+    from ovmref.tools import cluster_check
+
+    files = tuple(p for p in cluster_check.PROPAGATED_FILES if p != CLUSTER_CONF)
+    with patched(cluster_check, "PROPAGATED_FILES", files):
+        yield
+
+
+@mutant(
+    "verification-stops-at-the-first-error",
+    "1",
+    "shows only the first broken prerequisite when HA is enabled",
+    Target(ENABLING, ENABLE_ERRORS, TWO_X, "enabling HA fails naming rule PRE-HOSTNAME-NOT-LOOPBACK"),
+)
+@contextlib.contextmanager
+def verification_stops_at_the_first_error() -> Iterator[None]:
+    from environments import hostsetup
+
+    original = hostsetup.verify_for_enabling
+
+    def verify(*args: Any, **kwargs: Any) -> list[Any]:
+        findings = original(*args, **kwargs)
+        first = next((i for i, f in enumerate(findings) if f.status != "passed"), len(findings))
+        return [f for i, f in enumerate(findings) if i <= first or f.status == "passed"]
+
+    with patched(hostsetup, "verify_for_enabling", verify):
+        yield
+
+
+@mutant(
+    "other-servers-mount-only-the-cluster-root",
+    "2",
+    "propagates the repository list but the other servers' agents never mount the other repositories",
+    Target(ENABLING, NEW_REPOSITORY, TWO_X, "is mounted at its repository mount point on every server"),
+)
+@contextlib.contextmanager
+def other_servers_mount_only_the_cluster_root() -> Iterator[None]:
+    from ovmref.tools import service
+
+    with mock.patch.dict(service._ON_START, {"ovsrepositories": lambda fs, ctx: []}):
+        yield
+
+
+@mutant(
+    "repositories-mounted-the-2.1-way-in-2.2",
+    "7",
+    "mounts a 2.2 repository at /OVS/<UUID> (2.1's place) instead of /var/ovs/mount/<UUID>",
+    Target(ENABLING, NEW_REPOSITORY, ("2.2",), "is mounted at its repository mount point on server1"),
+)
+@contextlib.contextmanager
+def repositories_mounted_the_21_way_in_22() -> Iterator[None]:
+    from ovmref.tools import storage_ops
+
+    with patched(storage_ops, "repository_mountpoint", lambda release, uuid: f"/OVS/{uuid}"):
+        yield
+
+
+@mutant(
+    "ovs-mounted-not-linked-in-2.2",
+    "7",
+    "mounts the 2.2 cluster root under /var/ovs/mount but makes /OVS a plain directory, not a link to it",
+    # PRE-CLUSTER-ROOT-MOUNT already refuses to enable HA on such a pool (the Given); the Then step
+    # is there for pools the suite does not build (ssh)
+    Target(PREREQ, "In 2.2 the cluster root is mounted under /var/ovs/mount on every server", ("2.2",),
+           "with HA enabled on the pool"),
+)
+@contextlib.contextmanager
+def ovs_mounted_not_linked_in_22() -> Iterator[None]:
+    from ovmref.tools import storage_ops
+
+    def link(fs: Any, target: str) -> None:
+        if not fs.is_dir("/OVS"):
+            fs.mkdir("/OVS", parents=True)
+
+    with patched(storage_ops, "_link_ovs", link):
+        yield
