@@ -39,8 +39,19 @@ STAGED = ("ovmref", "environments", "steps", "conformance", "features", "conftes
 STAGED_TESTS = ("tests/conftest.py", "tests/core", "tests/heartbeat", "tests/realtime_lane.py")
 SAMPLE_SEED = 13
 STATUS = {  # mutmut's exit codes (mutmut.stats.status_by_exit_code), folded into what we print
-    1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests", 34: "skipped", 36: "timeout",
-    24: "timeout", -24: "timeout", 152: "timeout", 255: "timeout", 37: "killed", None: "not run",
+    1: "killed",
+    3: "killed",
+    0: "survived",
+    5: "no tests",
+    33: "no tests",
+    34: "skipped",
+    36: "timeout",
+    24: "timeout",
+    -24: "timeout",
+    152: "timeout",
+    255: "timeout",
+    37: "killed",
+    None: "not run",
 }
 COLUMNS = ("killed", "survived", "timeout", "equivalent", "no tests", "not run", "other")
 
@@ -64,8 +75,15 @@ def load_equivalents(path: Path = EQUIVALENTS) -> list[Equivalent]:
         missing = [k for k in ("file", "line", "original", "mutated", "why") if k not in (e or {})]
         if missing:
             raise SystemExit(f"{path}: entry {i} lacks {', '.join(missing)}")
-        out.append(Equivalent(str(e["file"]), int(e["line"]), str(e["original"]).strip(),
-                              str(e["mutated"]).strip(), str(e["why"])))
+        out.append(
+            Equivalent(
+                str(e["file"]),
+                int(e["line"]),
+                str(e["original"]).strip(),
+                str(e["mutated"]).strip(),
+                str(e["why"]),
+            )
+        )
     return out
 
 
@@ -94,8 +112,9 @@ def stage(workdir: Path) -> None:
 
 
 def mutmut(workdir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "mutmut", *args], cwd=workdir, text=True,
-                          capture_output=True, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "mutmut", *args], cwd=workdir, text=True, capture_output=True, check=False
+    )
 
 
 def generate(workdir: Path) -> None:
@@ -108,9 +127,13 @@ def generate(workdir: Path) -> None:
         "copy_src_dir(); copy_also_copy_files(); setup_source_paths(); store_lines_covered_by_tests()\n"
         "create_mutants(1)\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], cwd=workdir, text=True, capture_output=True, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=workdir, text=True, capture_output=True, check=False
+    )
     if done.returncode != 0:
-        raise SystemExit(f"mutmut could not generate the mutants:\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
+        raise SystemExit(
+            f"mutmut could not generate the mutants:\n{done.stdout[-2000:]}{done.stderr[-2000:]}"
+        )
 
 
 def results(workdir: Path) -> dict[str, dict[str, int | None]]:
@@ -151,7 +174,9 @@ def table(workdir: Path, targets: tuple[str, ...], equivalents: list[Equivalent]
             status = STATUS.get(code, "other")
             if status == "survived":
                 _, original, mutated = diff_of(workdir, name)
-                if any(e.file == source and e.original == original and e.mutated == mutated for e in equivalents):
+                if any(
+                    e.file == source and e.original == original and e.mutated == mutated for e in equivalents
+                ):
                     status = "equivalent"
                 else:
                     survivors.append((source, name))
@@ -170,7 +195,9 @@ def table(workdir: Path, targets: tuple[str, ...], equivalents: list[Equivalent]
         line, original, mutated = diff_of(workdir, name)
         print(f"survived: {name} ({source}:{line}): {original!r} -> {mutated!r}")
     if len(survivors) > show:
-        print(f"... and {len(survivors) - show} more survivors (mutmut results / mutmut show NAME in {workdir})")
+        print(
+            f"... and {len(survivors) - show} more survivors (mutmut results / mutmut show NAME in {workdir})"
+        )
     return 0
 
 
@@ -183,7 +210,9 @@ def _row(label: str, c: Counter[str], width: int) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--workdir", type=Path, default=REPO / ".mutation")
-    parser.add_argument("--modules", nargs="*", default=list(TARGETS), help="ovmref files or folders/ to score")
+    parser.add_argument(
+        "--modules", nargs="*", default=list(TARGETS), help="ovmref files or folders/ to score"
+    )
     parser.add_argument("--count", action="store_true", help="only create the mutants and count them")
     parser.add_argument("--sample", type=int, default=0, help="run this many mutants, a fixed choice")
     parser.add_argument("--report", action="store_true", help="print the table of the last runs only")
@@ -197,17 +226,25 @@ def main(argv: list[str] | None = None) -> int:
         generate(args.workdir)
         names = sorted(n for s, codes in results(args.workdir).items() if targeted(s, targets) for n in codes)
         if args.count:
-            per = Counter(s for s, codes in results(args.workdir).items() if targeted(s, targets) for _ in codes)
+            per = Counter(
+                s for s, codes in results(args.workdir).items() if targeted(s, targets) for _ in codes
+            )
             for source in sorted(per):
                 print(f"{source:<44}{per[source]:>6} mutants")
             print(f"{'all target modules':<44}{sum(per.values()):>6} mutants")
             return 0
-        chosen = sorted(random.Random(SAMPLE_SEED).sample(names, min(args.sample, len(names)))) if args.sample else []
+        chosen = (
+            sorted(random.Random(SAMPLE_SEED).sample(names, min(args.sample, len(names))))
+            if args.sample
+            else []
+        )
         started = time.monotonic()
         patterns = chosen or [f"{t.removesuffix('.py').replace('/', '.').rstrip('.')}*" for t in targets]
         done = mutmut(args.workdir, "run", "--max-children", str(args.max_children), *patterns)
-        print(f"mutmut ran {len(chosen) or len(names)} mutants in {time.monotonic() - started:.0f} s "
-              f"(exit {done.returncode})")
+        print(
+            f"mutmut ran {len(chosen) or len(names)} mutants in {time.monotonic() - started:.0f} s "
+            f"(exit {done.returncode})"
+        )
         if done.returncode not in (0, 1):
             print(done.stdout[-3000:] + done.stderr[-3000:])
             return 2

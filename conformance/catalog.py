@@ -301,7 +301,8 @@ class _CatalogParser:
                     fields["doc"], f"an outside fact of {what} cites {source.doc.key}, a seed document: "
                     "outside facts come from reference documents"
                 )
-            facts.append(OutsideFact(self.scalar(fields["fact"], f"fact of an outside fact of {what}"), source))
+            fact = self.scalar(fields["fact"], f"fact of an outside fact of {what}")
+            facts.append(OutsideFact(fact, source))
         return tuple(facts)
 
     def _source(self, fields: dict[str, yaml.Node], what: str, documents: dict[str, Document]) -> Source:

@@ -15,20 +15,20 @@ from typing import Any, Protocol
 from environments.model import CommandResult, OpResult, PoolSpec, ServerSpec
 from ovmref.cluster.clusterconf import CLUSTER_CONF, render_cluster_conf
 from ovmref.cluster.services import SERVICE_ORDER
-from ovmref.host.installed_pool import InstalledPool, PoolHostFS, ServerInfo
-from ovmref.host.trees import Tree
-from ovmref.hostfs import HostFS
 from ovmref.host.enabling import awaiting_configuration, verify_for_enabling
+from ovmref.host.installed_pool import InstalledPool, PoolHostFS, ServerInfo
 from ovmref.host.procedure import (
     enable_ha_commands,
     master_setup_commands,
     member_setup_commands,
     propagate_commands,
 )
+from ovmref.host.trees import Tree
+from ovmref.hostfs import HostFS
 from ovmref.prereq import Finding
-from ovmref.tools import cluster_check
 from ovmref.release import Release
 from ovmref.storage.layout import configfs_cluster_dir
+from ovmref.tools import cluster_check
 from ovmref.tools.cluster_configure import generate_cluster_conf
 from ovmref.tools.storage_ops import boot_cluster
 

@@ -77,10 +77,11 @@ class ManagedPoolDriver(PoolDriver):
         heartbeat, the setup is verified (every error shown), then the master propagates the
         repositories and cluster.conf and the servers it had not configured join; HA goes on."""
         assert self.setup is not None
-        prepared = run_in_order(self.setup.enabling_commands(), self.run) if self.setup.spec.clustered \
-            else OpResult(True)
+        clustered = self.setup.spec.clustered
+        prepared = run_in_order(self.setup.enabling_commands(), self.run) if clustered else OpResult(True)
         if not prepared.ok:
-            return OpResult(False, f"the Server Pool Master could not configure the cluster: {prepared.message}")
+            why = prepared.message
+            return OpResult(False, f"the Server Pool Master could not configure the cluster: {why}")
         findings = self._verify_setup()
         failed = tuple(sorted({f.rule for f in findings if f.status != "passed"}))
         if failed:
@@ -88,7 +89,7 @@ class ManagedPoolDriver(PoolDriver):
                 f"{f.rule} on {f.server or 'pool'}: {f.message}" for f in findings if f.status != "passed"
             )
             return OpResult(False, f"server pool setup check failed: {detail}", failed)
-        joining = self.setup.propagation_commands(self.hosts_running()) if self.setup.spec.clustered else []
+        joining = self.setup.propagation_commands(self.hosts_running()) if clustered else []
         propagated = run_in_order(joining, self.run)
         if not propagated.ok:
             return OpResult(False, f"propagating the cluster configuration failed: {propagated.message}")

@@ -80,7 +80,9 @@ def services_stopped(ovm_driver: PoolDriver, server: str) -> None:
         run_ok(ovm_driver, server, f"service {service} stop")
 
 
-@given(parsers.re(rf"the cluster services running on (?P<server>{SERVER}) are (?P<services>no service|[\w, -]+)"))
+@given(
+    parsers.re(rf"the cluster services running on (?P<server>{SERVER}) are (?P<services>no service|[\w, -]+)")
+)
 def services_left_running(ovm_driver: PoolDriver, server: str, services: str) -> None:
     """Bring the server to exactly these services running (the first ones of the documented order):
     stop the others in the documented stop order, start the missing ones in the start order."""
@@ -330,7 +332,8 @@ def ran_when_enabling(
         and e.detail.split(" -> ")[0] == command
     ]
     assert runs, f"{server} did not run `{command}` when HA was enabled"
-    assert any(e.detail.endswith("-> rc 0") for e in runs), f"`{command}` failed on {server}: {runs[-1].detail}"
+    ok = any(e.detail.endswith("-> rc 0") for e in runs)
+    assert ok, f"`{command}` failed on {server}: {runs[-1].detail}"
 
 
 # where each release mounts a repository that is not the cluster root, written here from the

@@ -46,7 +46,12 @@ def build(
 ) -> PoolSpec:
     kind, root = STORAGE[storage]
     spec = PoolSpec(
-        storage=kind, cluster_root=root, servers=servers, ha_enabled=ha, clustered=clustered, prepared=prepared
+        storage=kind,
+        cluster_root=root,
+        servers=servers,
+        ha_enabled=ha,
+        clustered=clustered,
+        prepared=prepared,
     )
     result = driver.build_pool(spec)
     assert result.ok, f"the pool could not be built: {result.message} {list(result.errors)}"

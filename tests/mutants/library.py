@@ -74,10 +74,20 @@ SERVICES = "features/cluster_and_services.feature"
     "stop-checks-only-the-agent",
     "4",
     "a service may stop while any service but ovs-agent still runs after it",
-    Target(SERVICES, "A cluster service cannot stop while the service started after it still runs",
-           TWO_X, "the command fails", {"service": "ocfs2", "running": "o2cb, ocfs2 and ovsrepositories"}),
-    Target(SERVICES, "A cluster service cannot stop while the service started after it still runs",
-           TWO_X, "the command fails", {"service": "o2cb", "running": "o2cb and ocfs2"}),
+    Target(
+        SERVICES,
+        "A cluster service cannot stop while the service started after it still runs",
+        TWO_X,
+        "the command fails",
+        {"service": "ocfs2", "running": "o2cb, ocfs2 and ovsrepositories"},
+    ),
+    Target(
+        SERVICES,
+        "A cluster service cannot stop while the service started after it still runs",
+        TWO_X,
+        "the command fails",
+        {"service": "o2cb", "running": "o2cb and ocfs2"},
+    ),
 )
 @contextlib.contextmanager
 def stop_checks_only_the_agent() -> Iterator[None]:
@@ -94,10 +104,20 @@ def stop_checks_only_the_agent() -> Iterator[None]:
     "start-checks-only-o2cb",
     "4",
     "a service may start once o2cb runs, whatever else is still stopped",
-    Target(SERVICES, "A cluster service cannot start before the service started before it",
-           TWO_X, "the command fails", {"service": "ovsrepositories", "running": "o2cb"}),
-    Target(SERVICES, "A cluster service cannot start before the service started before it",
-           TWO_X, "the command fails", {"service": "ovs-agent", "running": "o2cb and ocfs2"}),
+    Target(
+        SERVICES,
+        "A cluster service cannot start before the service started before it",
+        TWO_X,
+        "the command fails",
+        {"service": "ovsrepositories", "running": "o2cb"},
+    ),
+    Target(
+        SERVICES,
+        "A cluster service cannot start before the service started before it",
+        TWO_X,
+        "the command fails",
+        {"service": "ovs-agent", "running": "o2cb and ocfs2"},
+    ),
 )
 @contextlib.contextmanager
 def start_checks_only_o2cb() -> Iterator[None]:
@@ -113,8 +133,13 @@ def start_checks_only_o2cb() -> Iterator[None]:
     "start-checks-only-the-previous-service",
     "4",
     "a service may start when the one just before it runs, even if an earlier one was stopped",
-    Target(SERVICES, "A cluster service cannot start before the service started before it",
-           TWO_X, "the command fails", {"service": "ocfs2", "running": "no service"}),
+    Target(
+        SERVICES,
+        "A cluster service cannot start before the service started before it",
+        TWO_X,
+        "the command fails",
+        {"service": "ocfs2", "running": "no service"},
+    ),
 )
 @contextlib.contextmanager
 def start_checks_only_the_previous_service() -> Iterator[None]:
@@ -130,7 +155,7 @@ def start_checks_only_the_previous_service() -> Iterator[None]:
 _ = services_module  # the module whose table the service mutants patch
 
 
-# ---------------------------------------------------------------------------- 13. not stand-alone, not without a Manager
+# ------------------------------------------------------------ 13. not stand-alone, not without a Manager
 PREREQ = "features/prerequisites.feature"
 ENABLING = "features/enabling_ha.feature"
 MASTERS = "features/master_and_roles.feature"
@@ -140,7 +165,9 @@ MASTERS = "features/master_and_roles.feature"
     "multi-server-only-in-3x",
     "13",
     "lets a one-server 2.x pool be HA enabled (the multiple-server check made for 3.x only)",
-    Target(PREREQ, "A stand-alone Oracle VM Server cannot be HA enabled", TWO_X, "enabling HA fails naming rule"),
+    Target(
+        PREREQ, "A stand-alone Oracle VM Server cannot be HA enabled", TWO_X, "enabling HA fails naming rule"
+    ),
 )
 @contextlib.contextmanager
 def multi_server_only_in_3x() -> Iterator[None]:
@@ -159,8 +186,12 @@ def multi_server_only_in_3x() -> Iterator[None]:
     "guest-ha-alone-protects",
     "13",
     "restarts a guest that has HA enabled although HA was never enabled on the pool in the Manager",
-    Target(ENABLING, "A cluster made with the Oracle VM Server tools alone restarts no guest", ALL,
-           "guest vm1 is not restarted"),
+    Target(
+        ENABLING,
+        "A cluster made with the Oracle VM Server tools alone restarts no guest",
+        ALL,
+        "guest vm1 is not restarted",
+    ),
 )
 @contextlib.contextmanager
 def guest_ha_alone_protects() -> Iterator[None]:
@@ -178,8 +209,12 @@ def guest_ha_alone_protects() -> Iterator[None]:
     "no-master-takeover-in-3x",
     "16",
     "lets HA fail with the master in Oracle VM 3, as 2.1 does",
-    Target(MASTERS, "In Oracle VM 3 another member takes over the master role and HA goes on", ("3.x",),
-           "another server becomes the server pool master"),
+    Target(
+        MASTERS,
+        "In Oracle VM 3 another member takes over the master role and HA goes on",
+        ("3.x",),
+        "another server becomes the server pool master",
+    ),
 )
 @contextlib.contextmanager
 def no_master_takeover_in_3x() -> Iterator[None]:
@@ -202,8 +237,12 @@ def no_master_takeover_in_3x() -> Iterator[None]:
     "new-master-forgets-stopped-guests",
     "17",
     "keeps the guests that are not running only in the old master's memory: a new master never heard of them",
-    Target(MASTERS, "In Oracle VM 3 a guest that was not running can be started after the master failed",
-           ("3.x",), "the operation succeeds"),
+    Target(
+        MASTERS,
+        "In Oracle VM 3 a guest that was not running can be started after the master failed",
+        ("3.x",),
+        "the operation succeeds",
+    ),
 )
 @contextlib.contextmanager
 def new_master_forgets_stopped_guests() -> Iterator[None]:
@@ -222,11 +261,13 @@ def new_master_forgets_stopped_guests() -> Iterator[None]:
         yield
 
 
-# ---------------------------------------------------------------------------- 1, 2, 7. enabling HA, repositories, mounts
+# ---------------------------------------------------------- 1, 2, 7. enabling HA, repositories, mounts
 ENABLE_FROM_MASTER = "Enabling HA on a pool configured on its master only configures and joins every server"
 ENABLE_KEEPS = "Enabling HA keeps the cluster.conf the administrator wrote and propagates it as it is"
 ENABLE_ERRORS = "Enabling HA shows every error of the setup, not only the first"
-NEW_REPOSITORY = "A repository made with ovs-makerepo on the master is mounted on every server once HA is enabled"
+NEW_REPOSITORY = (
+    "A repository made with ovs-makerepo on the master is mounted on every server once HA is enabled"
+)
 AGENT_START = "A restarted agent receives the repositories and cluster.conf again"
 
 
@@ -364,8 +405,12 @@ def repositories_mounted_the_21_way_in_22() -> Iterator[None]:
     "mounts the 2.2 cluster root under /var/ovs/mount but makes /OVS a plain directory, not a link to it",
     # PRE-CLUSTER-ROOT-MOUNT already refuses to enable HA on such a pool (the Given); the Then step
     # is there for pools the suite does not build (ssh)
-    Target(PREREQ, "In 2.2 the cluster root is mounted under /var/ovs/mount on every server", ("2.2",),
-           "with HA enabled on the pool"),
+    Target(
+        PREREQ,
+        "In 2.2 the cluster root is mounted under /var/ovs/mount on every server",
+        ("2.2",),
+        "with HA enabled on the pool",
+    ),
 )
 @contextlib.contextmanager
 def ovs_mounted_not_linked_in_22() -> Iterator[None]:

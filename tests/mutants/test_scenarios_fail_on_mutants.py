@@ -44,11 +44,27 @@ def _run_child(tmp_path: Path, plan: dict[str, str]) -> dict[str, list[dict[str,
     plan_file.write_text(json.dumps(plan, indent=1), encoding="utf-8")
     env = dict(os.environ, **{PLAN_VARIABLE: str(plan_file)})
     command = [
-        sys.executable, "-m", "pytest", "features/test_features.py", "-p", "tests.mutants.plugin",
-        "--ovm-env", "sim", "--ovm-release", "all", "--ovm-report-dir", str(tmp_path / "reports"),
-        "--ovm-run-id", "mutants", "-q", "-p", "no:randomly",
+        sys.executable,
+        "-m",
+        "pytest",
+        "features/test_features.py",
+        "-p",
+        "tests.mutants.plugin",
+        "--ovm-env",
+        "sim",
+        "--ovm-release",
+        "all",
+        "--ovm-report-dir",
+        str(tmp_path / "reports"),
+        "--ovm-run-id",
+        "mutants",
+        "-q",
+        "-p",
+        "no:randomly",
     ]
-    done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=1200, check=False)
+    done = subprocess.run(
+        command, cwd=REPO, env=env, capture_output=True, text=True, timeout=1200, check=False
+    )
     report = tmp_path / "reports" / "mutants" / "conformance.json"
     assert report.is_file(), done.stdout[-4000:] + done.stderr[-4000:]
     runs: dict[str, list[dict[str, object]]] = {}
@@ -67,7 +83,9 @@ def _verdicts(m: Mutant, t: Target, runs: dict[str, list[dict[str, object]]]) ->
             for s in runs.get(f"{plan_key(t.feature, t.scenario, release)}::{m.name}", [])
             if all(str(dict(s.get("example") or {}).get(k)) == v for k, v in t.example.items())  # type: ignore[call-overload]
         }
-        where = f"{m.name} (item {m.item}): {t.scenario!r} [{release}]" + (f" {t.example}" if t.example else "")
+        where = f"{m.name} (item {m.item}): {t.scenario!r} [{release}]" + (
+            f" {t.example}" if t.example else ""
+        )
         if not found:
             problems.append(f"{where}: did not run")
         for s in found.values():
