@@ -3,6 +3,11 @@
 Servers are named server1..serverN; server1 (node 0) is the Server Pool
 Master and also has the utility and virtual machine roles, the others are
 virtual machine servers, unless a table says otherwise.
+
+Defaults: a server has 16384 MB of memory unless "and N MB of memory per
+server" or the table's memory column says otherwise; a server added with
+"serverN is added to the pool" always gets 16384 MB, whatever the pool's
+other servers have.
 """
 
 from __future__ import annotations
@@ -138,7 +143,8 @@ def disable_pool_ha(ovm_driver: PoolDriver) -> ManagerAction:
 
 @when(parsers.re(rf"(?P<server>{SERVER}) is added to the pool"), target_fixture="manager_action")
 def add_server(ovm_driver: PoolDriver, server: str) -> ManagerAction:
-    """Add a freshly installed virtual machine server to the pool from Oracle VM Manager."""
+    """Add a freshly installed virtual machine server to the pool from Oracle VM Manager (it has
+    16384 MB of memory, whatever the pool's other servers have)."""
     spec = ServerSpec(name=server, memory_mb=DEFAULT_MEMORY_MB)
     return manager(ovm_driver, "add server", server, lambda: ovm_driver.add_server(spec))
 
