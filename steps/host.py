@@ -260,6 +260,21 @@ def resolves_elsewhere(ovm_driver: PoolDriver, pool_spec: PoolSpec, server: str,
     ovm_driver.write_file(server, HOSTS, "\n".join(kept) + "\n")
 
 
+@given(parsers.re(rf"(?P<who>every server|{SERVER}) resolves? the pool's names by DNS"))
+def resolves_by_dns(ovm_driver: PoolDriver, pool_spec: PoolSpec, who: str) -> None:
+    """Point the server(s) at the site's DNS server (/etc/resolv.conf) and keep in /etc/hosts only
+    localhost and the server's own name, as an install that was given a name server leaves it."""
+    for server in servers_of(ovm_driver) if who == "every server" else [who]:
+        own = {fqdn(ovm_driver, pool_spec, server), short_name(ovm_driver, server)}
+        kept = [
+            ln for ln in read(ovm_driver, server, HOSTS).splitlines()
+            if not ln.split("#", 1)[0].split() or ln.split()[0].startswith("127.")
+            or own & set(ln.split()[1:])
+        ]
+        ovm_driver.write_file(server, HOSTS, "\n".join(kept) + "\n")
+        ovm_driver.write_file(server, "/etc/resolv.conf", "search example.com\nnameserver 192.168.100.1\n")
+
+
 @given(
     parsers.re(
         rf"/etc/ocfs2/cluster.conf on (?P<server>{SERVER}) differs from the one on "
