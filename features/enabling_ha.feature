@@ -119,7 +119,7 @@ Feature: Enabling HA on the server pool and on guests
     And enabling HA fails naming rule PRE-RELEASE-MIN
     And HA is not enabled on the server pool
 
-  @rule:STOR-REPOS-PROPAGATED @rule:PROC-MAKEREPO @release:2.1 @release:2.2
+  @rule:HA-ENABLE-PROPAGATE @rule:PROC-MAKEREPO @release:2.1 @release:2.2
   Scenario: A repository made with ovs-makerepo on the master is mounted on every server once HA is enabled
     Given a server pool of 3 servers on NFS shared storage with the cluster configured on the Server Pool Master only
     When I run '/usr/lib/ovs/ovs-makerepo example.com:/OVS2 "more space"' on server1
