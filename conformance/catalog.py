@@ -22,7 +22,10 @@ RULE_ID = re.compile(r"[A-Z0-9]+(?:-[A-Z0-9]+)*")
 
 _DOCUMENT_FIELDS = ("title", "seed", "reference", "url")
 _RULE_FIELDS = ("id", "statement", "releases", "kind", "checks", "sources")
+_RULE_OPTIONAL = ("outside", "reading")
 _SOURCE_FIELDS = ("doc", "section", "quote")
+_OUTSIDE_FIELDS = ("fact", "doc", "section", "quote")
+_UNTESTABLE_FIELDS = ("id", "statement", "releases", "sources", "reason")
 
 
 def default_catalog_path() -> Path:
@@ -64,6 +67,16 @@ class Source:
 
 
 @dataclass(frozen=True)
+class OutsideFact:
+    """A fact a rule's statement adds to what its Oracle VM quotes say (an O2CB timing, the quorum
+    tie-break), with where it does come from: a reference document's words. The trace test checks
+    this quote too, so "the quote exists" is never read as "the rule follows from the seed quote"."""
+
+    fact: str
+    source: Source
+
+
+@dataclass(frozen=True)
 class Rule:
     id: str
     statement: str
@@ -71,6 +84,8 @@ class Rule:
     kind: str
     checks: str
     sources: tuple[Source, ...]
+    outside: tuple[OutsideFact, ...] = ()
+    reading: str = ""  # how the statement was decided where the documents leave room, and why
 
     def applies_to(self, release: Release) -> bool:
         return release in self.releases
@@ -82,10 +97,23 @@ class Rule:
 
 
 @dataclass(frozen=True)
+class Untestable:
+    """Something the documents say that no scenario can check, with the reason (kept beside the
+    rules so that a reader sees it was weighed, not forgotten)."""
+
+    id: str
+    statement: str
+    releases: tuple[Release, ...]
+    sources: tuple[Source, ...]
+    reason: str
+
+
+@dataclass(frozen=True)
 class Catalog:
     documents: dict[str, Document]
     rules: tuple[Rule, ...]
     path: Path | None = None
+    untestable: tuple[Untestable, ...] = ()
 
     def __getitem__(self, rule_id: str) -> Rule:
         for rule in self.rules:
@@ -95,7 +123,9 @@ class Catalog:
 
     def restricted_to(self, rule_ids: set[str]) -> Catalog:
         """The same catalog with only these rules (a validation checks the prerequisite rules only)."""
-        return Catalog(self.documents, tuple(r for r in self.rules if r.id in rule_ids), self.path)
+        return Catalog(
+            self.documents, tuple(r for r in self.rules if r.id in rule_ids), self.path, self.untestable
+        )
 
     def __contains__(self, rule_id: object) -> bool:
         return any(rule.id == rule_id for rule in self.rules)
@@ -149,7 +179,7 @@ class _CatalogParser:
         if root is None:
             raise self.fail(None, "the catalog is empty: expected 'documents' and 'rules'")
         top = self.mapping(
-            root, "the catalog", required=("documents", "rules"), allowed=("documents", "rules")
+            root, "the catalog", required=("documents", "rules"), allowed=("documents", "rules", "untestable")
         )
         documents = self.documents(top["documents"])
         rules: list[Rule] = []
@@ -160,7 +190,16 @@ class _CatalogParser:
                 raise self.fail(node, f"duplicate rule id {rule.id} (first defined on line {seen[rule.id]})")
             seen[rule.id] = node.start_mark.line + 1
             rules.append(rule)
-        return Catalog(documents=documents, rules=tuple(rules), path=Path(self.path))
+        untestable: list[Untestable] = []
+        for node in self.sequence(top["untestable"], "untestable") if "untestable" in top else []:
+            entry = self.untestable(node, documents)
+            if entry.id in seen:
+                raise self.fail(node, f"duplicate id {entry.id} (first defined on line {seen[entry.id]})")
+            seen[entry.id] = node.start_mark.line + 1
+            untestable.append(entry)
+        return Catalog(
+            documents=documents, rules=tuple(rules), path=Path(self.path), untestable=tuple(untestable)
+        )
 
     # ---- node helpers ----------------------------------------------------------------
     def mapping(
@@ -218,7 +257,7 @@ class _CatalogParser:
         return docs
 
     def rule(self, node: yaml.Node, documents: dict[str, Document]) -> Rule:
-        fields = self.mapping(node, "a rule", _RULE_FIELDS, _RULE_FIELDS)
+        fields = self.mapping(node, "a rule", _RULE_FIELDS, _RULE_FIELDS + _RULE_OPTIONAL)
         rule_id = self.scalar(fields["id"], "rule id")
         if not RULE_ID.fullmatch(rule_id):
             raise self.fail(
@@ -234,6 +273,47 @@ class _CatalogParser:
             kind=kind,
             checks=checks,
             sources=self.sources(fields["sources"], what, documents),
+            outside=self.outside(fields["outside"], what, documents) if "outside" in fields else (),
+            reading=self.scalar(fields["reading"], f"reading of {what}") if "reading" in fields else "",
+        )
+
+    def untestable(self, node: yaml.Node, documents: dict[str, Document]) -> Untestable:
+        fields = self.mapping(node, "an untestable entry", _UNTESTABLE_FIELDS, _UNTESTABLE_FIELDS)
+        entry_id = self.scalar(fields["id"], "id of an untestable entry")
+        if not RULE_ID.fullmatch(entry_id):
+            raise self.fail(fields["id"], f"id {entry_id!r} must be upper-case letters, digits and dashes")
+        what = f"untestable {entry_id}"
+        return Untestable(
+            id=entry_id,
+            statement=self.scalar(fields["statement"], f"statement of {what}"),
+            releases=self.releases(fields["releases"], what),
+            sources=self.sources(fields["sources"], what, documents),
+            reason=self.scalar(fields["reason"], f"reason of {what}"),
+        )
+
+    def outside(self, node: yaml.Node, what: str, documents: dict[str, Document]) -> tuple[OutsideFact, ...]:
+        facts: list[OutsideFact] = []
+        for item in self.sequence(node, f"outside facts of {what}"):
+            fields = self.mapping(item, f"an outside fact of {what}", _OUTSIDE_FIELDS, _OUTSIDE_FIELDS)
+            source = self._source(fields, what, documents)
+            if not source.doc.reference:
+                raise self.fail(
+                    fields["doc"], f"an outside fact of {what} cites {source.doc.key}, a seed document: "
+                    "outside facts come from reference documents"
+                )
+            fact = self.scalar(fields["fact"], f"fact of an outside fact of {what}")
+            facts.append(OutsideFact(fact, source))
+        return tuple(facts)
+
+    def _source(self, fields: dict[str, yaml.Node], what: str, documents: dict[str, Document]) -> Source:
+        doc_key = self.scalar(fields["doc"], f"doc of a source of {what}")
+        if doc_key not in documents:
+            known = ", ".join(sorted(documents)) or "none"
+            raise self.fail(fields["doc"], f"unknown doc {doc_key!r} in {what} (documents: {known})")
+        return Source(
+            doc=documents[doc_key],
+            section=self.scalar(fields["section"], f"section of a source of {what}"),
+            quote=self.scalar(fields["quote"], f"quote of a source of {what}"),
         )
 
     def choice(self, node: yaml.Node, what: str, choices: tuple[str, ...]) -> str:
@@ -264,17 +344,7 @@ class _CatalogParser:
         sources: list[Source] = []
         for item in items:
             fields = self.mapping(item, f"a source of {what}", _SOURCE_FIELDS, _SOURCE_FIELDS)
-            doc_key = self.scalar(fields["doc"], f"doc of a source of {what}")
-            if doc_key not in documents:
-                known = ", ".join(sorted(documents)) or "none"
-                raise self.fail(fields["doc"], f"unknown doc {doc_key!r} in {what} (documents: {known})")
-            sources.append(
-                Source(
-                    doc=documents[doc_key],
-                    section=self.scalar(fields["section"], f"section of a source of {what}"),
-                    quote=self.scalar(fields["quote"], f"quote of a source of {what}"),
-                )
-            )
+            sources.append(self._source(fields, what, documents))
         return tuple(sources)
 
 

@@ -62,6 +62,12 @@ def catalog_fields(rule: Rule) -> dict[str, Any]:
             {"doc": s.doc.key, "title": s.doc.title, "section": s.section, "quote": s.quote}
             for s in rule.sources
         ],
+        "outside": [
+            {"fact": f.fact, "doc": f.source.doc.key, "title": f.source.doc.title,
+             "section": f.source.section, "quote": f.source.quote}
+            for f in rule.outside
+        ],
+        "reading": rule.reading,
     }
 
 

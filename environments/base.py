@@ -136,6 +136,10 @@ class PoolDriver(abc.ABC):
     def write_file(self, server: str, path: str, text: str) -> None:
         """Change a file on a server (to set up a misconfiguration a rule must catch)."""
 
+    def remove_file(self, server: str, path: str) -> None:
+        """Remove a file from a server (a file an administrator deleted); a no-op when absent."""
+        raise EnvironmentLimitation(f"the {self.name} environment cannot remove {path} on {server}")
+
     # ---- faults ----------------------------------------------------------------------
     @abc.abstractmethod
     def inject(self, fault: FaultKind, servers: Sequence[str]) -> int:

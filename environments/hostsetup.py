@@ -15,13 +15,20 @@ from typing import Any, Protocol
 from environments.model import CommandResult, OpResult, PoolSpec, ServerSpec
 from ovmref.cluster.clusterconf import CLUSTER_CONF, render_cluster_conf
 from ovmref.cluster.services import SERVICE_ORDER
+from ovmref.host.enabling import awaiting_configuration, verify_for_enabling
 from ovmref.host.installed_pool import InstalledPool, PoolHostFS, ServerInfo
+from ovmref.host.procedure import (
+    enable_ha_commands,
+    master_setup_commands,
+    member_setup_commands,
+    propagate_commands,
+)
 from ovmref.host.trees import Tree
 from ovmref.hostfs import HostFS
-from ovmref.prereq import Finding, check_pool
+from ovmref.prereq import Finding
 from ovmref.release import Release
 from ovmref.storage.layout import configfs_cluster_dir
-from ovmref.storage.repositories import REPOSITORIES, REPOSITORIES_OPTIONS
+from ovmref.tools import cluster_check
 from ovmref.tools.cluster_configure import generate_cluster_conf
 from ovmref.tools.storage_ops import boot_cluster
 
@@ -92,8 +99,28 @@ class PoolHostSetup:
         return self.pool.hosts[spec.name]
 
     def configure_cluster(self, run: Runner) -> OpResult:
-        """The documented procedure (User's Guide 9.3, white paper), command by command."""
+        """The documented procedure (User's Guide 9.3, white paper), command by command; a pool
+        prepared on the master only stops where 9.3 does: the master configured, the other servers
+        installed with their local /OVS unmounted (white paper, Special Considerations)."""
+        if self.spec.prepared == "master":
+            pool = self.pool
+            commands = master_setup_commands(self.release, pool.storage_kind, pool.cluster_root, pool.master)
+            commands += [(name, ["umount", "/OVS"]) for name in pool.servers if name != pool.master]
+            return run_in_order(commands, run)
         return run_in_order(self.pool.setup_commands(), run)
+
+    def enabling_commands(self) -> list[tuple[str, list[str]]]:
+        """What the master's agent runs when HA is enabled, before the setup is verified."""
+        return enable_ha_commands(self.release, self.pool.cluster_root, self.pool.master)
+
+    def propagation_commands(self, servers: Sequence[str]) -> list[tuple[str, list[str]]]:
+        """After a clean verification: the master propagates; servers it had not configured yet
+        configure o2cb from what they received and start their services in order."""
+        waiting = [s for s in servers if s != self.pool.master and awaiting_configuration(self.pool.hosts[s])]
+        commands = propagate_commands(self.release, self.pool.master)
+        for server in waiting:
+            commands += member_setup_commands(server, local_ovs=False)
+        return commands
 
     def join_server(self, name: str, run: Runner) -> OpResult:
         """Adding a server (white paper): the master's cluster.conf gains the node and is propagated."""
@@ -114,7 +141,7 @@ class PoolHostSetup:
     def propagate(self, source: str, target: str) -> None:
         """The master's agent copies cluster.conf and the repository list to a server."""
         src = self.pool.hosts[source]
-        for path in (CLUSTER_CONF, REPOSITORIES, REPOSITORIES_OPTIONS):
+        for path in cluster_check.PROPAGATED_FILES:
             text = src.read_text(path)
             if text is not None:
                 self.pool.hosts[target].write_text(path, text)
@@ -144,4 +171,4 @@ class PoolHostSetup:
     def verify(self, servers: Sequence[str]) -> list[Finding]:
         """What the Manager checks when HA is enabled on the pool ("The server pool setup is verified")."""
         hosts = {name: self.pool.hosts[name] for name in servers}
-        return check_pool(hosts, self.release, self.pool.facts())
+        return verify_for_enabling(hosts, self.release, self.pool.facts())

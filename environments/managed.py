@@ -13,8 +13,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from environments.base import PoolDriver
-from environments.hostsetup import PoolHostSetup
-from environments.model import GuestSpec, OpResult
+from environments.hostsetup import PoolHostSetup, run_in_order
+from environments.model import GuestSpec, OpResult, PoolState
 from ovmref.failover import requests as rq
 from ovmref.prereq import Finding
 
@@ -73,6 +73,15 @@ class ManagedPoolDriver(PoolDriver):
         return OpResult(True, f"{server} {'rebooting' if restart else 'shut down'}")
 
     def enable_pool_ha(self) -> OpResult:
+        """User's Guide 9.4, in its order: the master's agent configures the cluster and starts the
+        heartbeat, the setup is verified (every error shown), then the master propagates the
+        repositories and cluster.conf and the servers it had not configured join; HA goes on."""
+        assert self.setup is not None
+        clustered = self.setup.spec.clustered
+        prepared = run_in_order(self.setup.enabling_commands(), self.run) if clustered else OpResult(True)
+        if not prepared.ok:
+            why = prepared.message
+            return OpResult(False, f"the Server Pool Master could not configure the cluster: {why}")
         findings = self._verify_setup()
         failed = tuple(sorted({f.rule for f in findings if f.status != "passed"}))
         if failed:
@@ -80,7 +89,30 @@ class ManagedPoolDriver(PoolDriver):
                 f"{f.rule} on {f.server or 'pool'}: {f.message}" for f in findings if f.status != "passed"
             )
             return OpResult(False, f"server pool setup check failed: {detail}", failed)
+        joining = self.setup.propagation_commands(self.hosts_running()) if clustered else []
+        propagated = run_in_order(joining, self.run)
+        if not propagated.ok:
+            return OpResult(False, f"propagating the cluster configuration failed: {propagated.message}")
+        if len(joining) > 1 and not self.wait_until(self._joined, self._formation_timeout_ms()):
+            return OpResult(False, "the servers did not join the cluster after the propagation")
         return self._manager(rq.SetPoolHA(True))
+
+    def _joined(self, state: PoolState) -> bool:
+        """The pool is formed and every server that is up sees every other one heartbeating."""
+        up = {name for name, s in state.servers.items() if s.state in ("running", "maintenance")}
+        return self._pool_formed(state) and all(up <= set(state.servers[n].live_view) for n in up)
+
+    def _pool_formed(self, state: PoolState) -> bool:
+        """Every server whose agent runs is an active member and seen by the master."""
+        raise NotImplementedError
+
+    def _formation_timeout_ms(self) -> int:
+        return 30 * self.timings.iteration_ms + 10_000
+
+    def remove_file(self, server: str, path: str) -> None:
+        fs = self.hosts[server].fs
+        if fs.exists(path):
+            fs.remove(path)
 
     def disable_pool_ha(self) -> OpResult:
         return self._manager(rq.SetPoolHA(False))

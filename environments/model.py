@@ -75,6 +75,9 @@ class PoolSpec:
     clustered: bool = True  # 3.x: created with clustering enabled
     virtual_ip: str = "192.168.100.250"
     node_slots: int = 16  # mkfs.ocfs2 -N of the cluster root (16 in every Oracle example)
+    # "pool": every server configured the documented way; "master": only the Server Pool Master
+    # (User's Guide 9.3 runs on it alone), the others waiting for HA to be enabled (9.4)
+    prepared: Literal["pool", "master"] = "pool"
 
 
 @dataclass(frozen=True)

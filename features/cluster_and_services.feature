@@ -75,15 +75,30 @@ Feature: The O2CB cluster, its configuration file and the cluster services
   @rule:PROC-SERVICE-ORDER @release:2.1 @release:2.2 @destructive
   Scenario Outline: A cluster service cannot stop while the service started after it still runs
     Given a clustered server pool of 3 servers on NFS shared storage with HA enabled on the pool
+    And the cluster services running on server2 are <running>
     When I run "service <service> stop" on server2
     Then the command fails
     And the service <service> is running on server2
 
     Examples:
-      | service         |
-      | ovsrepositories |
-      | ocfs2           |
-      | o2cb            |
+      | running                                    | service         |
+      | o2cb, ocfs2, ovsrepositories and ovs-agent | ovsrepositories |
+      | o2cb, ocfs2 and ovsrepositories            | ocfs2           |
+      | o2cb and ocfs2                             | o2cb            |
+
+  @rule:PROC-SERVICE-ORDER @release:2.1 @release:2.2 @destructive
+  Scenario Outline: A cluster service cannot start before the service started before it
+    Given a clustered server pool of 3 servers on NFS shared storage with HA enabled on the pool
+    And the cluster services running on server2 are <running>
+    When I run "service <service> start" on server2
+    Then the command fails
+    And the service <service> is not running on server2
+
+    Examples:
+      | running        | service         |
+      | no service     | ocfs2           |
+      | o2cb           | ovsrepositories |
+      | o2cb and ocfs2 | ovs-agent       |
 
   @rule:PROC-SERVICE-ORDER @release:2.1 @release:2.2 @destructive
   Scenario: ovs-agent is refused before o2cb is started again

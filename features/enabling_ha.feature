@@ -61,6 +61,14 @@ Feature: Enabling HA on the server pool and on guests
     And HA is enabled on the server pool
     And every server sees every other server heartbeating
 
+  @rule:HA-CLUSTER-MANAGED @release:2.1 @release:2.2 @release:3.x @destructive
+  Scenario: A cluster made with the Oracle VM Server tools alone restarts no guest
+    Given a clustered server pool of 3 servers on NFS shared storage with HA disabled on the pool
+    And a guest vm1 with HA enabled running on server2
+    Then every server sees every other server heartbeating
+    When server2 fails
+    Then guest vm1 is not restarted
+
   @rule:HA-ENABLE-VERIFY @release:2.1 @release:2.2
   Scenario: Enabling HA verifies the server pool setup and reports what is wrong
     Given a clustered server pool of 3 servers on NFS shared storage with HA disabled on the pool
@@ -79,10 +87,54 @@ Feature: Enabling HA on the server pool and on guests
     And /etc/ovs/repositories on every server lists the pool's cluster root
     And the file /OVS/.server_pool_hb exists on every server
 
+  @rule:HA-ENABLE-PROPAGATE @rule:PROC-CLUSTER-CONFIGURE @release:2.1 @release:2.2
+  Scenario: Enabling HA on a pool configured on its master only configures and joins every server
+    Given a server pool of 3 servers on NFS shared storage with the cluster configured on the Server Pool Master only
+    And /etc/ocfs2/cluster.conf does not exist on server1
+    And the file /OVS/.server_pool_hb does not exist on server1
+    When HA is enabled on the pool
+    Then the operation succeeds
+    And server1 ran "/usr/lib/ovs/ovs-cluster-configure" when HA was enabled on the pool
+    And /etc/ocfs2/cluster.conf on every server lists exactly the servers of the pool
+    And /etc/ocfs2/cluster.conf is the same on every server
+    And /etc/ovs/repositories on every server lists the pool's cluster root
+    And the file /OVS/.server_pool_hb exists on every server
+    And every server sees every other server heartbeating
+
+  @rule:HA-ENABLE-PROPAGATE @rule:PROC-CLUSTER-CONFIGURE @release:2.1 @release:2.2
+  Scenario: Enabling HA keeps the cluster.conf the administrator wrote and propagates it as it is
+    Given a server pool of 3 servers on NFS shared storage with the cluster configured on the Server Pool Master only
+    And the administrator has written /etc/ocfs2/cluster.conf on server1 by hand
+    When HA is enabled on the pool
+    Then the operation succeeds
+    And /etc/ocfs2/cluster.conf on every server is the one the administrator wrote
+
+  @rule:HA-ENABLE-VERIFY @release:2.1 @release:2.2
+  Scenario: Enabling HA shows every error of the setup, not only the first
+    Given a clustered server pool of 3 servers on NFS shared storage with HA disabled on the pool
+    And /etc/hosts on server2 maps its host name to the loopback address
+    And server3 reports Oracle VM Server release 2.1.1
+    When HA is enabled on the pool
+    Then enabling HA fails naming rule PRE-HOSTNAME-NOT-LOOPBACK
+    And enabling HA fails naming rule PRE-RELEASE-MIN
+    And HA is not enabled on the server pool
+
+  @rule:HA-ENABLE-PROPAGATE @rule:PROC-MAKEREPO @release:2.1 @release:2.2
+  Scenario: A repository made with ovs-makerepo on the master is mounted on every server once HA is enabled
+    Given a server pool of 3 servers on NFS shared storage with the cluster configured on the Server Pool Master only
+    When I run '/usr/lib/ovs/ovs-makerepo example.com:/OVS2 "more space"' on server1
+    Then the command succeeds
+    And /etc/ovs/repositories on server1 lists example.com:/OVS2
+    And the repository example.com:/OVS2 is mounted at its repository mount point on server1
+    When HA is enabled on the pool
+    Then the operation succeeds
+    And the repository example.com:/OVS2 is mounted at its repository mount point on every server
+
   @rule:HA-AGENT-START-PROPAGATE @release:2.1 @release:2.2 @destructive
-  Scenario: A restarted agent receives the repositories again
+  Scenario: A restarted agent receives the repositories and cluster.conf again
     Given a clustered server pool of 3 servers on NFS shared storage with HA enabled on the pool
     And /etc/ovs/repositories on server3 is empty
+    And /etc/ocfs2/cluster.conf on server3 differs from the one on server1
     And I have run "service ovs-agent stop" on server3
     When I run "service ovs-agent start" on server3
     Then the command succeeds

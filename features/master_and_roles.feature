@@ -32,6 +32,28 @@ Feature: The Server Pool Master and the server roles
     When server2 fails
     Then guest vm2 is running on server3
 
+  @rule:MASTER-TAKEOVER-3X @release:3.x @destructive
+  Scenario: In Oracle VM 3 another member takes over the master role and HA goes on
+    Given a clustered server pool of 3 servers on NFS shared storage with HA enabled on the pool
+    And a guest vm1 with HA enabled running on server1
+    And a guest vm2 with HA enabled running on server2
+    When the server pool master fails
+    Then another server becomes the server pool master within the failover bound
+    And exactly one server has the master role
+    And guest vm1 is running on another server within the failover bound
+    When server2 fails
+    Then guest vm2 is running on another server within the failover bound
+
+  @rule:POOL-VITAL-INFO-3X @release:3.x @destructive
+  Scenario: In Oracle VM 3 a guest that was not running can be started after the master failed
+    Given a clustered server pool of 3 servers on NFS shared storage with HA enabled on the pool
+    And a guest vm2 of 2048 MB with HA enabled
+    When the server pool master fails
+    Then another server becomes the server pool master within the failover bound
+    When guest vm2 is started
+    Then the operation succeeds
+    And guest vm2 is running on one of server2 and server3
+
   @rule:MASTER-DYNAMIC-22 @release:2.2
   Scenario: In 2.2 the master role moves to another server without stopping the guests
     Given a clustered server pool of 3 servers on NFS shared storage with HA enabled on the pool

@@ -23,6 +23,20 @@ Feature: Host names and name resolution of the servers in an HA pool
     Then enabling HA fails naming rule PRE-HOSTNAME-NOT-LOOPBACK
 
   @rule:PRE-NAME-RESOLUTION-CONSISTENT @release:2.1 @release:2.2
+  Scenario: Servers that mix DNS and /etc/hosts keep HA from being enabled
+    Given a clustered server pool of 3 servers on NFS shared storage with HA disabled on the pool
+    And server3 resolves the pool's names by DNS
+    When HA is enabled on the pool
+    Then enabling HA fails naming rule PRE-NAME-RESOLUTION-CONSISTENT
+
+  @rule:PRE-NAME-RESOLUTION-CONSISTENT @release:2.1 @release:2.2
+  Scenario: Servers that all resolve the pool's names by DNS may take part in HA
+    Given a clustered server pool of 3 servers on NFS shared storage with HA disabled on the pool
+    And every server resolves the pool's names by DNS
+    When HA is enabled on the pool
+    Then the operation succeeds
+
+  @rule:PRE-NAME-RESOLUTION-CONSISTENT @release:2.1 @release:2.2
   Scenario: Servers that resolve a pool member differently keep HA from being enabled
     Given a clustered server pool of 3 servers on NFS shared storage with HA disabled on the pool
     And server2 resolves server3 to 192.168.100.199

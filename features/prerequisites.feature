@@ -53,6 +53,7 @@ Feature: Prerequisites verified when HA is enabled on the server pool
   Scenario: In 2.2 the cluster root is mounted under /var/ovs/mount on every server
     Given a clustered server pool of 3 servers on NFS shared storage with HA enabled on the pool
     Then the cluster root is mounted under /var/ovs/mount on every server
+    And /OVS on every server is a link to the cluster root mounted under /var/ovs/mount
     And /etc/ovs/repositories on every server lists the pool's cluster root
 
   @rule:PRE-CLUSTER-ROOT-MOUNT @release:2.1 @release:2.2
@@ -138,7 +139,7 @@ Feature: Prerequisites verified when HA is enabled on the server pool
     When HA is enabled on the pool
     Then enabling HA fails naming rule PRE-SERVICES-UP-3X
 
-  @rule:PRE-MULTI-SERVER @release:3.x
+  @rule:PRE-MULTI-SERVER @release:2.1 @release:2.2 @release:3.x
   Scenario: A stand-alone Oracle VM Server cannot be HA enabled
     Given a clustered server pool of 1 server on NFS shared storage with HA disabled on the pool
     When HA is enabled on the pool

@@ -597,7 +597,8 @@ def services_up_3x(server: str, fs: HostFS, release: Release, pool: PoolFacts) -
 
 
 def multi_server(hosts: Mapping[str, HostFS], release: Release, pool: PoolFacts) -> list[Finding]:
-    """3.x: "The server pool must contain multiple Oracle VM Servers"."""
+    """ "The server pool must contain multiple Oracle VM Servers" (3.x), "a cluster of Virtual Machine
+    Servers" (2.x): a stand-alone server cannot be HA enabled."""
     count = len(pool.member_facts)
     if count > 1:
         return [Finding("PRE-MULTI-SERVER", None, "passed", f"{count} servers in the pool")]
@@ -708,6 +709,7 @@ CHECKS: dict[str, Check] = {
 # OCFS2 guide), each entry of the catalog naming that source.
 _2X_RULES = (
     "PRE-RELEASE-MIN",
+    "PRE-MULTI-SERVER",
     "PRE-SAME-SHARED-STORAGE",
     "PRE-SAME-CLUSTER-ROOT",
     "PRE-CLUSTER-ROOT-MOUNT",
@@ -725,7 +727,7 @@ _2X_RULES = (
 
 RULES_BY_RELEASE: dict[Release, tuple[str, ...]] = {
     Release.R2_1: _2X_RULES,
-    Release.R2_2: (*_2X_RULES[:6], "PRE-NO-LOCAL-OCFS2-ROOT", *_2X_RULES[6:]),
+    Release.R2_2: (*_2X_RULES[:7], "PRE-NO-LOCAL-OCFS2-ROOT", *_2X_RULES[7:]),
     Release.R3: (
         "PRE-RELEASE-MIN",
         "PRE-MULTI-SERVER",

@@ -3,6 +3,8 @@
 "running on server2" places a guest with the Auto policy, then live-migrates
 it to server2 if the Manager chose another server; its preferred-server list
 stays empty, so a later restart is free to use any available server.
+
+Defaults: a guest has 1024 MB of memory unless "of N MB" says otherwise.
 """
 
 from __future__ import annotations

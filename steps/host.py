@@ -18,7 +18,7 @@ from ovmref.cluster.services import OPTIONAL_SERVICES
 from ovmref.release import Release
 from ovmref.storage.fstab import read_mount_table
 from ovmref.storage.layout import names_uuid
-from steps.records import SERVER, CommandRun
+from steps.records import SERVER, CommandRun, ManagerAction
 
 SERVICES_IN_ORDER = ("o2cb", "ocfs2", "ovsrepositories", "ovs-agent")
 REPOSITORIES = "/etc/ovs/repositories"
@@ -80,6 +80,23 @@ def services_stopped(ovm_driver: PoolDriver, server: str) -> None:
         run_ok(ovm_driver, server, f"service {service} stop")
 
 
+@given(
+    parsers.re(rf"the cluster services running on (?P<server>{SERVER}) are (?P<services>no service|[\w, -]+)")
+)
+def services_left_running(ovm_driver: PoolDriver, server: str, services: str) -> None:
+    """Bring the server to exactly these services running (the first ones of the documented order):
+    stop the others in the documented stop order, start the missing ones in the start order."""
+    wanted = [] if services == "no service" else [s for s in re.split(r"\s*,\s*|\s+and\s+", services) if s]
+    if tuple(wanted) != SERVICES_IN_ORDER[: len(wanted)]:
+        raise ValueError(
+            f"{services!r}: services run as a prefix of the order {', '.join(SERVICES_IN_ORDER)}"
+        )
+    for service in reversed(SERVICES_IN_ORDER[len(wanted) :]):
+        run_ok(ovm_driver, server, f"service {service} stop")
+    for service in wanted:
+        run_ok(ovm_driver, server, f"service {service} start")
+
+
 @when(parsers.re(rf"the cluster services are started on (?P<server>{SERVER}) in order"))
 def services_started(ovm_driver: PoolDriver, server: str) -> None:
     """Start o2cb, ocfs2, ovsrepositories and ovs-agent on the server, in that documented order."""
@@ -105,12 +122,13 @@ def command_fails(command_run: CommandRun) -> None:
 
 @then(
     parsers.re(
-        r"the services? (?P<services>[\w, -]+?) (?:is|are) running on (?P<where>every server|"
-        rf"{SERVER})"
+        r"the services? (?P<services>[\w, -]+?) (?:is|are) (?P<negation>not )?running on "
+        rf"(?P<where>every server|{SERVER})"
     )
 )
-def services_running(ovm_driver: PoolDriver, services: str, where: str) -> None:
-    """`service <name> status` succeeds for each named service on the server(s)."""
+def services_running(ovm_driver: PoolDriver, services: str, where: str, negation: str | None = None) -> None:
+    """`service <name> status` succeeds (fails, when "not running") for each named service on the
+    server(s)."""
     wanted = [s for s in re.split(r"\s*,\s*|\s+and\s+", services) if s]
     targets = servers_of(ovm_driver) if where == "every server" else [where]
     optional = OPTIONAL_SERVICES[ovm_driver.release]
@@ -119,6 +137,9 @@ def services_running(ovm_driver: PoolDriver, services: str, where: str) -> None:
             result = ovm_driver.run(server, ["service", service, "status"])
             if service in optional and "unrecognized service" in result.stdout + result.stderr:
                 continue  # 2.2 may have no ovsrepositories init script at all (cluster.services)
+            if negation:
+                assert not result.succeeded, f"{service} is running on {server}: {result.stdout}"
+                continue
             assert result.succeeded, f"{service} is not running on {server}: {result.stdout or result.stderr}"
 
 
@@ -239,6 +260,21 @@ def resolves_elsewhere(ovm_driver: PoolDriver, pool_spec: PoolSpec, server: str,
     ovm_driver.write_file(server, HOSTS, "\n".join(kept) + "\n")
 
 
+@given(parsers.re(rf"(?P<who>every server|{SERVER}) resolves? the pool's names by DNS"))
+def resolves_by_dns(ovm_driver: PoolDriver, pool_spec: PoolSpec, who: str) -> None:
+    """Point the server(s) at the site's DNS server (/etc/resolv.conf) and keep in /etc/hosts only
+    localhost and the server's own name, as an install that was given a name server leaves it."""
+    for server in servers_of(ovm_driver) if who == "every server" else [who]:
+        own = {fqdn(ovm_driver, pool_spec, server), short_name(ovm_driver, server)}
+        kept = [
+            ln for ln in read(ovm_driver, server, HOSTS).splitlines()
+            if not ln.split("#", 1)[0].split() or ln.split()[0].startswith("127.")
+            or own & set(ln.split()[1:])
+        ]
+        ovm_driver.write_file(server, HOSTS, "\n".join(kept) + "\n")
+        ovm_driver.write_file(server, "/etc/resolv.conf", "search example.com\nnameserver 192.168.100.1\n")
+
+
 @given(
     parsers.re(
         rf"/etc/ocfs2/cluster.conf on (?P<server>{SERVER}) differs from the one on "
@@ -265,7 +301,97 @@ def clusterconf_loopback(ovm_driver: PoolDriver, node: str) -> None:
         ovm_driver.write_file(server, CLUSTER_CONF, "\n\n".join(stanzas))
 
 
+@given(parsers.re(rf"(?:the file )?{_PATH} does not exist on (?P<server>{SERVER})"))
+def file_removed(ovm_driver: PoolDriver, path: str, server: str) -> None:
+    """Remove the file from the server, as an administrator would."""
+    ovm_driver.remove_file(server, path)
+    assert not ovm_driver.file_exists(server, path), f"{path} is still on {server}"
+
+
+@given(
+    parsers.re(rf"the administrator has written /etc/ocfs2/cluster.conf on (?P<server>{SERVER}) by hand"),
+    target_fixture="handwritten_cluster_conf",
+)
+def clusterconf_by_hand(ovm_driver: PoolDriver, server: str) -> str:
+    """Keep the server's cluster.conf but make it the administrator's own (a comment line at the
+    top, which o2cb ignores): a tool that regenerates the file instead of keeping it shows."""
+    text = "# written by the administrator of this pool\n" + read(ovm_driver, server, CLUSTER_CONF)
+    ovm_driver.write_file(server, CLUSTER_CONF, text)
+    return text
+
+
 # ---------------------------------------------------------------------------- file checks
+@then("/etc/ocfs2/cluster.conf on every server is the one the administrator wrote")
+def clusterconf_kept(ovm_driver: PoolDriver, handwritten_cluster_conf: str) -> None:
+    """Every server holds exactly the administrator's cluster.conf: kept, and propagated as it is."""
+    for server in servers_of(ovm_driver):
+        text = read(ovm_driver, server, CLUSTER_CONF)
+        assert text == handwritten_cluster_conf, (
+            f"{CLUSTER_CONF} on {server} is not the one the administrator wrote:\n{text}"
+        )
+
+
+@then(
+    parsers.re(
+        rf"(?P<server>{SERVER}) ran (?P<quote>[\"'])(?P<command>.+)(?P=quote) when HA was enabled on the pool"
+    )
+)
+def ran_when_enabling(
+    ovm_driver: PoolDriver, manager_action: ManagerAction, server: str, command: str, quote: str
+) -> None:
+    """The server's command log (the timeline) shows the command, successful, since HA was enabled."""
+    assert manager_action.operation == "enable HA", f"the last operation was {manager_action.operation!r}"
+    runs = [
+        e for e in ovm_driver.timeline()
+        if e.kind == "command" and e.server == server and e.t_ms >= manager_action.at_ms
+        and e.detail.split(" -> ")[0] == command
+    ]
+    assert runs, f"{server} did not run `{command}` when HA was enabled"
+    ok = any(e.detail.endswith("-> rc 0") for e in runs)
+    assert ok, f"`{command}` failed on {server}: {runs[-1].detail}"
+
+
+# where each release mounts a repository that is not the cluster root, written here from the
+# documents themselves (2.1: the white paper's /OVS/uuid; 2.2: the 2.2 guide's
+# /var/ovs/mount/other_sr_uuid; 3.x: /OVS/Repositories/<uuid> as real 3.x servers show)
+REPOSITORY_MOUNT = {
+    Release.R2_1: re.compile(r"/OVS/[0-9A-Fa-f]{32}"),
+    Release.R2_2: re.compile(r"/var/ovs/mount/[0-9A-Fa-f]{32}"),
+    Release.R3: re.compile(r"/OVS/Repositories/[0-9A-Fa-f]{32}"),
+}
+
+
+@then(
+    parsers.re(
+        r"the repository (?P<source>\S+) is mounted at its repository mount point on "
+        rf"(?P<where>every server|{SERVER})"
+    )
+)
+def repository_mounted(ovm_driver: PoolDriver, source: str, where: str) -> None:
+    """/proc/mounts shows the repository where the release mounts repositories: /OVS/<UUID> (2.1),
+    /var/ovs/mount/<UUID> (2.2), /OVS/Repositories/<UUID> (3.x)."""
+    pattern = REPOSITORY_MOUNT[ovm_driver.release]
+    for server in servers_of(ovm_driver) if where == "every server" else [where]:
+        mounts = [ln.split() for ln in read(ovm_driver, server, PROC_MOUNTS).splitlines() if ln.strip()]
+        points = [m[1] for m in mounts if len(m) > 1 and m[0] == source]
+        assert any(pattern.fullmatch(p) for p in points), (
+            f"{source} is mounted at {points or 'nowhere'} on {server}, not at {pattern.pattern}"
+        )
+
+
+@then("/OVS on every server is a link to the cluster root mounted under /var/ovs/mount")
+def ovs_is_link(ovm_driver: PoolDriver, pool_spec: PoolSpec) -> None:
+    """2.2: /OVS itself is a symbolic link to /var/ovs/mount/<UUID>, where /proc/mounts shows the
+    pool's cluster root."""
+    for server in servers_of(ovm_driver):
+        result = ovm_driver.run(server, ["readlink", "/OVS"])
+        assert result.succeeded and result.stdout.strip(), f"/OVS on {server} is not a link: {result.stderr}"
+        target = result.stdout.strip()
+        assert target.startswith("/var/ovs/mount/"), f"/OVS on {server} links to {target}"
+        mounts = [ln.split() for ln in read(ovm_driver, server, PROC_MOUNTS).splitlines() if ln.strip()]
+        assert [pool_spec.cluster_root, target] in [m[:2] for m in mounts], (
+            f"/OVS on {server} links to {target}, where {pool_spec.cluster_root} is not mounted"
+        )
 @then(
     parsers.re(
         rf"{_PATH} on (?P<where>every server|{SERVER}) (?P<verb>lists|does not list) "

@@ -3,11 +3,17 @@
 Servers are named server1..serverN; server1 (node 0) is the Server Pool
 Master and also has the utility and virtual machine roles, the others are
 virtual machine servers, unless a table says otherwise.
+
+Defaults: a server has 16384 MB of memory unless "and N MB of memory per
+server" or the table's memory column says otherwise; a server added with
+"serverN is added to the pool" always gets 16384 MB, whatever the pool's
+other servers have.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Literal
 
 from pytest_bdd import given, parsers, then, when
 
@@ -35,10 +41,23 @@ def server_specs(count: int, memory_mb: int) -> tuple[ServerSpec, ...]:
 
 
 def build(
-    driver: PoolDriver, storage: str, servers: tuple[ServerSpec, ...], *, ha: bool, clustered: bool = True
+    driver: PoolDriver,
+    storage: str,
+    servers: tuple[ServerSpec, ...],
+    *,
+    ha: bool,
+    clustered: bool = True,
+    prepared: Literal["pool", "master"] = "pool",
 ) -> PoolSpec:
     kind, root = STORAGE[storage]
-    spec = PoolSpec(storage=kind, cluster_root=root, servers=servers, ha_enabled=ha, clustered=clustered)
+    spec = PoolSpec(
+        storage=kind,
+        cluster_root=root,
+        servers=servers,
+        ha_enabled=ha,
+        clustered=clustered,
+        prepared=prepared,
+    )
     result = driver.build_pool(spec)
     assert result.ok, f"the pool could not be built: {result.message} {list(result.errors)}"
     return driver.effective_spec(spec)
@@ -68,6 +87,21 @@ def given_pool(
     """Build a pool of server1..serverN the documented way; HA on the pool unless "with HA disabled"."""
     servers = server_specs(int(count), int(memory or DEFAULT_MEMORY_MB))
     return build(ovm_driver, storage, servers, ha=(ha != "disabled"), clustered=(clustered == "clustered"))
+
+
+@given(
+    parsers.re(
+        rf"a server pool of (?P<count>\d+) servers on (?P<storage>{_STORAGE_RE}) shared storage with the "
+        r"cluster configured on the Server Pool Master only"
+    ),
+    target_fixture="pool_spec",
+)
+def given_pool_prepared_on_master(ovm_driver: PoolDriver, count: str, storage: str) -> PoolSpec:
+    """The state User's Guide 9.3 leaves a pool in before HA is enabled: on the Server Pool Master
+    (server1) ovs-cluster-configure, ovs-makerepo of the cluster root, ovs-cluster-check and the
+    services; the other servers installed, in the pool, their local /OVS unmounted, nothing else."""
+    servers = server_specs(int(count), DEFAULT_MEMORY_MB)
+    return build(ovm_driver, storage, servers, ha=False, prepared="master")
 
 
 @given(
@@ -109,7 +143,8 @@ def disable_pool_ha(ovm_driver: PoolDriver) -> ManagerAction:
 
 @when(parsers.re(rf"(?P<server>{SERVER}) is added to the pool"), target_fixture="manager_action")
 def add_server(ovm_driver: PoolDriver, server: str) -> ManagerAction:
-    """Add a freshly installed virtual machine server to the pool from Oracle VM Manager."""
+    """Add a freshly installed virtual machine server to the pool from Oracle VM Manager (it has
+    16384 MB of memory, whatever the pool's other servers have)."""
     spec = ServerSpec(name=server, memory_mb=DEFAULT_MEMORY_MB)
     return manager(ovm_driver, "add server", server, lambda: ovm_driver.add_server(spec))
 

@@ -22,6 +22,9 @@ from ovmref.tools.context import ToolContext, ToolError, ToolResult
 from ovmref.tools.storage_ops import load_repositories, mountpoint_for, save_repositories
 
 OPTIONS = ("--master", "--alter-fstab", "--propagate")
+# what the master propagates to the other servers (User's Guide 9.4: "the repositories and the
+# cluster.conf file"), here and whenever an agent starts
+PROPAGATED_FILES = (CLUSTER_CONF, REPOSITORIES, REPOSITORIES_OPTIONS)
 
 
 def alter_fstab(fs: HostFS, ctx: ToolContext) -> list[str]:
@@ -86,7 +89,7 @@ def problems(fs: HostFS, ctx: ToolContext) -> list[str]:
 
 def propagate(fs: HostFS, ctx: ToolContext) -> list[str]:
     lines = []
-    files = [p for p in (CLUSTER_CONF, REPOSITORIES, REPOSITORIES_OPTIONS) if fs.exists(p)]
+    files = [p for p in PROPAGATED_FILES if fs.exists(p)]
     for member in ctx.members:
         if ctx.is_self(member):
             continue

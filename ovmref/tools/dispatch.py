@@ -22,7 +22,7 @@ from ovmref.tools.hbctl import hb_ctl
 from ovmref.tools.makerepo import makerepo
 from ovmref.tools.mkfs import mkfs_ocfs2
 from ovmref.tools.service import service
-from ovmref.tools.shell import cat, hostname, mount_list, umount
+from ovmref.tools.shell import cat, hostname, mount_list, readlink, umount
 
 Tool = Callable[[HostFS, list[str], ToolContext], ToolResult]
 
@@ -38,6 +38,7 @@ TOOLS: dict[str, Tool] = {
     "mount": mount_list,
     "cat": cat,
     "hostname": hostname,
+    "readlink": readlink,
 }
 
 

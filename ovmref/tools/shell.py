@@ -64,3 +64,11 @@ def hostname(fs: HostFS, args: list[str], ctx: ToolContext) -> ToolResult:
             raise ToolError("hostname: Unknown host")
         return ToolResult(0, f"{answer.canonical}\n")
     raise ToolError("usage: hostname [-f|-s]", rc=2)
+
+
+def readlink(fs: HostFS, args: list[str], ctx: ToolContext) -> ToolResult:
+    """readlink PATH: the target of a symbolic link (rc 1 and nothing printed when it is not one)."""
+    if len(args) != 1:
+        raise ToolError("usage: readlink PATH", rc=2)
+    target = fs.readlink(args[0])
+    return ToolResult(0, f"{target}\n") if target is not None else ToolResult(1)

@@ -65,13 +65,27 @@ def test_every_quote_is_verbatim_in_its_seed_document(catalog: Catalog) -> None:
     seeds = find_seeds_dir()
     if seeds is None:
         pytest.skip("the seed documents are not on this machine")
-    missing = [
-        f"{rule.id}: {s.doc.key} {s.quote[:70]!r}"
-        for rule in catalog
-        for s in rule.sources
-        if not quote_in_seed(s, seeds)
-    ]
+    quoted = [(rule.id, s) for rule in catalog for s in rule.sources]
+    quoted += [(rule.id, f.source) for rule in catalog for f in rule.outside]
+    quoted += [(entry.id, s) for entry in catalog.untestable for s in entry.sources]
+    missing = [f"{rid}: {s.doc.key} {s.quote[:70]!r}" for rid, s in quoted if not quote_in_seed(s, seeds)]
     assert not missing, "quotes not found in their seed documents:\n" + "\n".join(missing)
+
+
+def test_outside_facts_cite_reference_documents_and_untestable_entries_say_why(catalog: Catalog) -> None:
+    """Item 18 of issue 13: a fact no seed states names the reference that does; an entry that no
+    scenario can check says why, and is not a rule a run would report as not run."""
+    for rule in catalog:
+        for fact in rule.outside:
+            assert fact.source.doc.reference, f"{rule.id}: {fact.fact!r} cites a seed"
+            assert fact.fact and fact.source.quote
+    assert catalog.untestable, "the catalog records what it cannot test"
+    rule_ids = set(catalog.ids)
+    for entry in catalog.untestable:
+        assert entry.id not in rule_ids and len(entry.reason) > 40, entry.id
+    by_id = {r.id: r for r in catalog}
+    for rule_id in ("HB-DEAD-THRESHOLD", "HB-SELF-FENCE-STORAGE", "CLUS-QUORUM", "HB-CLEAN-LEAVE"):
+        assert by_id[rule_id].outside, f"{rule_id} states O2CB facts: their outside source is listed"
 
 
 def test_releases_that_disagree_have_a_rule_each(catalog: Catalog) -> None:

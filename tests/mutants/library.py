@@ -1,0 +1,458 @@
+"""Deliberately broken reference implementations: each one breaks one documented rule, once.
+
+A scenario that cannot fail proves nothing. For each weak encoding that issue
+13 lists, one mutant here breaks ovmref (or what a driver carries out for it)
+the way a plausible implementation would get the rule wrong, and names the
+scenarios that must fail on it and the step that must catch it.
+tests/mutants/test_scenarios_fail_on_mutants.py runs every such scenario on
+the simulator with its mutant patched in (tests/mutants/plugin.py) and
+expects exactly that step to fail; unpatched, the same scenarios pass in the
+normal suite. Nothing here is imported by ovmref: the bugs stay in the tests.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from unittest import mock
+
+from ovmref.cluster import services as services_module
+from ovmref.cluster.services import SERVICE_ORDER, ServiceOrderError, ServiceTable
+
+Patch = Callable[[], contextlib.AbstractContextManager[None]]
+
+
+@dataclass(frozen=True)
+class Target:
+    """A scenario that must fail on the mutant, in these releases, at a step containing `step`.
+
+    `example`: for a Scenario Outline, the example rows (column -> value) that must fail; the
+    outline's other rows run too but are not judged."""
+
+    feature: str
+    scenario: str
+    releases: tuple[str, ...]
+    step: str
+    example: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Mutant:
+    name: str
+    item: str  # the item of issue 13 it belongs to
+    breaks: str  # what the broken implementation gets wrong, in one sentence
+    patch: Patch
+    targets: tuple[Target, ...]
+
+
+MUTANTS: dict[str, Mutant] = {}
+
+
+def mutant(name: str, item: str, breaks: str, *targets: Target) -> Callable[[Patch], Patch]:
+    def register(patch: Patch) -> Patch:
+        if name in MUTANTS:
+            raise ValueError(f"mutant {name} is defined twice")
+        MUTANTS[name] = Mutant(name, item, breaks, patch, targets)
+        return patch
+
+    return register
+
+
+def patched(target: Any, attribute: str, new: object) -> contextlib.AbstractContextManager[Any]:
+    return mock.patch.object(target, attribute, new)
+
+
+TWO_X = ("2.1", "2.2")
+ALL = ("2.1", "2.2", "3.x")
+SERVICES = "features/cluster_and_services.feature"
+
+
+# ---------------------------------------------------------------------------- 4. service order
+@mutant(
+    "stop-checks-only-the-agent",
+    "4",
+    "a service may stop while any service but ovs-agent still runs after it",
+    Target(
+        SERVICES,
+        "A cluster service cannot stop while the service started after it still runs",
+        TWO_X,
+        "the command fails",
+        {"service": "ocfs2", "running": "o2cb, ocfs2 and ovsrepositories"},
+    ),
+    Target(
+        SERVICES,
+        "A cluster service cannot stop while the service started after it still runs",
+        TWO_X,
+        "the command fails",
+        {"service": "o2cb", "running": "o2cb and ocfs2"},
+    ),
+)
+@contextlib.contextmanager
+def stop_checks_only_the_agent() -> Iterator[None]:
+    def check_stop(self: ServiceTable, name: str) -> None:
+        self._index(name)
+        if name != "ovs-agent" and self.is_running("ovs-agent"):
+            raise ServiceOrderError(f"cannot stop {name}: ovs-agent is still running")
+
+    with patched(ServiceTable, "check_stop", check_stop):
+        yield
+
+
+@mutant(
+    "start-checks-only-o2cb",
+    "4",
+    "a service may start once o2cb runs, whatever else is still stopped",
+    Target(
+        SERVICES,
+        "A cluster service cannot start before the service started before it",
+        TWO_X,
+        "the command fails",
+        {"service": "ovsrepositories", "running": "o2cb"},
+    ),
+    Target(
+        SERVICES,
+        "A cluster service cannot start before the service started before it",
+        TWO_X,
+        "the command fails",
+        {"service": "ovs-agent", "running": "o2cb and ocfs2"},
+    ),
+)
+@contextlib.contextmanager
+def start_checks_only_o2cb() -> Iterator[None]:
+    def check_start(self: ServiceTable, name: str) -> None:
+        if self._index(name) > 0 and not self.is_running(SERVICE_ORDER[0]):
+            raise ServiceOrderError(f"cannot start {name}: o2cb is not running")
+
+    with patched(ServiceTable, "check_start", check_start):
+        yield
+
+
+@mutant(
+    "start-checks-only-the-previous-service",
+    "4",
+    "a service may start when the one just before it runs, even if an earlier one was stopped",
+    Target(
+        SERVICES,
+        "A cluster service cannot start before the service started before it",
+        TWO_X,
+        "the command fails",
+        {"service": "ocfs2", "running": "no service"},
+    ),
+)
+@contextlib.contextmanager
+def start_checks_only_the_previous_service() -> Iterator[None]:
+    def check_start(self: ServiceTable, name: str) -> None:
+        i = self._index(name)
+        if i > 1 and not self.is_running(SERVICE_ORDER[i - 1]):
+            raise ServiceOrderError(f"cannot start {name}: {SERVICE_ORDER[i - 1]} is not running")
+
+    with patched(ServiceTable, "check_start", check_start):
+        yield
+
+
+_ = services_module  # the module whose table the service mutants patch
+
+
+# ------------------------------------------------------------ 13. not stand-alone, not without a Manager
+PREREQ = "features/prerequisites.feature"
+ENABLING = "features/enabling_ha.feature"
+MASTERS = "features/master_and_roles.feature"
+
+
+@mutant(
+    "multi-server-only-in-3x",
+    "13",
+    "lets a one-server 2.x pool be HA enabled (the multiple-server check made for 3.x only)",
+    Target(
+        PREREQ, "A stand-alone Oracle VM Server cannot be HA enabled", TWO_X, "enabling HA fails naming rule"
+    ),
+)
+@contextlib.contextmanager
+def multi_server_only_in_3x() -> Iterator[None]:
+    from ovmref import prereq
+    from ovmref.release import Release
+
+    rules = {
+        r: tuple(x for x in ids if x != "PRE-MULTI-SERVER") if r is not Release.R3 else ids
+        for r, ids in prereq.RULES_BY_RELEASE.items()
+    }
+    with mock.patch.dict(prereq.RULES_BY_RELEASE, rules):
+        yield
+
+
+@mutant(
+    "guest-ha-alone-protects",
+    "13",
+    "restarts a guest that has HA enabled although HA was never enabled on the pool in the Manager",
+    Target(
+        ENABLING,
+        "A cluster made with the Oracle VM Server tools alone restarts no guest",
+        ALL,
+        "guest vm1 is not restarted",
+    ),
+)
+@contextlib.contextmanager
+def guest_ha_alone_protects() -> Iterator[None]:
+    from ovmref.failover.pooldb import GuestRecord, PoolDB
+
+    def ha_protected(self: PoolDB, guest: GuestRecord) -> bool:
+        return guest.ha
+
+    with patched(PoolDB, "ha_protected", ha_protected):
+        yield
+
+
+# ---------------------------------------------------------------------------- 16, 17. masters (3.x)
+@mutant(
+    "no-master-takeover-in-3x",
+    "16",
+    "lets HA fail with the master in Oracle VM 3, as 2.1 does",
+    Target(
+        MASTERS,
+        "In Oracle VM 3 another member takes over the master role and HA goes on",
+        ("3.x",),
+        "another server becomes the server pool master",
+    ),
+)
+@contextlib.contextmanager
+def no_master_takeover_in_3x() -> Iterator[None]:
+    from ovmref import effects as fx
+    from ovmref.agent import Agent
+    from ovmref.release import Release
+
+    original = Agent._node_down
+
+    def node_down(self: Agent, change: Any) -> list[fx.Effect]:
+        if self.release is Release.R3 and self.coordinator is None and change.node == self.master_node:
+            return [fx.Record("ha_failed", "the master failed: nobody takes over")]
+        return original(self, change)
+
+    with patched(Agent, "_node_down", node_down):
+        yield
+
+
+@mutant(
+    "new-master-forgets-stopped-guests",
+    "17",
+    "keeps the guests that are not running only in the old master's memory: a new master never heard of them",
+    Target(
+        MASTERS,
+        "In Oracle VM 3 a guest that was not running can be started after the master failed",
+        ("3.x",),
+        "the operation succeeds",
+    ),
+)
+@contextlib.contextmanager
+def new_master_forgets_stopped_guests() -> Iterator[None]:
+    from ovmref import effects as fx
+    from ovmref.agent import Agent
+    from ovmref.failover.pooldb import PoolDB
+
+    original = Agent._become_master
+
+    def become_master(self: Agent, now: int, db: PoolDB) -> list[fx.Effect]:
+        if db.master is not None and db.master != self.name:  # taking over from another server
+            db.guests = {n: g for n, g in db.guests.items() if g.server is not None}
+        return original(self, now, db)
+
+    with patched(Agent, "_become_master", become_master):
+        yield
+
+
+# ---------------------------------------------------------- 1, 2, 7. enabling HA, repositories, mounts
+ENABLE_FROM_MASTER = "Enabling HA on a pool configured on its master only configures and joins every server"
+ENABLE_KEEPS = "Enabling HA keeps the cluster.conf the administrator wrote and propagates it as it is"
+ENABLE_ERRORS = "Enabling HA shows every error of the setup, not only the first"
+NEW_REPOSITORY = (
+    "A repository made with ovs-makerepo on the master is mounted on every server once HA is enabled"
+)
+AGENT_START = "A restarted agent receives the repositories and cluster.conf again"
+
+
+@mutant(
+    "enable-only-sets-the-flag",
+    "1",
+    "enables HA by setting the pool's flag, without configuring the cluster or propagating anything",
+    # the master's cluster.conf was removed: the verification itself finds it missing
+    Target(ENABLING, ENABLE_FROM_MASTER, TWO_X, "Then the operation succeeds"),
+    # the master's is there: the verification passes and nothing reaches the other servers
+    Target(ENABLING, ENABLE_KEEPS, TWO_X, "is the one the administrator wrote"),
+    Target(ENABLING, NEW_REPOSITORY, TWO_X, "is mounted at its repository mount point on every server"),
+)
+@contextlib.contextmanager
+def enable_only_sets_the_flag() -> Iterator[None]:
+    from environments import hostsetup
+
+    with (
+        patched(hostsetup, "enable_ha_commands", lambda *_a, **_k: []),
+        patched(hostsetup, "propagate_commands", lambda *_a, **_k: []),
+        patched(hostsetup, "member_setup_commands", lambda *_a, **_k: []),
+    ):
+        yield
+
+
+@mutant(
+    "enable-makes-no-heartbeat-device",
+    "1",
+    "configures the cluster when HA is enabled but never creates the missing heartbeat file",
+    Target(ENABLING, ENABLE_FROM_MASTER, TWO_X, "Then the operation succeeds"),  # PRE-NFS-HEARTBEAT-FILE
+)
+@contextlib.contextmanager
+def enable_makes_no_heartbeat_device() -> Iterator[None]:
+    from environments import hostsetup
+
+    original = hostsetup.enable_ha_commands
+
+    def commands(*args: Any, **kwargs: Any) -> list[tuple[str, list[str]]]:
+        return [(s, argv) for s, argv in original(*args, **kwargs) if "ovs-makerepo" not in argv[0]]
+
+    with patched(hostsetup, "enable_ha_commands", commands):
+        yield
+
+
+@mutant(
+    "cluster-configure-regenerates",
+    "1",
+    "regenerates /etc/ocfs2/cluster.conf each time ovs-cluster-configure runs, even when it exists",
+    Target(ENABLING, ENABLE_KEEPS, TWO_X, "is the one the administrator wrote"),
+)
+@contextlib.contextmanager
+def cluster_configure_regenerates() -> Iterator[None]:
+    from ovmref.cluster.clusterconf import CLUSTER_CONF
+    from ovmref.tools import dispatch
+    from ovmref.tools.cluster_configure import cluster_configure
+
+    def regenerate(fs: Any, args: list[str], ctx: Any) -> Any:
+        if fs.exists(CLUSTER_CONF):
+            fs.remove(CLUSTER_CONF)
+        return cluster_configure(fs, args, ctx)
+
+    with mock.patch.dict(dispatch.TOOLS, {"ovs-cluster-configure": regenerate}):
+        yield
+
+
+@mutant(
+    "propagation-leaves-out-cluster-conf",
+    "1",
+    "propagates the repositories but not cluster.conf, when HA is enabled and when an agent starts",
+    Target(ENABLING, ENABLE_KEEPS, TWO_X, "is the one the administrator wrote"),
+    Target(ENABLING, AGENT_START, TWO_X, "/etc/ocfs2/cluster.conf is the same on every server"),
+)
+@contextlib.contextmanager
+def propagation_leaves_out_cluster_conf() -> Iterator[None]:
+    from ovmref.cluster.clusterconf import CLUSTER_CONF
+    from ovmref.tools import cluster_check
+
+    files = tuple(p for p in cluster_check.PROPAGATED_FILES if p != CLUSTER_CONF)
+    with patched(cluster_check, "PROPAGATED_FILES", files):
+        yield
+
+
+@mutant(
+    "verification-stops-at-the-first-error",
+    "1",
+    "shows only the first broken prerequisite when HA is enabled",
+    Target(ENABLING, ENABLE_ERRORS, TWO_X, "enabling HA fails naming rule PRE-HOSTNAME-NOT-LOOPBACK"),
+)
+@contextlib.contextmanager
+def verification_stops_at_the_first_error() -> Iterator[None]:
+    from environments import hostsetup
+
+    original = hostsetup.verify_for_enabling
+
+    def verify(*args: Any, **kwargs: Any) -> list[Any]:
+        findings = original(*args, **kwargs)
+        first = next((i for i, f in enumerate(findings) if f.status != "passed"), len(findings))
+        return [f for i, f in enumerate(findings) if i <= first or f.status == "passed"]
+
+    with patched(hostsetup, "verify_for_enabling", verify):
+        yield
+
+
+@mutant(
+    "other-servers-mount-only-the-cluster-root",
+    "2",
+    "propagates the repository list but the other servers' agents never mount the other repositories",
+    Target(ENABLING, NEW_REPOSITORY, TWO_X, "is mounted at its repository mount point on every server"),
+)
+@contextlib.contextmanager
+def other_servers_mount_only_the_cluster_root() -> Iterator[None]:
+    from ovmref.tools import service
+
+    with mock.patch.dict(service._ON_START, {"ovsrepositories": lambda fs, ctx: []}):
+        yield
+
+
+@mutant(
+    "repositories-mounted-the-2.1-way-in-2.2",
+    "7",
+    "mounts a 2.2 repository at /OVS/<UUID> (2.1's place) instead of /var/ovs/mount/<UUID>",
+    Target(ENABLING, NEW_REPOSITORY, ("2.2",), "is mounted at its repository mount point on server1"),
+)
+@contextlib.contextmanager
+def repositories_mounted_the_21_way_in_22() -> Iterator[None]:
+    from ovmref.tools import storage_ops
+
+    with patched(storage_ops, "repository_mountpoint", lambda release, uuid: f"/OVS/{uuid}"):
+        yield
+
+
+@mutant(
+    "ovs-mounted-not-linked-in-2.2",
+    "7",
+    "mounts the 2.2 cluster root under /var/ovs/mount but makes /OVS a plain directory, not a link to it",
+    # PRE-CLUSTER-ROOT-MOUNT already refuses to enable HA on such a pool (the Given); the Then step
+    # is there for pools the suite does not build (ssh)
+    Target(
+        PREREQ,
+        "In 2.2 the cluster root is mounted under /var/ovs/mount on every server",
+        ("2.2",),
+        "with HA enabled on the pool",
+    ),
+)
+@contextlib.contextmanager
+def ovs_mounted_not_linked_in_22() -> Iterator[None]:
+    from ovmref.tools import storage_ops
+
+    def link(fs: Any, target: str) -> None:
+        if not fs.is_dir("/OVS"):
+            fs.mkdir("/OVS", parents=True)
+
+    with patched(storage_ops, "_link_ovs", link):
+        yield
+
+
+# ---------------------------------------------------------------------------- 8. name resolution
+@mutant(
+    "name-resolution-compares-addresses-only",
+    "8",
+    "accepts servers that mix DNS and /etc/hosts as long as every name resolves to the same address",
+    Target(
+        "features/name_resolution.feature",
+        "Servers that mix DNS and /etc/hosts keep HA from being enabled",
+        TWO_X,
+        "enabling HA fails naming rule",
+    ),
+)
+@contextlib.contextmanager
+def name_resolution_compares_addresses_only() -> Iterator[None]:
+    from ovmref import prereq
+
+    original = prereq._name_service
+
+    def name_service(server: str, fs: Any, pool: Any) -> str:
+        original(server, fs, pool)  # unresolved names and wrong addresses still fail
+        return "consistent"
+
+    def lenient(server: str, fs: Any, pool: Any) -> str:
+        try:
+            return name_service(server, fs, pool)
+        except Exception as exc:  # the mix itself is what this mutant forgives
+            if "mixes DNS" in str(exc):
+                return "consistent"
+            raise
+
+    with patched(prereq, "_name_service", lenient):
+        yield
