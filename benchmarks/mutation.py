@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import re
 import shutil
@@ -112,9 +113,11 @@ def stage(workdir: Path) -> None:
 
 
 def mutmut(workdir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "mutmut", *args], cwd=workdir, text=True, capture_output=True, check=False
-    )
+    # mutmut forks each mutant's run from a process that already built pools unmutated: the
+    # simulator must not hand a mutant a pool configured by the clean code
+    env = dict(os.environ, OVM_SIM_REUSE_POOLS="0")
+    command = [sys.executable, "-m", "mutmut", *args]
+    return subprocess.run(command, cwd=workdir, text=True, capture_output=True, check=False, env=env)
 
 
 def generate(workdir: Path) -> None:

@@ -10,6 +10,7 @@ costs milliseconds, and the same seed gives the same run, event for event.
 from __future__ import annotations
 
 import copy
+import os
 import random
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
@@ -52,12 +53,27 @@ def _no_clock() -> int:
 #: (release, spec) -> the host setup just after the documented configuration, and the timeline it
 #: made (all at 0 ms: no pool database yet, so commands take no time). Building a pool runs ~50
 #: Oracle VM commands on in-memory files; a campaign builds the same few pools thousands of times.
+#: The cache assumes ovmref does not change within a process: code that patches ovmref (mutants,
+#: defects) calls forget_configured_pools() around its patch, and OVM_SIM_REUSE_POOLS=0 turns the
+#: cache off for a whole process (mutmut forks its mutants from a process that built pools clean).
 _CONFIGURED: dict[tuple[Release, PoolSpec], tuple[PoolHostSetup, list[TimelineEvent]]] = {}
+REUSE_VARIABLE = "OVM_SIM_REUSE_POOLS"
+
+
+def forget_configured_pools() -> None:
+    """Drop every remembered configured pool: the next build of each runs its commands again."""
+    _CONFIGURED.clear()
+
+
+def _reuse_configured() -> bool:
+    return os.environ.get(REUSE_VARIABLE, "1") != "0"
 
 
 def _remember_configured(
     key: tuple[Release, PoolSpec], setup: PoolHostSetup, marks: list[TimelineEvent]
 ) -> None:
+    if not _reuse_configured():
+        return
     if len(_CONFIGURED) >= CONFIGURED_POOLS:
         _CONFIGURED.pop(next(iter(_CONFIGURED)))
     clock, setup.now_ms = setup.now_ms, _no_clock  # the copy must not keep this driver alive
@@ -99,7 +115,7 @@ class SimDriver(ManagedPoolDriver):
         if problem is not None:
             return problem
         self.spec = spec
-        configured = _CONFIGURED.get((self.release, spec)) if spec.clustered else None
+        configured = _CONFIGURED.get((self.release, spec)) if spec.clustered and _reuse_configured() else None
         if configured is not None:
             # the same pool was configured before: the same files, the same commands on the timeline
             self.setup, marks = copy.deepcopy(configured)

@@ -23,7 +23,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from typing import Any
 from unittest import mock
 
-from environments.sim.driver import SimDriver
+from environments.sim.driver import SimDriver, forget_configured_pools
 from ovmref import effects as fx
 from ovmref.failover import coordinator as coordinator_module
 from ovmref.failover import messages as msg
@@ -128,8 +128,16 @@ MUTANTS: dict[str, Callable[[], contextlib.AbstractContextManager[None]]] = {
 }
 
 
-def apply(name: str) -> contextlib.AbstractContextManager[None]:
+@contextlib.contextmanager
+def apply(name: str) -> Iterator[None]:
+    """The mutant patched in; no pool the simulator configured before or under it is reused."""
     try:
-        return MUTANTS[name]()
+        patch = MUTANTS[name]
     except KeyError:
         raise ValueError(f"unknown mutant {name!r}: one of {', '.join(MUTANTS)}") from None
+    forget_configured_pools()
+    try:
+        with patch():
+            yield
+    finally:
+        forget_configured_pools()

@@ -2,7 +2,7 @@
 
 The server the master picks for a failed server's guest holds the start command back for
 dead_threshold heartbeat iterations before it acts on it (a restart after a failure is a start
-command naming the dead holder whose lease it takes over). "guest vm1 is running on another
+command naming the dead incarnations whose lease it may take over). "guest vm1 is running on another
 server within the failover bound" must fail.
 
     OVM_TEST_AGENT_WRAPPER=tests/defects/late_restart.py python -m conformance run --env local ...
@@ -26,7 +26,7 @@ def apply() -> None:
     on_message, handle = Agent._on_message, Agent._handle
 
     def held_back(self: Agent, now: int, peer: int, m: object) -> list[fx.Effect]:
-        if not isinstance(m, msg.StartGuestCmd) or m.expect is None:
+        if not isinstance(m, msg.StartGuestCmd) or not m.expect:
             return on_message(self, now, peer, m)
         held: dict[str, tuple[int, Any] | None] = self.__dict__.setdefault("_late_restarts", {})
         if m.guest not in held:

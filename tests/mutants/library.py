@@ -222,14 +222,14 @@ def no_master_takeover_in_3x() -> Iterator[None]:
     from ovmref.agent import Agent
     from ovmref.release import Release
 
-    original = Agent._node_down
+    original = Agent._peer_down  # what a server that is not the master does with a dead peer
 
-    def node_down(self: Agent, change: Any) -> list[fx.Effect]:
-        if self.release is Release.R3 and self.coordinator is None and change.node == self.master_node:
+    def peer_down(self: Agent, change: Any) -> list[fx.Effect]:
+        if self.release is Release.R3 and change.node == self.master_node:
             return [fx.Record("ha_failed", "the master failed: nobody takes over")]
         return original(self, change)
 
-    with patched(Agent, "_node_down", node_down):
+    with patched(Agent, "_peer_down", peer_down):
         yield
 
 

@@ -3,7 +3,8 @@
 The plan maps (feature file, scenario name, release) to the name of a mutant
 of tests/mutants/library.py; every other scenario is deselected. Each planned
 scenario runs with its own mutant patched in for its whole run (pool build
-included) and nothing else: a child pytest runs them one after the other.
+included, never from the simulator's remembered pools) and nothing else: a
+child pytest runs them one after the other.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Generator
 import pytest
 
 from conformance.scenario_info import feature_path, scenario_name
+from environments.sim.driver import forget_configured_pools
 from tests.mutants.library import MUTANTS
 
 PLAN_VARIABLE = "OVM_MUTANT_PLAN"
@@ -67,5 +69,11 @@ def pytest_runtest_protocol(
     mutant = _PLAN.get(key) if key is not None else None
     if mutant is None:
         return (yield)
-    with MUTANTS[mutant].patch():
-        return (yield)
+    # the simulator remembers configured pools: none built by a mutant may serve another scenario,
+    # and none built before may spare the mutant's pool build
+    forget_configured_pools()
+    try:
+        with MUTANTS[mutant].patch():
+            return (yield)
+    finally:
+        forget_configured_pools()
