@@ -22,6 +22,8 @@ import threading
 import time
 from collections.abc import Iterable, Sequence
 
+from environments.errors import EnvironmentBroken
+
 PREFIX = "ovmt-"
 SWITCH_SUFFIX = "sw"
 IP_TIMEOUT_S = 10.0
@@ -33,7 +35,7 @@ _OUR_NAME = re.compile(r"ovmt-(?P<pid>[0-9]+)-(?P<run>[a-z0-9][a-z0-9-]*)_(?P<su
 Signature = tuple[bool, ...]
 
 
-class NetworkUnavailable(Exception):
+class NetworkUnavailable(EnvironmentBroken):
     """Network namespaces cannot be used here; the message says why."""
 
 
