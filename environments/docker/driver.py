@@ -58,6 +58,7 @@ from environments.docker.image import ImageUnavailable
 from environments.docker.network import ContainerNetwork
 from environments.docker.pool import ContainerPool, PoolError, PoolServer
 from environments.docker.slots import SERVER_DIR, STORAGE_DIR, ServerSlots, server_slots
+from environments.hostdir import DirectoryHostFS, DirectoryTree
 from environments.latency import LatencyLedger
 from environments.local.driver import ControlSocket, LocalDriver, LocalHost, ServerProc, _safe
 from environments.local.serverconfig import ServerConfig
@@ -66,8 +67,7 @@ from environments.ssh.connection import HostUnreachable, SSHHost
 from environments.ssh.inventory import ServerEntry
 from ovmref.host.installed_pool import PoolHostFS, ServerInfo
 from ovmref.host.sysconfig import ovs_release_text
-from ovmref.host.trees import DirectoryTree, Tree
-from ovmref.hostfs import DirectoryHostFS
+from ovmref.host.trees import Tree
 from ovmref.release import Release
 from ovmref.storage.fstab import PROC_MOUNTS, parse_fstab
 from ovmref.storage.repositories import normalize_source

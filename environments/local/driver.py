@@ -50,6 +50,7 @@ from typing import Any, Protocol
 
 from environments.agentpool import ServerView, build_problem, initial_pooldb, master_to_expect, pool_state
 from environments.base import EnvironmentBroken, EnvironmentLimitation
+from environments.hostdir import DirectoryHostFS, DirectoryTree
 from environments.hostsetup import PoolHostSetup, server_info
 from environments.latency import LAG, LatencyLedger
 from environments.local import wire
@@ -76,12 +77,12 @@ from environments.model import (
     ServerStateName,
     TimelineEvent,
 )
+from environments.ocfs2file import MIN_SIZE_BYTES, format_heartbeat_file, heartbeat_region_offset
 from ovmref.failover import requests as rq
 from ovmref.failover.pooldb import PoolDB
-from ovmref.heartbeat.ocfs2file import MIN_SIZE_BYTES, format_heartbeat_file, heartbeat_region_offset
 from ovmref.host.installed_pool import PoolHostFS, ServerInfo
-from ovmref.host.trees import DirectoryTree, Tree
-from ovmref.hostfs import DirectoryHostFS, HostFS
+from ovmref.host.trees import Tree
+from ovmref.hostfs import HostFS
 from ovmref.release import Release
 from ovmref.storage.layout import HEARTBEAT_FILE_NAME
 from ovmref.timing import O2CBTimings
