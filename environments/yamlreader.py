@@ -15,6 +15,8 @@ import yaml
 
 from ovmref.errors import LocatedError
 
+_FAST_LOADER: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 
 class YamlReader:
     """Walks a YAML node tree so every value keeps its line number."""
@@ -47,11 +49,14 @@ class YamlReader:
     def compose(self, text: str, empty: str = "the file is empty") -> yaml.Node:
         """The document's root node; invalid YAML and an empty document are errors at their line."""
         try:
-            root = yaml.compose(text, Loader=yaml.SafeLoader)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            line = mark.line + 1 if mark is not None else self.unmarked_line
-            raise self.error(self.path, line, f"not valid YAML: {getattr(exc, 'problem', exc)}") from None
+            root = yaml.compose(text, Loader=_FAST_LOADER)  # libyaml: ten times faster, the same nodes
+        except yaml.YAMLError:
+            try:  # the pure-Python reader's marks and words, which the documented messages quote
+                root = yaml.compose(text, Loader=yaml.SafeLoader)
+            except yaml.YAMLError as exc:
+                mark = getattr(exc, "problem_mark", None)
+                line = mark.line + 1 if mark is not None else self.unmarked_line
+                raise self.error(self.path, line, f"not valid YAML: {getattr(exc, 'problem', exc)}") from None
         if root is None:
             raise self.fail(None, empty)
         return root
