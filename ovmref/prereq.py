@@ -762,10 +762,17 @@ def rules_for(release: Release, storage_kind: str) -> tuple[str, ...]:
 
 def check_pool(hosts: Mapping[str, HostFS], release: Release, pool: PoolFacts) -> list[Finding]:
     """Every applicable prerequisite, for every server; ordered by rule, then server."""
+    return check_rules(hosts, release, pool, rules_for(release, pool.storage_kind))
+
+
+def check_rules(
+    hosts: Mapping[str, HostFS], release: Release, pool: PoolFacts, rules: Sequence[str]
+) -> list[Finding]:
+    """These prerequisites, in this order, for every server."""
     findings: list[Finding] = []
     token = _PARSED.set({})
     try:
-        for rule in rules_for(release, pool.storage_kind):
+        for rule in rules:
             findings += CHECKS[rule](hosts, release, pool)
     finally:
         _PARSED.reset(token)
