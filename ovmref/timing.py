@@ -41,11 +41,6 @@ class O2CBTimings:
             return cls(dead_threshold=61, idle_timeout_ms=60000)
         return cls()
 
-    @classmethod
-    def from_timeout_s(cls, timeout_s: int, **kw: int) -> O2CBTimings:
-        """O2CB_HEARTBEAT_THRESHOLD = timeout/2 + 1 (o2cb.sysconfig.5)."""
-        return cls(dead_threshold=timeout_s // 2 + 1, **kw)
-
     def scaled(self, factor: float) -> O2CBTimings:
         """Same thresholds, every duration multiplied: real-time tests use short intervals."""
         return replace(
