@@ -50,6 +50,18 @@ Feature: The O2CB cluster, its configuration file and the cluster services
     And server2 fails
     Then guest vm2 is running on server3
 
+  @rule:PROC-ADD-SERVER @rule:PLACE-AUTO-MAX-RESOURCES @release:2.1 @release:2.2
+  Scenario: A server added to the pool takes the next guest the Auto policy starts, and only that one
+    Given a clustered server pool of 3 servers on NFS shared storage with HA enabled on the pool
+    And guests vm1 to vm3 with HA enabled are running
+    And a guest vm4 with HA enabled
+    And a guest vm5 of 2048 MB with HA enabled
+    When server4 is added to the pool
+    And guest vm4 is started
+    And guest vm5 is started
+    Then server4 runs 1 guest
+    And guests vm4 and vm5 run on different servers
+
   @rule:PROC-PROPAGATE @release:2.1 @release:2.2
   Scenario: ovs-cluster-check --propagate on the master makes cluster.conf identical everywhere
     Given a clustered server pool of 3 servers on NFS shared storage with HA enabled on the pool

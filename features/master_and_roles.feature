@@ -20,6 +20,7 @@ Feature: The Server Pool Master and the server roles
     And a guest vm1 with HA enabled running on server1
     When the server pool master fails
     Then another server becomes the server pool master within the failover bound
+    And the new server pool master is the first server that acquired the master lock
     And exactly one server has the master role
     And guest vm1 is running on another server within the failover bound
 
@@ -39,6 +40,7 @@ Feature: The Server Pool Master and the server roles
     And a guest vm2 with HA enabled running on server2
     When the server pool master fails
     Then another server becomes the server pool master within the failover bound
+    And the new server pool master is the first server that acquired the master lock
     And exactly one server has the master role
     And guest vm1 is running on another server within the failover bound
     When server2 fails

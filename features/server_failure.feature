@@ -91,3 +91,15 @@ Feature: A server or a guest fails
     When guest vm1 crashes
     Then guest vm1 is not restarted
     And guest vm1 is stopped
+
+  @rule:FAIL-NO-SERVER-POWER-OFF @rule:FAIL-ADEQUATE-RESOURCES @release:2.1 @release:2.2 @release:3.x @destructive
+  Scenario: Counted after the failed server comes back, every guest runs again
+    Given a clustered server pool of 3 servers on NFS shared storage with HA enabled on the pool and 4096 MB of memory per server
+    And a guest vm1 of 3072 MB with HA enabled running on server1
+    And a guest vm2 of 3072 MB with HA enabled running on server2
+    And a guest vm3 of 3072 MB with HA enabled running on server3
+    When server3 fails
+    Then 1 of the guests vm1 to vm3 is powered off
+    When server3 comes back
+    Then 3 of the guests vm1 to vm3 are running
+    And server3 runs 1 guest

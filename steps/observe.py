@@ -23,8 +23,10 @@ from steps.records import (
     SERVER,
     Fault,
     ManagerAction,
+    first_fault,
     last_action,
     last_fault,
+    last_recovery,
     names,
     numbered_range,
     reference,
@@ -116,6 +118,26 @@ def all_restarted_within_bound(ovm_driver: PoolDriver, request: pytest.FixtureRe
     ]
     assert ha, f"no HA guest ran on {servers} before the fault: the scenario checks nothing"
     check_failover(ovm_driver, fault, ha)
+
+
+@then(
+    parsers.re(
+        rf"every HA guest of (?P<servers>{_SERVERS}) is running on another server within the "
+        r"failover bound of the first fault"
+    )
+)
+def all_restarted_within_first_bound(
+    ovm_driver: PoolDriver, request: pytest.FixtureRequest, servers: str
+) -> None:
+    """Every HA guest that ran on the named servers before the scenario's first fault runs elsewhere
+    within the failover bound of that first fault, however many faults followed it."""
+    fault = first_fault(request)
+    victims = names(servers)
+    ha = [
+        g.name for g in fault.before.guests.values() if g.ha and g.state == "running" and g.server in victims
+    ]
+    assert ha, f"no HA guest ran on {servers} before the first fault: the scenario checks nothing"
+    check_failover(ovm_driver, Fault(fault.kind, tuple(victims), fault.at_ms, fault.before), ha)
 
 
 @then(parsers.re(r"every HA guest is running within the failover bound"))
@@ -275,6 +297,17 @@ def all_running(ovm_driver: PoolDriver, request: pytest.FixtureRequest, first: s
         assert guest(state, g).state == "running", show(guest(state, g))
 
 
+def settle_after_recovery(driver: PoolDriver, request: pytest.FixtureRequest) -> None:
+    """A server brought back after the last fault or operation reboots, rejoins and gets guests
+    restarted on it after the horizon of that fault: wait for the pool to settle first."""
+    came_back = last_recovery(request)
+    ref = reference(request)
+    if came_back is not None and (ref is None or came_back >= ref.at_ms):
+        from steps.time import pool_settles  # a When step's helper, not a step of this module
+
+        pool_settles(driver)
+
+
 @then(
     parsers.re(
         rf"(?P<count>\d+) of the guests (?P<first>{SERVER}) to (?P<last>{SERVER}) "
@@ -284,8 +317,10 @@ def all_running(ovm_driver: PoolDriver, request: pytest.FixtureRequest, first: s
 def count_in_state(
     ovm_driver: PoolDriver, request: pytest.FixtureRequest, count: str, first: str, last: str, what: str
 ) -> None:
-    """Once the pool has reacted, exactly that many guests of the range are in that state."""
+    """Once the pool has reacted (and settled, after a server came back), exactly that many guests
+    of the range are in that state."""
     let_horizon_pass(ovm_driver, request)
+    settle_after_recovery(ovm_driver, request)
     state = ovm_driver.observe()
     wanted = "powered_off" if what == "powered off" else "running"
     found = [g for g in numbered_range(first, last) if guest(state, g).state == wanted]
@@ -328,6 +363,64 @@ def keeps_running(ovm_driver: PoolDriver, request: pytest.FixtureRequest, name: 
     ]
     assert not stops, f"{name} was stopped on {stops[0].server} at {stops[0].t_ms} ms ({stops[0].detail})"
     assert g.state == "running" and g.server == server and g.restarts == restarts_before, show(g)
+
+
+@then(
+    parsers.re(rf"guest (?P<name>{SERVER}) survives the hang of (?P<server>{SERVER}) without being restarted")
+)
+def survives_hang(ovm_driver: PoolDriver, request: pytest.FixtureRequest, name: str, server: str) -> None:
+    """A freeze is not a stop: through the horizon of the hang the guest is never started again
+    anywhere, and once its server is back it runs there, with no more restarts than before. Its
+    domain, frozen with the server, may show a gap while the server was hung, nowhere else."""
+    fault = last_fault(request)
+    assert fault.kind == "hang" and server in fault.servers, f"the last fault is not a hang of {server}"
+    let_horizon_pass(ovm_driver, request)
+    before = guest(fault.before, name)
+    assert before.server == server and before.state == "running", f"before the hang: {show(before)}"
+    came_back = last_recovery(request)
+    events = ovm_driver.timeline()
+    starts = [e for e in events if e.kind == "guest_start" and e.guest == name and e.t_ms >= fault.at_ms]
+    assert not starts, f"{name} was started again on {starts[0].server} at {starts[0].t_ms} ms" + history(
+        ovm_driver, name
+    )
+    stops = [
+        e
+        for e in events
+        if e.kind == "guest_stop"
+        and e.guest == name
+        and e.t_ms >= fault.at_ms
+        and (e.server != server or came_back is None or e.t_ms >= came_back)
+    ]
+    assert not stops, f"{name} was stopped on {stops[0].server} at {stops[0].t_ms} ms ({stops[0].detail})"
+    g = guest(ovm_driver.observe(), name)
+    assert g.state == "running" and g.server == server and g.restarts == before.restarts, (
+        f"{show(g)}; before the hang: {show(before)}" + history(ovm_driver, name)
+    )
+
+
+@then(parsers.re(rf"(?P<server>{SERVER}) runs (?P<count>\d+) guests?"))
+def runs_count(ovm_driver: PoolDriver, request: pytest.FixtureRequest, server: str, count: str) -> None:
+    """Once the pool has reacted (and settled, after a server came back), exactly that many guests
+    run on the server."""
+    let_horizon_pass(ovm_driver, request)
+    settle_after_recovery(ovm_driver, request)
+    running = ovm_driver.observe().running_on(server)
+    assert len(running) == int(count), f"{server} runs {len(running)} guests ({sorted(running)}), not {count}"
+
+
+@then(parsers.re(rf"guests (?P<first>{SERVER}) and (?P<second>{SERVER}) run on different servers"))
+def on_different_servers(
+    ovm_driver: PoolDriver, request: pytest.FixtureRequest, first: str, second: str
+) -> None:
+    """Once the pool has reacted, both guests run, each on a server of its own."""
+    state = eventually(
+        ovm_driver,
+        lambda s: guest(s, first).state == "running" and guest(s, second).state == "running",
+        patience_ms(ovm_driver, request),
+    )
+    a, b = guest(state, first), guest(state, second)
+    assert a.state == "running" and b.state == "running", f"{show(a)}; {show(b)}"
+    assert a.server != b.server, f"{first} and {second} both run on {a.server}"
 
 
 @then(parsers.re(rf"guest (?P<name>{SERVER}) was live migrated to (?P<target>another server|{SERVER})"))
@@ -718,6 +811,35 @@ def no_master(ovm_driver: PoolDriver, request: pytest.FixtureRequest) -> None:
     state = ovm_driver.observe()
     holders = [s for s, st in state.servers.items() if "master" in st.roles and st.state in UP]
     assert state.master is None and not holders, f"{state.master or holders} became server pool master"
+
+
+@then("the new server pool master is the first server that acquired the master lock")
+def master_is_first_lock_holder(ovm_driver: PoolDriver, request: pytest.FixtureRequest) -> None:
+    """After the master's fault, the first server recorded acquiring the master lock is the pool's
+    master, and no other server took the master role meanwhile (the lock elects, not the server
+    that merely saw the master die)."""
+    ovm_driver.require("roles")
+    fault = last_fault(request)
+    old = fault.before.master
+    bound = ovm_driver.failover_bound_ms(fault.kind)
+    ovm_driver.wait_until(
+        lambda s: s.master is not None and s.master != old, max(0, fault.at_ms + bound - ovm_driver.now_ms())
+    )
+    ovm_driver.advance(2 * ovm_driver.timings.iteration_ms)  # a rival that also claims the role does it now
+    events = [e for e in ovm_driver.timeline() if e.t_ms >= fault.at_ms]
+    locks = [e for e in events if e.kind == "master_lock" and e.server != old]
+    assert locks, f"no server recorded acquiring the master lock after {old} failed"
+    holder = locks[0].server
+    state = ovm_driver.observe()
+    assert state.master == holder, (
+        f"the server pool master is {state.master}; {holder} acquired the lock first"
+    )
+    others = sorted(
+        str(e.server)
+        for e in events
+        if e.kind == "master" and e.server not in (holder, None) and "is the server pool master" in e.detail
+    )
+    assert not others, f"{', '.join(sorted(set(others)))} took the master role too; {holder} holds the lock"
 
 
 @then("another server becomes the server pool master within the failover bound")

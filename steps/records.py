@@ -103,3 +103,34 @@ def reference(request: pytest.FixtureRequest) -> Fault | ManagerAction | None:
         if isinstance(v, Fault | ManagerAction)
     ]
     return max(found, key=lambda v: v.at_ms) if found else None
+
+
+#: every fault of the scenario, in order ("the first fault" is the first of them)
+FAULTS: pytest.StashKey[list[Fault]] = pytest.StashKey()
+#: the instants servers were brought back ("comes back"), in order
+RECOVERIES: pytest.StashKey[list[int]] = pytest.StashKey()
+
+
+def remember_fault(request: pytest.FixtureRequest, fault: Fault) -> Fault:
+    """Keep the fault in the scenario's history as well as handing it on as the last one."""
+    request.node.stash.setdefault(FAULTS, []).append(fault)
+    return fault
+
+
+def first_fault(request: pytest.FixtureRequest) -> Fault:
+    """The scenario's first fault; a clear error when it has none."""
+    faults = request.node.stash.get(FAULTS, [])
+    if not faults:
+        raise AssertionError("this Then step measures from the first fault: add a When step that injects one")
+    first: Fault = faults[0]
+    return first
+
+
+def remember_recovery(request: pytest.FixtureRequest, at_ms: int) -> None:
+    request.node.stash.setdefault(RECOVERIES, []).append(at_ms)
+
+
+def last_recovery(request: pytest.FixtureRequest) -> int | None:
+    """When a server was last brought back, or None."""
+    recoveries = request.node.stash.get(RECOVERIES, [])
+    return recoveries[-1] if recoveries else None

@@ -456,3 +456,150 @@ def name_resolution_compares_addresses_only() -> Iterator[None]:
 
     with patched(prereq, "_name_service", lenient):
         yield
+
+
+# ---------------------------------------------------------------------------- steps a QA engineer missed
+FAILURES = "features/server_failure.feature"
+MULTIPLE = "features/multiple_failures.feature"
+FENCING = "features/heartbeat_quorum_fencing.feature"
+FIRST_LOCK = "the new server pool master is the first server that acquired the master lock"
+
+
+@mutant(
+    "loser-of-the-master-lock-takes-the-role-too",
+    "steps",
+    "lets a server that lost the race for the master lock take the master role all the same",
+    Target(
+        MASTERS,
+        "In 2.2 another server takes over as master and restarts the master's HA guests",
+        ("2.2",),
+        FIRST_LOCK,
+    ),
+    Target(
+        MASTERS,
+        "In Oracle VM 3 another member takes over the master role and HA goes on",
+        ("3.x",),
+        FIRST_LOCK,
+    ),
+)
+@contextlib.contextmanager
+def loser_of_the_master_lock_takes_the_role_too() -> Iterator[None]:
+    from ovmref import effects as fx
+    from ovmref.agent import Agent
+
+    original = Agent._on_lease
+
+    def on_lease(self: Agent, now: int, r: Any) -> list[fx.Effect]:
+        if r.context == "master:takeover" and not r.granted:
+            return [fx.LoadPoolDB()]
+        return original(self, now, r)
+
+    with patched(Agent, "_on_lease", on_lease):
+        yield
+
+
+@mutant(
+    "a-hang-is-a-crash",
+    "steps",
+    "treats a server back from a short hang like one that crashed: its guests are killed and restarted",
+    Target(
+        FENCING,
+        "A server that hangs for less than the O2CB dead threshold keeps its guests, frozen but not stopped",
+        ALL,
+        "guest vm1 survives the hang of server2 without being restarted",
+    ),
+)
+@contextlib.contextmanager
+def a_hang_is_a_crash() -> Iterator[None]:
+    from ovmref import effects as fx
+    from ovmref.agent import Agent, guest_lease
+    from ovmref.failover import messages as msg
+
+    original = Agent._on_resumed
+
+    def on_resumed(self: Agent, now: int) -> list[fx.Effect]:
+        out = original(self, now)
+        if self.fenced:
+            return out
+        for guest in sorted(self.guests):
+            del self.guests[guest]
+            out += [
+                fx.KillGuest(guest, "killed after the hang"),
+                fx.ReleaseLease(guest_lease(guest), self.node, self.generation),
+                *self._to_master(msg.GuestCrashed(guest, self.node)),
+            ]
+        return out
+
+    with patched(Agent, "_on_resumed", on_resumed):
+        yield
+
+
+@mutant(
+    "master-handles-one-dead-server-per-read",
+    "steps",
+    "acts on only the last of the servers one heartbeat read declared dead",
+    Target(
+        MULTIPLE,
+        "Two servers failed in two steps at one instant both have their HA guests restarted in the first "
+        "one's bound",
+        ALL,
+        "within the failover bound of the first fault",
+    ),
+)
+@contextlib.contextmanager
+def master_handles_one_dead_server_per_read() -> Iterator[None]:
+    from ovmref import effects as fx
+    from ovmref.agent import Agent
+
+    original = Agent._nodes_down
+
+    def nodes_down(self: Agent, changes: list[Any]) -> list[fx.Effect]:
+        return original(self, changes[-1:])
+
+    with patched(Agent, "_nodes_down", nodes_down):
+        yield
+
+
+@mutant(
+    "auto-places-on-the-first-server-that-fits",
+    "steps",
+    "starts an Auto guest on the lowest-numbered server it fits on, not the one with most free memory",
+    Target(
+        SERVICES,
+        "A server added to the pool takes the next guest the Auto policy starts, and only that one",
+        TWO_X,
+        "server4 runs 1 guest",
+    ),
+)
+@contextlib.contextmanager
+def auto_places_on_the_first_server_that_fits() -> Iterator[None]:
+    from ovmref.failover import coordinator
+
+    def choose_server(guest: Any, servers: Any, available: Any, free_memory: Any) -> str | None:
+        candidates = [s for s in available if s in servers]
+        if guest.preferred:
+            candidates = [s for s in candidates if s in set(guest.preferred)]
+        fitting = [s for s in candidates if free_memory.get(s, 0) >= guest.memory_mb]
+        return min(fitting, key=lambda s: servers[s].node) if fitting else None
+
+    with patched(coordinator, "choose_server", choose_server):
+        yield
+
+
+@mutant(
+    "powered-off-guests-are-never-retried",
+    "steps",
+    "leaves an HA guest powered off for good, even when a server becomes available again",
+    Target(
+        FAILURES,
+        "Counted after the failed server comes back, every guest runs again",
+        ALL,
+        "3 of the guests vm1 to vm3 are running",
+    ),
+)
+@contextlib.contextmanager
+def powered_off_guests_are_never_retried() -> Iterator[None]:
+    from ovmref.failover.coordinator import Coordinator
+
+    with patched(Coordinator, "_retry_powered_off", lambda self: None):
+        yield
