@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import pytest
 from pytest_bdd import parsers, when
 
 from environments.base import PoolDriver
@@ -37,9 +36,9 @@ def inject(
 
 
 @when(parsers.re(rf"(?:servers )?(?P<servers>{_SERVERS}) (?P<fault>{_FAULT_RE})"), target_fixture="fault")
-def server_fault(ovm_driver: PoolDriver, request: pytest.FixtureRequest, servers: str, fault: str) -> Fault:
+def server_fault(ovm_driver: PoolDriver, servers: str, fault: str) -> Fault:
     """Crash ("fails"), freeze ("hangs") or cut a server off its shared storage, at this instant."""
-    return remember_fault(request, inject(ovm_driver, _FAULTS[fault], names(servers)))
+    return remember_fault(ovm_driver, inject(ovm_driver, _FAULTS[fault], names(servers)))
 
 
 @when(
@@ -49,7 +48,7 @@ def server_fault(ovm_driver: PoolDriver, request: pytest.FixtureRequest, servers
     target_fixture="fault",
 )
 def staggered_faults(
-    ovm_driver: PoolDriver, request: pytest.FixtureRequest, servers: str, fault: str, seconds: str
+    ovm_driver: PoolDriver, servers: str, fault: str, seconds: str
 ) -> Fault:
     """The named servers fail (or hang, or lose the shared storage) one after another, in the order
     named, that many seconds apart; the failover bound runs from the last of them."""
@@ -61,7 +60,7 @@ def staggered_faults(
         ovm_driver.advance(int(seconds) * 1000)
         last = ovm_driver.inject(_FAULTS[fault], [victim])
     return remember_fault(
-        request, Fault(first.kind, tuple(victims), first.at_ms, first.before, spread_ms=last - first.at_ms)
+        ovm_driver, Fault(first.kind, tuple(victims), first.at_ms, first.before, spread_ms=last - first.at_ms)
     )
 
 
@@ -70,7 +69,7 @@ def staggered_faults(
     target_fixture="fault",
 )
 def fails_while_starting(
-    ovm_driver: PoolDriver, request: pytest.FixtureRequest, server: str, guest: str
+    ovm_driver: PoolDriver, server: str, guest: str
 ) -> Fault:
     """Crash the server at the moment the guest is starting there (it holds the guest's lease and
     boots it, and has not reported it running yet)."""
@@ -84,29 +83,29 @@ def fails_while_starting(
     assert ovm_driver.wait_until(starting, patience, step_ms=timings.iteration_ms // 8 or 1), (
         f"guest {guest} never started on {server}: {ovm_driver.observe().guests.get(guest)}"
     )
-    return remember_fault(request, inject(ovm_driver, "crash", [server]))
+    return remember_fault(ovm_driver, inject(ovm_driver, "crash", [server]))
 
 
 @when("the server pool master fails", target_fixture="fault")
-def master_fails(ovm_driver: PoolDriver, request: pytest.FixtureRequest) -> Fault:
+def master_fails(ovm_driver: PoolDriver) -> Fault:
     """Crash whichever server is the Server Pool Master now (measured with the master failover bound)."""
     ovm_driver.require("roles")
     master = ovm_driver.observe().master
     assert master is not None, "the pool has no server pool master to fail"
-    return remember_fault(request, inject(ovm_driver, "crash", [master], as_kind="master"))
+    return remember_fault(ovm_driver, inject(ovm_driver, "crash", [master], as_kind="master"))
 
 
 @when(parsers.re(rf"the network partitions (?P<servers>{_SERVERS}) from the rest"), target_fixture="fault")
-def partition(ovm_driver: PoolDriver, request: pytest.FixtureRequest, servers: str) -> Fault:
+def partition(ovm_driver: PoolDriver, servers: str) -> Fault:
     """Cut the named servers off the cluster network from all other servers (storage stays)."""
-    return remember_fault(request, inject(ovm_driver, "partition", names(servers)))
+    return remember_fault(ovm_driver, inject(ovm_driver, "partition", names(servers)))
 
 
 @when(parsers.re(rf"(?P<server>{SERVER}) comes back"))
-def comes_back(ovm_driver: PoolDriver, request: pytest.FixtureRequest, server: str) -> None:
+def comes_back(ovm_driver: PoolDriver, server: str) -> None:
     """Undo the server's fault: power a crashed server on, resume a hung one, give storage back.
     Count steps after it wait for the pool to settle (the server reboots and rejoins first)."""
-    remember_recovery(request, ovm_driver.now_ms())
+    remember_recovery(ovm_driver, ovm_driver.now_ms())
     ovm_driver.recover(server)
 
 
@@ -117,13 +116,13 @@ def network_healed(ovm_driver: PoolDriver) -> None:
 
 
 @when(parsers.re(rf"guest (?P<guest>{SERVER}) crashes"), target_fixture="fault")
-def guest_crashes(ovm_driver: PoolDriver, request: pytest.FixtureRequest, guest: str) -> Fault:
+def guest_crashes(ovm_driver: PoolDriver, guest: str) -> Fault:
     """The guest's domain dies unexpectedly while its server stays up."""
     before = ovm_driver.observe()
     at_ms = ovm_driver.now_ms()
     server = before.guests[guest].server
     ovm_driver.crash_guest(guest)
-    return remember_fault(request, Fault("crash", (server,) if server else (), at_ms, before))
+    return remember_fault(ovm_driver, Fault("crash", (server,) if server else (), at_ms, before))
 
 
 @when(
@@ -131,11 +130,11 @@ def guest_crashes(ovm_driver: PoolDriver, request: pytest.FixtureRequest, guest:
     target_fixture="fault",
 )
 def command_line_shutdown(
-    ovm_driver: PoolDriver, request: pytest.FixtureRequest, server: str, how: str
+    ovm_driver: PoolDriver, server: str, how: str
 ) -> Fault:
     """`shutdown -h now` or `reboot` typed on the server itself, not through Oracle VM Manager."""
     before = ovm_driver.observe()
     at_ms = ovm_driver.now_ms()
     result = ovm_driver.shutdown_from_command_line(server, restart=how == "restarted")
     assert result.ok, f"{server} could not be {how} from its command line: {result.message}"
-    return remember_fault(request, Fault("crash", (server,), at_ms, before))
+    return remember_fault(ovm_driver, Fault("crash", (server,), at_ms, before))

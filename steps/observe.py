@@ -131,7 +131,7 @@ def all_restarted_within_first_bound(
 ) -> None:
     """Every HA guest that ran on the named servers before the scenario's first fault runs elsewhere
     within the failover bound of that first fault, however many faults followed it."""
-    fault = first_fault(request)
+    fault = first_fault(ovm_driver)
     victims = names(servers)
     ha = [
         g.name for g in fault.before.guests.values() if g.ha and g.state == "running" and g.server in victims
@@ -210,6 +210,56 @@ def check_failover(driver: PoolDriver, fault: Fault, guests: list[str], must_mov
             f"{show(guest(state, g))}, {state.time_ms - fault.at_ms} ms after the "
             f"{fault.kind} of {', '.join(fault.servers)} (it ran on {origin[g]})" + granted(grant)
         )
+
+
+@then(
+    parsers.re(rf"guest (?P<name>{SERVER}) is restarted on another server within the guest restart bound")
+)
+def crashed_guest_restarted_elsewhere(
+    ovm_driver: PoolDriver, request: pytest.FixtureRequest, name: str
+) -> None:
+    """After the guest crashed (its server up), it runs on another server that is up, and its first
+    boot there reached running within the guest restart bound: the crash report and the start
+    command an iteration each, and the boot (plus the measured latency, on a real-time clock)."""
+    fault = last_fault(request)
+    origin = guest(fault.before, name).server
+    bound = ovm_driver.timings.guest_restart_bound_ms()
+
+    def elsewhere(state: PoolState) -> bool:
+        g = guest(state, name)
+        up = g.server is not None and state.servers[g.server].state in UP
+        return g.state == "running" and up and g.server != origin
+
+    def grant_now() -> Grant:
+        window = (fault.at_ms, ovm_driver.now_ms())
+        start = first([e for e in ovm_driver.timeline() if e.guest == name], fault.at_ms, "guest_start")
+        where = [start.server] if start is not None and start.server else None
+        steps = [
+            ChainStep("crash report", None, [origin] if origin else None),
+            ChainStep("start command", start.t_ms if start else None, where),
+        ]
+        return grant_for(ovm_driver, steps, window, guests=[name], fault_at_ms=fault.at_ms)
+
+    grant = wait_granted(ovm_driver, elsewhere, fault.at_ms + bound, bound, grant_now)
+    began = [
+        e.t_ms
+        for e in ovm_driver.timeline()
+        if e.kind == "guest_running" and e.guest == name and e.t_ms >= fault.at_ms and e.server != origin
+    ]
+    measured = min(began) - fault.at_ms if began else None
+    state = ovm_driver.observe()
+    check_late(
+        ovm_driver,
+        f"{name} running on another server within the guest restart bound",
+        measured,
+        bound,
+        grant_now(),
+        f"{name} ran on another server {measured} ms after it crashed; the guest restart bound is {bound} ms"
+        if measured is not None
+        else f"{show(guest(state, name))}, {state.time_ms - fault.at_ms} ms after it crashed on {origin}",
+        history(ovm_driver, name),
+    )
+    assert elsewhere(state), f"{show(guest(state, name))}; it crashed on {origin}" + granted(grant)
 
 
 @then(parsers.re(rf"guest (?P<name>{SERVER}) is not restarted"))
@@ -300,7 +350,7 @@ def all_running(ovm_driver: PoolDriver, request: pytest.FixtureRequest, first: s
 def settle_after_recovery(driver: PoolDriver, request: pytest.FixtureRequest) -> None:
     """A server brought back after the last fault or operation reboots, rejoins and gets guests
     restarted on it after the horizon of that fault: wait for the pool to settle first."""
-    came_back = last_recovery(request)
+    came_back = last_recovery(driver)
     ref = reference(request)
     if came_back is not None and (ref is None or came_back >= ref.at_ms):
         from steps.time import pool_settles  # a When step's helper, not a step of this module
@@ -377,7 +427,7 @@ def survives_hang(ovm_driver: PoolDriver, request: pytest.FixtureRequest, name: 
     let_horizon_pass(ovm_driver, request)
     before = guest(fault.before, name)
     assert before.server == server and before.state == "running", f"before the hang: {show(before)}"
-    came_back = last_recovery(request)
+    came_back = last_recovery(ovm_driver)
     events = ovm_driver.timeline()
     starts = [e for e in events if e.kind == "guest_start" and e.guest == name and e.t_ms >= fault.at_ms]
     assert not starts, f"{name} was started again on {starts[0].server} at {starts[0].t_ms} ms" + history(

@@ -603,3 +603,30 @@ def powered_off_guests_are_never_retried() -> Iterator[None]:
 
     with patched(Coordinator, "_retry_powered_off", lambda self: None):
         yield
+
+
+# ---------------------------------------------------------------------------- 10. a crashed guest
+@mutant(
+    "crashed-guest-restarted-where-most-room",
+    "10",
+    "restarts a crashed guest on the server with most free memory, its own server included",
+    Target(
+        FAILURES,
+        "A crashed HA guest is restarted on another server although its own has the most room",
+        TWO_X,
+        "is restarted on another server within the guest restart bound",
+    ),
+)
+@contextlib.contextmanager
+def crashed_guest_restarted_where_most_room() -> Iterator[None]:
+    from ovmref.failover.coordinator import Coordinator
+
+    original_crashed, original_place = Coordinator._on_crashed, Coordinator._place
+
+    def on_crashed(self: Coordinator, m: Any) -> None:
+        with patched(Coordinator, "_place", lambda c, g, exclude=None: original_place(c, g)):
+            original_crashed(self, m)
+
+    with patched(Coordinator, "_on_crashed", on_crashed):
+        yield
+
