@@ -50,6 +50,23 @@ Feature: Restarting, shutting down and deleting a server
       | restarted |
       | deleted   |
 
+  @rule:PLAN-MIGRATE-FIRST-3X @rule:HA-ENABLE-BOTH @release:3.x @destructive
+  Scenario Outline: In Oracle VM 3 a server running only guests without HA can be <operation> unmigrated, and they stop
+    Given a clustered server pool of 3 servers on NFS shared storage with HA enabled on the pool
+    And a guest vm1 with HA disabled running on server2
+    And a guest vm2 with HA disabled running on server2
+    When server2 is <operation> from Oracle VM Manager and its guests are not migrated
+    Then the operation succeeds
+    And guest vm1 is not restarted
+    And guest vm1 is stopped
+    And guest vm2 is stopped
+
+    Examples:
+      | operation |
+      | shut down |
+      | restarted |
+      | deleted   |
+
   @rule:PLAN-MIGRATE-FIRST-3X @rule:MIG-LIVE @release:3.x @destructive
   Scenario Outline: In Oracle VM 3 HA guests migrated first keep running when their server is <operation>
     Given a clustered server pool of 3 servers on NFS shared storage with HA enabled on the pool

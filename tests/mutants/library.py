@@ -630,3 +630,146 @@ def crashed_guest_restarted_where_most_room() -> Iterator[None]:
     with patched(Coordinator, "_on_crashed", on_crashed):
         yield
 
+
+
+# ---------------------------------------------------------------------------- 11. live migration
+MIGRATION = "features/migration_and_maintenance.feature"
+PLANNED = "features/planned_operations.feature"
+LIVE = "was live migrated to"
+
+
+@mutant(
+    "live-migration-is-a-cold-restart",
+    "11",
+    "moves a guest by stopping it and booting it on the target, its restart counter left alone",
+    Target(MIGRATION, "A live-migrated guest keeps running on its new server", ALL, LIVE),
+    Target(
+        MIGRATION,
+        "In Oracle VM 3 live migration works without HA and the guest runs uninterrupted",
+        ("3.x",),
+        LIVE,
+    ),
+    Target(MIGRATION, "Maintenance mode migrates the running guests away from the server", ("3.x",), LIVE),
+    *(
+        Target(
+            PLANNED,
+            "In 2.x, guests migrated at the prompt keep running when their server is <operation>",
+            TWO_X,
+            LIVE,
+            {"operation": operation},
+        )
+        for operation in ("shut down", "restarted", "deleted")
+    ),
+    *(
+        Target(
+            PLANNED,
+            "In Oracle VM 3 HA guests migrated first keep running when their server is <operation>",
+            ("3.x",),
+            LIVE,
+            {"operation": operation},
+        )
+        for operation in ("shut down", "restarted", "deleted")
+    ),
+)
+@contextlib.contextmanager
+def live_migration_is_a_cold_restart() -> Iterator[None]:
+    import dataclasses
+
+    from ovmref import effects as fx
+    from ovmref.agent import Agent
+
+    original = Agent._on_lease
+
+    def on_lease(self: Agent, now: int, r: Any) -> list[fx.Effect]:
+        return [
+            dataclasses.replace(e, migrated=False) if isinstance(e, fx.BootGuest) else e
+            for e in original(self, now, r)
+        ]
+
+    with patched(Agent, "_on_lease", on_lease):
+        yield
+
+
+@mutant(
+    "live-migration-pauses-like-a-boot",
+    "11",
+    "suspends a migrated guest and resumes it on the target only as late as a fresh boot would run",
+    Target(MIGRATION, "A live-migrated guest keeps running on its new server", ALL, LIVE),
+    Target(MIGRATION, "Maintenance mode migrates the running guests away from the server", ("3.x",), LIVE),
+    Target(
+        PLANNED,
+        "In 2.x, guests migrated at the prompt keep running when their server is <operation>",
+        TWO_X,
+        LIVE,
+        {"operation": "shut down"},
+    ),
+)
+@contextlib.contextmanager
+def live_migration_pauses_like_a_boot() -> Iterator[None]:
+    from environments.sim import driver
+    from ovmref.timing import O2CBTimings
+
+    with patched(driver, "MIGRATION_MS", O2CBTimings().guest_boot_ms):
+        yield
+
+
+# ---------------------------------------------------------------------------- 12. 3.x without HA
+@mutant(
+    "maintenance-migrates-only-on-an-ha-pool",
+    "12",
+    "puts a server of a pool without HA into maintenance mode by stopping its guests, not migrating them",
+    Target(
+        MIGRATION,
+        "On a pool without HA maintenance mode migrates every running guest automatically",
+        ("3.x",),
+        "guest vm1 was live migrated to another server",
+    ),
+)
+@contextlib.contextmanager
+def maintenance_migrates_only_on_an_ha_pool() -> Iterator[None]:
+    from ovmref.failover.coordinator import Coordinator
+
+    original = Coordinator._drain
+
+    def drain(
+        self: Coordinator, rec: Any, *, migrate: bool, restart: bool, delete: bool, halt: bool = True
+    ) -> None:
+        if not halt and not self.db.ha_enabled:
+            migrate = False
+        original(self, rec, migrate=migrate, restart=restart, delete=delete, halt=halt)
+
+    with patched(Coordinator, "_drain", drain):
+        yield
+
+
+@mutant(
+    "3x-refuses-every-unmigrated-shutdown",
+    "12",
+    "refuses to restart, shut down or delete a 3.x server without migration whatever guests it runs",
+    *(
+        Target(
+            PLANNED,
+            "In Oracle VM 3 a server running only guests without HA can be <operation> unmigrated, "
+            "and they stop",
+            ("3.x",),
+            "Then the operation succeeds",
+            {"operation": operation},
+        )
+        for operation in ("shut down", "restarted", "deleted")
+    ),
+)
+@contextlib.contextmanager
+def refuses_every_unmigrated_shutdown() -> Iterator[None]:
+    from ovmref.failover import requests as rq
+    from ovmref.failover.coordinator import Coordinator
+
+    original = Coordinator._server_request
+
+    def server_request(self: Coordinator, op: object, rec: Any, r3: bool) -> tuple[bool, str]:
+        running = [g for g in self.db.guests_on(rec.name) if g.state in ("running", "starting")]
+        if isinstance(op, rq.ShutdownServer) and r3 and not op.migrate and running:
+            return False, "you must first migrate the running virtual machines"
+        return original(self, op, rec, r3)
+
+    with patched(Coordinator, "_server_request", server_request):
+        yield
