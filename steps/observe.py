@@ -481,7 +481,8 @@ def live_migrated(ovm_driver: PoolDriver, request: pytest.FixtureRequest, name: 
     (the target resumed it, it did not boot it), and between its running interval on one server
     and on the next there is no gap longer than a live migration's pause (under one heartbeat
     iteration; a restart takes a whole guest boot). Judged from the servers' records, not from the
-    implementation's own restart counter."""
+    implementation's own restart counter. On a real-time clock the pause is within the machine's
+    latency, so there only the order of the intervals is judged, and every start's kind."""
     ref = reference(request)
     assert ref is not None, "this Then step needs an earlier When step"
     before = guest(ref.before, name)
@@ -519,6 +520,11 @@ def uninterrupted(driver: PoolDriver, name: str, since_ms: int) -> None:
     for a, b in itertools.pairwise(runs):
         assert a.end_ms is not None
         gap = b.start_ms - a.end_ms
+        assert gap >= 0, f"{name} ran on {b.server} before it stopped on {a.server}" + history(driver, name)
+        if driver.latency() is not None:
+            # a real clock's pause is a few ms of machine latency: far under the share of a 2 s bound
+            # a verdict can bear at the scales these drivers run at, so only the order is judged
+            continue
         check_late(
             driver,
             f"{name} resuming on {b.server} within a live migration's pause",

@@ -773,3 +773,66 @@ def refuses_every_unmigrated_shutdown() -> Iterator[None]:
 
     with patched(Coordinator, "_server_request", server_request):
         yield
+
+
+# ---------------------------------------------------------------------------- 16. masters
+@mutant(
+    "2.1-master-taken-over-like-2.2",
+    "16",
+    "lets another 2.1 server take over as master when the master hangs or is cut off, as 2.2 does",
+    *(
+        Target(
+            MASTERS,
+            "In 2.1 HA fails with a Server Pool Master that is <what>, not only with one that crashed",
+            ("2.1",),
+            "there is no server pool master",
+            {"what": what},
+        )
+        for what in ("hung", "cut off")
+    ),
+)
+@contextlib.contextmanager
+def master_taken_over_in_21() -> Iterator[None]:
+    from ovmref import effects as fx
+    from ovmref.agent import Agent
+    from ovmref.release import Release
+
+    original = Agent._peer_down
+
+    def peer_down(self: Agent, change: Any) -> list[fx.Effect]:
+        saved = self.release
+        self.release = Release.R2_2 if saved is Release.R2_1 else saved
+        try:
+            return original(self, change)
+        finally:
+            self.release = saved
+
+    with patched(Agent, "_peer_down", peer_down):
+        yield
+
+
+@mutant(
+    "a-runaway-server-carries-on",
+    "16",
+    "lets a server back from a hang longer than its write timeout carry on instead of fencing itself",
+    Target(
+        MASTERS,
+        "In 2.2 a hung master that resumes after another server took over fences itself and leaves the role "
+        "to it",
+        ("2.2",),
+        "server1 fences itself",
+    ),
+)
+@contextlib.contextmanager
+def a_runaway_server_carries_on() -> Iterator[None]:
+    from ovmref.cluster.node import ClusterNode, NodeOutput
+
+    def resumed(self: ClusterNode, now_ms: int) -> NodeOutput:
+        # the hang is not counted: the write timeout starts afresh, as if the server had just written
+        disk = self._disk
+        if disk.fence_deadline_ms is not None:
+            disk.fence_deadline_ms = now_ms + disk.timings.max_write_timeout_ms
+        return NodeOutput()
+
+    with patched(ClusterNode, "resumed", resumed):
+        yield
