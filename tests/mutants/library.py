@@ -836,3 +836,41 @@ def a_runaway_server_carries_on() -> Iterator[None]:
 
     with patched(ClusterNode, "resumed", resumed):
         yield
+
+
+# ---------------------------------------------------------------------------- 15. nowhere to go, preferred
+@mutant(
+    "unmigrated-restart-ignores-the-preferred-servers",
+    "15",
+    "restarts an HA guest that was not migrated off a server being shut down on the emptiest server, "
+    "whatever its preferred servers",
+    *(
+        Target(
+            PLANNED,
+            "In 2.x an HA guest not migrated when its server is <operation> restarts on its preferred server, "
+            "not the emptiest",
+            TWO_X,
+            "guest vm1 is running on server3",
+            {"operation": operation},
+        )
+        for operation in ("shut down", "restarted", "deleted")
+    ),
+)
+@contextlib.contextmanager
+def unmigrated_restart_ignores_the_preferred_servers() -> Iterator[None]:
+    import dataclasses
+
+    from ovmref.failover import coordinator
+    from ovmref.failover.coordinator import Coordinator
+
+    original_stopped, choose = Coordinator._on_stopped, coordinator.choose_server
+
+    def auto(guest: Any, servers: Any, available: Any, free_memory: Any) -> str | None:
+        return choose(dataclasses.replace(guest, preferred=()), servers, available, free_memory)
+
+    def on_stopped(self: Coordinator, m: Any) -> None:
+        with patched(coordinator, "choose_server", auto):
+            original_stopped(self, m)
+
+    with patched(Coordinator, "_on_stopped", on_stopped):
+        yield
