@@ -132,6 +132,24 @@ Feature: The O2CB cluster, its configuration file and the cluster services
     Then the services o2cb, ocfs2, ovsrepositories and ovs-agent are running on server2
     And every server sees server2 heartbeating
 
+  @rule:PROC-HB-KILL @rule:PROC-SERVICE-ORDER @release:2.1 @release:2.2 @destructive
+  Scenario: After a real heartbeat error the heartbeat killed by hand stops, and the services restarted in order bring the server back
+    Given a clustered server pool of 3 servers on OCFS2 over SAN shared storage with HA enabled on the pool
+    When server2 loses access to the shared storage
+    And 6 seconds pass
+    And server2 comes back
+    Then server2 records a heartbeat error
+    When I run "service ovs-agent stop" on server2
+    And I run "service ovsrepositories stop" on server2
+    And I run "ocfs2_hb_ctl -K -d /dev/sdb1" on server2
+    Then no other server sees server2 heartbeating
+    When I run "service ocfs2 stop" on server2
+    And I run "service o2cb stop" on server2
+    And the cluster services are started on server2 in order
+    Then the services o2cb, ocfs2, ovsrepositories and ovs-agent are running on server2
+    And every server sees server2 heartbeating
+    And server2 does not fence itself
+
   @rule:PROC-HB-FILE @release:2.1 @release:2.2
   Scenario: An NFS heartbeat file made by hand with dd and mkfs.ocfs2 serves the cluster
     Given a clustered server pool of 3 servers on NFS shared storage with HA disabled on the pool

@@ -839,6 +839,36 @@ def all_see_all(ovm_driver: PoolDriver) -> None:
         assert not missing, f"{s} does not see {sorted(missing)} heartbeating"
 
 
+@then(parsers.re(rf"no other server sees (?P<server>{SERVER}) heartbeating"))
+def nobody_sees(ovm_driver: PoolDriver, server: str) -> None:
+    """Within the O2CB dead threshold (and two iterations), every other running server has dropped
+    the server from its live view: its heartbeat stopped, whatever a command answered."""
+    t = ovm_driver.timings
+
+    def gone(state: PoolState) -> bool:
+        return all(
+            server not in st.live_view for s, st in state.servers.items() if s != server and st.state in UP
+        )
+
+    state = eventually(ovm_driver, gone, (t.dead_threshold + 2) * t.iteration_ms)
+    seeing = [
+        s for s, st in state.servers.items() if s != server and st.state in UP and server in st.live_view
+    ]
+    assert not seeing, f"{', '.join(seeing)} still see {server} heartbeating"
+
+
+@then(parsers.re(rf"(?P<server>{SERVER}) records a heartbeat error"))
+def heartbeat_error(ovm_driver: PoolDriver, request: pytest.FixtureRequest, server: str) -> None:
+    """Since the last fault the server's heartbeat recorded a failed read or write of its region."""
+    fault = last_fault(request)
+    errors = [
+        e
+        for e in ovm_driver.timeline()
+        if e.server == server and e.kind in ("o2hb-read-error", "o2hb-write-error") and e.t_ms >= fault.at_ms
+    ]
+    assert errors, f"{server} recorded no heartbeat error since {fault.at_ms} ms"
+
+
 @then(parsers.re(rf"every server sees (?P<server>{SERVER}) heartbeating"))
 def all_see(ovm_driver: PoolDriver, request: pytest.FixtureRequest, server: str) -> None:
     """Eventually every running server's live view holds the server."""

@@ -847,8 +847,8 @@ def a_runaway_server_carries_on() -> Iterator[None]:
     *(
         Target(
             PLANNED,
-            "In 2.x an HA guest not migrated when its server is <operation> restarts on its preferred server, "
-            "not the emptiest",
+            "In 2.x an HA guest not migrated when its server is <operation> restarts on its preferred "
+            "server, not the emptiest",
             TWO_X,
             "guest vm1 is running on server3",
             {"operation": operation},
@@ -873,4 +873,25 @@ def unmigrated_restart_ignores_the_preferred_servers() -> Iterator[None]:
             original_stopped(self, m)
 
     with patched(Coordinator, "_on_stopped", on_stopped):
+        yield
+
+
+# ---------------------------------------------------------------------------- 5. heartbeat error recovery
+@mutant(
+    "hb-ctl-kill-only-answers",
+    "5",
+    "answers `ocfs2_hb_ctl -K` with success but leaves the heartbeat region running",
+    Target(
+        SERVICES,
+        "After a real heartbeat error the heartbeat killed by hand stops, and the services restarted in "
+        "order bring the server back",
+        TWO_X,
+        "no other server sees server2 heartbeating",
+    ),
+)
+@contextlib.contextmanager
+def hb_ctl_kill_only_answers() -> Iterator[None]:
+    from ovmref.tools import hbctl
+
+    with patched(hbctl, "stop_region", lambda fs, cluster, region: True):
         yield
