@@ -895,3 +895,30 @@ def hb_ctl_kill_only_answers() -> Iterator[None]:
 
     with patched(hbctl, "stop_region", lambda fs, cluster, region: True):
         yield
+
+
+# ---------------------------------------------------------------------------- 6. node slots
+@mutant(
+    "node-slots-counted-off-by-one",
+    "6",
+    "refuses a cluster that has as many nodes as the heartbeat device has node slots (>= for >)",
+    Target(
+        PREREQ,
+        "The 16 node slots of the cluster root take exactly 16 servers",
+        TWO_X,
+        "Then the operation succeeds",
+    ),
+)
+@contextlib.contextmanager
+def node_slots_counted_off_by_one() -> Iterator[None]:
+    import dataclasses
+
+    from ovmref import prereq
+
+    original = prereq.node_slots
+
+    def node_slots(server: str, fs: Any, release: Any, pool: Any) -> str:
+        return original(server, fs, release, dataclasses.replace(pool, node_slots=pool.node_slots - 1))
+
+    with mock.patch.dict(prereq.CHECKS, {"PRE-NODE-SLOTS": prereq._per_server("PRE-NODE-SLOTS", node_slots)}):
+        yield
