@@ -69,6 +69,12 @@ class O2CBTimings:
         """O2NET_QUORUM_DELAY_MS: wait before deciding quorum after a lost connection."""
         return (self.dead_threshold + 2) * self.iteration_ms
 
+    def guest_restart_bound_ms(self) -> int:
+        """Worst case from a guest's crash (its server stays up) to it running on another server:
+        the agent's report and the master's start command, an iteration each to arrive, then the
+        guest's boot."""
+        return 2 * self.iteration_ms + self.guest_boot_ms
+
     def failover_bound_ms(self, fault: str) -> int:
         """Worst case from the fault to an HA guest running elsewhere.
 
