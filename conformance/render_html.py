@@ -71,10 +71,13 @@ blockquote{margin:.3em 0 .3em .8em;padding:.1em .6em;border-left:3px solid #b0ba
 blockquote footer{font-size:.85em;color:#4a5560}
 ol.steps{list-style:none;padding-left:.2em;margin:.4em 0}
 ol.steps li{padding:.05em .3em;border-left:3px solid transparent}
-ol.steps .kw{font-weight:700;color:#1f5fa8;margin-right:.3em}
+ol.steps b{color:#1f5fa8;margin-right:.3em}
 ol.steps li.o-failed,ol.steps li.o-undefined,ol.steps li.o-error{background:#fde0e0;border-left-color:#d0021b}
-ol.steps li.o-not-reached{color:#8a949e} ol.steps .mark{display:inline-block;width:1.2em;font-weight:700}
-ol.steps .o-passed .mark{color:#2e7d32} ol.steps .o-failed .mark,ol.steps .o-undefined .mark{color:#d0021b}
+ol.steps li.o-not-reached{color:#8a949e} ol.steps li::before{display:inline-block;width:1.2em;font-weight:700}
+ol.steps li.o-passed::before{content:"✓";color:#2e7d32}
+ol.steps li.o-failed::before{content:"✗";color:#d0021b}
+ol.steps li.o-undefined::before{content:"?";color:#d0021b} ol.steps li.o-error::before{content:"!"}
+ol.steps li.o-not-reached::before{content:"·"}
 ol.steps .where{font-size:.8em;color:#8a1010;margin-left:.4em}
 table.data{border-collapse:collapse;margin:.2em 0 .2em 2.2em;font-size:.82em}
 table.data td{border:1px solid #d5dbe1;padding:.05em .4em}
@@ -90,7 +93,6 @@ ul.attention{padding-left:1.2em} ul.attention li{margin:.3em 0} p.moved{margin:.
 """
 
 _EXAMPLE_ORDER: dict[str, int] = {status: i for i, status in enumerate(PRECEDENCE)}
-_STEP_MARK = {"passed": "✓", "failed": "✗", "undefined": "?", "error": "!", "not-reached": "·"}
 
 
 def esc(text: object) -> str:
@@ -331,7 +333,9 @@ def _features(examples: list[list[ScenarioResult]], report: ConformanceReport, l
         na = [g for g in groups if _worst(g) == "not-applicable"]
         statuses = sorted({r.status for g in groups for r in g}, key=_EXAMPLE_ORDER.__getitem__)
         parts.append(
-            f'<details class="feature-group" open><summary><strong>{esc(title)}</strong> '
+            # its scenarios' feature filter reads this (report.js): not repeated on each of them
+            f'<details class="feature-group" data-features="{esc(feature)}" open>'
+            f"<summary><strong>{esc(title)}</strong> "
             f'<code class="meta">{esc(feature)}</code> {" ".join(badge(s) for s in statuses)}</summary>'
         )
         parts += [_stub(g) if _is_bad(g) else _scenario(g, report, lazy) for g in applicable]
@@ -363,7 +367,7 @@ def _scenario(runs: list[ScenarioResult], report: ConformanceReport, lazy: dict[
     run_words = " ".join(f"{r.meta.release or '-'}:{r.status}" for r in runs)
     data = (
         f'data-kind="scenario" data-runs="{esc(run_words)}" '
-        f'data-rules="{esc(" ".join(meta.rules))}" data-features="{esc(meta.feature)}"'
+        f'data-rules="{esc(" ".join(meta.rules))}"'
     )
     opened = " open" if _is_bad(runs) else ""
     releases = "".join(
@@ -419,8 +423,8 @@ def _steps(runs: list[ScenarioResult]) -> str:
             table = f'<table class="data">{rows}</table>'
         doc = f"<pre>{esc(step.doc)}</pre>" if step.doc else ""
         items.append(
-            f'<li class="o-{shown}"><span class="mark">{_STEP_MARK.get(shown, "")}</span>'
-            f'<span class="kw">{esc(step.keyword)}</span>{esc(step.text)}{where}{table}{doc}</li>'
+            # the outcome's mark is drawn by the style sheet (li.o-*::before): one rule, not a span per step
+            f'<li class="o-{shown}"><b>{esc(step.keyword)}</b>{esc(step.text)}{where}{table}{doc}</li>'
         )
     return f'<ol class="steps">{"".join(items)}</ol>'
 

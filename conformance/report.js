@@ -12,6 +12,11 @@
   function runsOf(el) {  // "2.2:passed 3.x:failed" -> [["2.2","passed"], ...]
     return (el.dataset.runs || "").split(" ").filter(Boolean).map((r) => r.split(":"));
   }
+  // a rule lists its features; a scenario's is on its feature group
+  function featuresOf(el) {
+    const holder = el.closest("[data-features]");
+    return ((holder && holder.dataset.features) || "").split(" ");
+  }
   function apply() {
     const statuses = chosen("status");
     const releases = chosen("release");
@@ -24,7 +29,7 @@
       const ok =
         runs.some(([, st]) => statuses.has(st)) &&
         (!rule || (el.dataset.rules || "").split(" ").some((r) => r.includes(rule))) &&
-        (!feature || (el.dataset.features || "").split(" ").includes(feature)) &&
+        (!feature || featuresOf(el).includes(feature)) &&
         (!words || el.textContent.toLowerCase().includes(words));
       el.hidden = !ok;
       if (ok) shown[el.dataset.kind] += 1;

@@ -88,7 +88,7 @@ def test_scenarios_show_given_when_then_with_the_failing_step_marked() -> None:
     )
     page = render_html(build_report(CAT, [run("restart", "2.2", "passed"), broken], RUN))
     steps = re.findall(
-        r'<li class="o-([a-z-]+)"><span class="mark">.</span><span class="kw">(\w+)</span>([^<]+)', page
+        r'<li class="o-([a-z-]+)"><b>(\w+)</b>([^<]+)', page
     )
     assert ("failed", "Then", "vm1 runs on server2 within the failover bound") in steps
     assert ("passed", "Given", "a pool of 2 servers with guest vm1 on server1") in steps
