@@ -9,7 +9,9 @@ says PARTIAL, with how many were run.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from conformance.catalog import Catalog, Rule
 from conformance.results import ScenarioResult
@@ -128,6 +130,7 @@ class ConformanceReport:
     unmapped: tuple[ScenarioResult, ...]  # scenarios naming no catalog rule
     scenarios: tuple[ScenarioResult, ...]
     summary: Summary
+    readiness: Mapping[str, Any] | None = None  # validate's guests and N+1 table (readiness_table)
 
     @property
     def verdict(self) -> Verdict:
