@@ -27,6 +27,7 @@ from ovmref.cluster.o2cb_status import O2CBStatus
 from ovmref.cluster.services import SERVICE_ORDER
 from ovmref.hostfs import HostFS
 from ovmref.prereq import ServiceState
+from ovmref.readiness.nplus1 import render_table
 from ovmref.readiness.readout import PoolReadout
 from ovmref.release import Release
 
@@ -58,6 +59,13 @@ def add_parser(sub: Any) -> None:  # argparse's subparsers action (its generic t
     validate.add_argument("--run-id", help="name of the run directory (default: UTC time + random)")
     validate.add_argument(
         "--force", action="store_true", help="let --run-id replace an existing run directory"
+    )
+    validate.add_argument(
+        "--readiness",
+        action="store_true",
+        help="also read the guests (xm list, xm info, 3.x vm.cfg) and check HA readiness: the HA flags "
+        "and the N+1 table, what HA would do if each server failed or were taken down now "
+        "(docs/readiness.md; on whenever the inventory has an ha: section)",
     )
     validate.set_defaults(handler=cmd_validate)
 
@@ -158,7 +166,10 @@ def cmd_validate(args: argparse.Namespace, extra: list[str]) -> int:
     started = datetime.now(UTC).isoformat(timespec="seconds")
     clock = time.monotonic()
     try:
-        validation = validate_pool(description, open_host, services, guests, o2cb, read_out)
+        readiness = args.readiness or inventory.ha is not None
+        validation = validate_pool(
+            description, open_host, services, guests, o2cb, read_out if readiness else None
+        )
     except ValidationError as exc:
         raise ValidateEnvironmentError(str(exc)) from None
     finally:
@@ -179,6 +190,10 @@ def cmd_validate(args: argparse.Namespace, extra: list[str]) -> int:
         print(f"unreachable: {server}: {why}")
     for note in validation.notes:
         print(f"note: {note}")
+    if validation.table is not None:
+        print("N+1 (what HA would do now; docs/readiness.md):")
+        for line in render_table(validation.table):
+            print(f"  {line}")
     for finding in validation.findings:
         if finding.status != "passed":
             print(

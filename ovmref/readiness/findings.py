@@ -104,7 +104,7 @@ def _capacity(s: ServerWhatIf, readout: PoolReadout) -> list[Finding]:
                     s.server,
                     "failed",
                     f"{what}, guest(s) {_names([o.guest for o in off])} would be powered off: "
-                    f"no server has room ({short} MB short)",
+                    f"no server has room for their {short} MB",
                 )
             )
         elif unknown:

@@ -193,3 +193,30 @@ def _planned(
         else:
             out.append(GuestOutcome(g.name, g.memory_mb, "stopped", None, "not migrated, HA off: stopped"))
     return tuple(out)
+
+
+def _said(outcomes: tuple[GuestOutcome, ...]) -> str:
+    words = {
+        "restarted": "restarted on",
+        "migrated": "migrated to",
+        "powered_off": "POWERED OFF",
+        "not_restarted": "not restarted (HA off)",
+        "stopped": "stopped",
+        "unknown": "unknown",
+    }
+    return (
+        ", ".join(f"{o.guest!r} {words[o.action]}" + (f" {o.target}" if o.target else "") for o in outcomes)
+        or "no guest"
+    )
+
+
+def render_table(table: NPlusOne) -> list[str]:
+    """The table as console lines: per server, if it failed now, and if taken down on purpose."""
+    lines = []
+    for s in table.servers:
+        if not s.known:
+            lines.append(f"{s.server}: unknown (its guests and memory were not read)")
+            continue
+        lines.append(f"{s.server} fails: {_said(s.failure)}")
+        lines.append(f"{s.server} {s.planned_kind}: {_said(s.planned)}")
+    return lines

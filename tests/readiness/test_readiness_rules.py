@@ -98,7 +98,7 @@ def test_a_pool_one_server_short_names_exactly_the_guests_powered_off_on_the_rig
     message = next(
         f.message for f in result.findings if f.rule == FAILOVER_CAPACITY and f.server == "vmserver1"
     )
-    assert "'db1'" in message and "'web1'" not in message and "2048 MB short" in message
+    assert "'db1'" in message and "'web1'" not in message and "room for their 2048 MB" in message
     assert report.verdict == "FAIL" and report.exit_code == 1
     table = report_to_dict(report)["readiness"]["n_plus_one"]
     off = {s["server"]: [o["guest"] for o in s["if_failed"] if o["action"] == "powered_off"] for s in table}
