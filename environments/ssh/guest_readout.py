@@ -15,12 +15,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from environments.ssh.inventory import HaFacts
+from environments.ssh.inventory import HaFacts, Inventory
 from environments.ssh.readers import Domain, Runs, XmInfoError, XmListError, running_guests, server_memory
+from ovmref.host.sysconfig import OVS_RELEASE, parse_ovs_release
 from ovmref.host.vmcfg import REPOSITORIES, GuestConfig, VmCfgError, guest_config, vm_cfg_path
 from ovmref.hostfs import HostFS
 from ovmref.readiness.readout import GuestReadout, PoolReadout, ServerReadout
-from ovmref.release import Release
+from ovmref.release import Release, UnknownReleaseError
 
 HA_UNKNOWN_2X = (
     "unknown: Oracle VM 2.x keeps a guest's HA flag in the Manager's database (no documented vm.cfg key)"
@@ -150,3 +151,58 @@ def read_pool(
         tuple(guests),
         tuple(notes),
     )
+
+
+class ReadoutError(Exception):
+    """No server of the inventory answers, or none names its release: one line."""
+
+
+def read_inventory(inventory: Inventory, log: Callable[[str], object] = print) -> PoolReadout:
+    """Open every server of the inventory read-only, read the pool out, close the sessions."""
+    from environments.ssh.connection import HostUnreachable, SSHHost
+    from environments.ssh.remotefs import SSHHostFS
+
+    opened: dict[str, SSHHost] = {}
+    unreachable: dict[str, str] = {}
+    try:
+        for entry in inventory.servers:
+            host = SSHHost(entry, read_only=True)
+            try:
+                host.connect()
+            except HostUnreachable as exc:
+                unreachable[entry.name] = str(exc)
+                log(f"  {entry.name}: unreachable")
+                continue
+            opened[entry.name] = host
+            log(f"  {entry.name}: connected")
+        if not opened:
+            raise ReadoutError("no server could be reached: " + "; ".join(unreachable.values()))
+        files = {name: SSHHostFS(host) for name, host in opened.items()}
+        release = inventory.release or _release(files)
+        names = [s.name for s in inventory.servers]
+
+        def session(name: str) -> ServerSession | None:
+            return ServerSession(opened[name], files[name]) if name in opened else None
+
+        try:
+            return read_pool(inventory.pool, release, names, session, inventory.ha, unreachable)
+        except HostUnreachable as exc:
+            raise ReadoutError(f"a server was lost while it was read: {exc}") from None
+    finally:
+        for host in opened.values():
+            host.close()
+
+
+def _release(files: Mapping[str, HostFS]) -> Release:
+    seen: dict[Release, int] = {}
+    for fs in files.values():
+        try:
+            text = fs.read_text(OVS_RELEASE)
+            if text is not None:
+                release = Release.parse(parse_ovs_release(text))
+                seen[release] = seen.get(release, 0) + 1
+        except (OSError, ValueError, UnknownReleaseError):
+            continue
+    if not seen:
+        raise ReadoutError(f"no server's {OVS_RELEASE} names a release: give release in the inventory")
+    return max(seen, key=lambda r: (seen[r], r.value))

@@ -8,14 +8,14 @@ a pool with HA off fails exactly that rule; hostile guest names stay names."""
 from __future__ import annotations
 
 import json
-import shlex
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.docker.test_validator import _inventory, _sh, healthy_pool  # noqa: F401  (the pool fixture)
+from environments.docker.lookalike_guests import give_guests, take_guests_away
+from tests.docker.test_validator import _inventory, healthy_pool  # noqa: F401  (the pool fixture)
 
 HOSTILE = "app'; touch /root/PWNED #"
 GUESTS = {  # server -> (xm name, MB)
@@ -25,43 +25,17 @@ GUESTS = {  # server -> (xm name, MB)
 }
 
 
-def _give_guests(pool: Any, guests: dict[str, list[tuple[str, int]]], *, ha: bool, total_mb: int) -> None:
-    from environments.docker.image import XM_STATE
-    from ovmref.host.vmcfg import format_vm_cfg, is_dir_name
-
-    for server, domains in guests.items():
-        state = {
-            "total_mb": total_mb,
-            "dom0_mb": 512,
-            "domains": [{"name": n, "mem": m, "vcpus": 1} for n, m in domains],
-        }
-        folder = shlex.quote(str(Path(XM_STATE).parent))
-        script = f"mkdir -p {folder} && printf %s {shlex.quote(json.dumps(state))} > {XM_STATE}"
-        if pool.release.value == "3.x":
-            for name, mb in domains:
-                if is_dir_name(name):
-                    cfg = format_vm_cfg(name, mb, 1, ha=ha, simple_name=f"guest-{name[-2:]}")
-                    where = f"$(ls -d /OVS/Repositories/*/ | head -1)VirtualMachines/{name}"
-                    script += f" && mkdir -p {where} && printf %s {shlex.quote(cfg)} > {where}/vm.cfg"
-        _sh(pool, server, script)
-
-
-def _take_guests_away(pool: Any) -> None:
-    for server in pool.servers:
-        _sh(pool, server, "rm -rf /etc/xen-lookalike /OVS/Repositories/*/VirtualMachines/0004fb0000060000*")
-
-
 @pytest.fixture
 def guests_given(healthy_pool: tuple[Any, Any]) -> Iterator[Any]:  # noqa: F811
     pool, _ = healthy_pool
     try:
         yield pool
     finally:
-        _take_guests_away(pool)
+        take_guests_away(pool)
 
 
 def _ha_section(pool_ha: bool, guests: Sequence[str], ha: bool | None) -> list[str]:
-    lines = ["ha:", f"  pool: {str(pool_ha).lower()}", "  guests:"]
+    lines = ["ha:", f"  pool: {str(pool_ha).lower()}", *(["  guests:"] if guests else [])]
     flag = "" if ha is None else f"ha: {str(ha).lower()}, "
     lines += [f"    {json.dumps(name)}: {{{flag}preferred: []}}" for name in guests]
     return lines
@@ -103,7 +77,7 @@ def _names() -> list[str]:
 @pytest.mark.parametrize("healthy_pool", ["3.x", "2.2"], indirect=True)
 def test_a_healthy_pool_with_room_passes_and_places_every_ha_guest(guests_given: Any, tmp_path: Path) -> None:
     pool = guests_given
-    _give_guests(pool, GUESTS, ha=True, total_mb=4096)
+    give_guests(pool, GUESTS, ha=True, total_mb=4096)
     # 3.x: HA from the guests' vm.cfg (the hostile name has none: the inventory's); 2.x: the inventory's
     plain = [n for n in _names() if n != HOSTILE]
     lines = _ha_section(True, plain, None if pool.release.value == "3.x" else True)
@@ -136,7 +110,7 @@ def test_a_pool_one_server_short_names_the_guests_powered_off_on_the_right_serve
     }
     # 3584 MB each for guests; free: 0, 2048, 1536: if vmserver1 fails, ...01 (3072, first by name)
     # fits nowhere, ...02 takes vmserver2 (the most free); vmserver2's and vmserver3's guests fit
-    _give_guests(pool, guests, ha=True, total_mb=4096)
+    give_guests(pool, guests, ha=True, total_mb=4096)
     code, report = _validate(
         pool, tmp_path, _ha_section(True, [n for d in guests.values() for n, _ in d], None)
     )
@@ -155,8 +129,37 @@ def test_a_guest_with_ha_on_in_a_pool_with_ha_off_fails_exactly_that_rule(
     guests_given: Any, tmp_path: Path
 ) -> None:
     pool = guests_given
-    _give_guests(pool, GUESTS, ha=True, total_mb=4096)
+    give_guests(pool, GUESTS, ha=True, total_mb=4096)
     code, report = _validate(pool, tmp_path, _ha_section(False, _names(), True))
     failed = {k for k, v in _statuses(report).items() if v == "failed"}
     assert failed == {("READY-GUEST-HA-POOL-OFF", "pool")}
     assert code == 1
+
+
+@pytest.mark.parametrize("healthy_pool", ["3.x"], indirect=True)
+def test_simulate_plays_faults_on_the_read_out_pool_and_changes_nothing(
+    guests_given: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from conformance.cli import main
+
+    pool = guests_given
+    guests = {
+        "vmserver1": [("0004fb00000600000000000000000001", 1024)],
+        "vmserver2": [("0004fb00000600000000000000000002", 1024)],
+        "vmserver3": [],
+    }
+    give_guests(pool, guests, ha=True, total_mb=2560)  # free: 1024, 1024, 2048
+    inventory = _inventory(pool, tmp_path)
+    inventory.write_text(inventory.read_text() + "\n".join(_ha_section(True, [], None)) + "\n")
+    before = {s: pool.exec(s, ["cat", "/etc/xen-lookalike/domains.json"]).stdout for s in pool.servers}
+    code = main(["simulate", "--inventory", str(inventory), "crash:vmserver1", "crash:vmserver3"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    # vmserver1's guest restarts on vmserver3 (the most free), then vmserver3 crashes too: it goes to
+    # vmserver2 (1024 MB free there)
+    assert "after crash of vmserver1" in out and "after crash of vmserver3" in out
+    lines = [line for line in out.splitlines() if line.startswith("'0004fb00000600000000000000000001'")]
+    assert lines and lines[0].split()[1:] == ["vmserver1", "vmserver2"], out
+    assert {
+        s: pool.exec(s, ["cat", "/etc/xen-lookalike/domains.json"]).stdout for s in pool.servers
+    } == before
