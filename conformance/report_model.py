@@ -219,6 +219,11 @@ def verdict_for(
     passed; not-applicable; else not-run, saying why."""
     if not rule.applies_to(release):
         return ReleaseVerdict("not-applicable", f"the documents do not state this rule for {release}")
+    if rule.kind == "readiness" and not scenarios:
+        return ReleaseVerdict(
+            "not-applicable",
+            "a readiness rule: judged by `validate --readiness` on a real pool's read-out, not by a scenario",
+        )
     statuses = Counter(r.status for r in scenarios)
     for status in ("failed", "suite-error", "environment-error", "unknown"):
         if statuses[status]:
