@@ -36,6 +36,9 @@ def describe(gate: GateRun, label: str) -> str:
         f"{scenarios['environment-error'] + scenarios['suite-error']:2} errors"
         f"  {gate.duration_s / 60:5.1f} min"
     )
+    if gate.rejudged:
+        left = len(gate.too_slow_to_judge)
+        line += f"  ({len(gate.rejudged)} judged again alone, {left} still too slow)"
     checks = gate.checks()
     if checks:
         pool = sorted(c["granted_ms"] for c in checks)
@@ -85,7 +88,7 @@ def main() -> int:
                 differ = sorted(n for n, v in gate.verdicts.items() if first.get(n) != v)
                 if differ:
                     print(f"{env} {label}: {len(differ)} verdicts differ from {runs[0][0]}: {differ[:5]}")
-                ok = ok and not differ and not gate.problems and gate.report["verdict"] == "PASS"
+                ok = ok and not differ and not gate.problems and gate.passed
             pooled = [c["granted_ms"] for _, gate in runs if gate.env == env for c in gate.checks()]
             if pooled:
                 print(

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import yaml
 
+from environments.yamlreader import YamlReader
+from ovmref.errors import LocatedError
 from ovmref.release import Release, UnknownReleaseError
 
 # readiness: judged by `validate` on a real pool's read-out (ovmref.readiness), not by a scenario
@@ -34,14 +36,11 @@ def default_catalog_path() -> Path:
     return Path(__file__).resolve().parent.parent / "features" / "rules.yaml"
 
 
-class CatalogError(ValueError):
+class CatalogError(LocatedError):
     """The catalog is malformed; the message reads `FILE:LINE: problem` (`FILE: problem` if unreadable)."""
 
-    def __init__(self, path: Path | str, line: int, problem: str) -> None:
-        super().__init__(f"{path}:{line}: {problem}" if line else f"{path}: {problem}")
-        self.path = str(path)
-        self.line = line
-        self.problem = problem
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.message}" if self.line else f"{self.path}: {self.message}"
 
 
 @dataclass(frozen=True)
@@ -148,40 +147,25 @@ class Catalog:
 def load_catalog(path: Path | None = None) -> Catalog:
     """Parse and validate the catalog; any problem raises CatalogError naming file and line."""
     path = Path(path) if path is not None else default_catalog_path()
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise CatalogError(path, 0, f"cannot read the rule catalog: {exc.strerror or exc}") from None
-    except UnicodeDecodeError:
-        raise CatalogError(path, 0, "not a text file (YAML in UTF-8 expected)") from None
-    return parse_catalog(text, path)
+    return parse_catalog(_CatalogParser(path).read("the rule catalog"), path)
 
 
 def parse_catalog(text: str, path: Path | str = "<catalog>") -> Catalog:
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as exc:
-        line = exc.problem_mark.line + 1 if exc.problem_mark else 0
-        raise CatalogError(path, line, f"not valid YAML: {exc.problem}") from None
-    return _CatalogParser(path).parse(root)
+    parser = _CatalogParser(path)
+    return parser.parse(parser.compose(text, "the catalog is empty: expected 'documents' and 'rules'"))
 
 
-class _CatalogParser:
+class _CatalogParser(YamlReader):
     """Walks the YAML node tree, keeping marks so errors carry line numbers."""
 
-    def __init__(self, path: Path | str) -> None:
-        self.path = path
+    error = CatalogError
+    unmarked_line = 0
+    not_a_mapping = "{what} must be a mapping"
+    given_twice = "duplicate key {key!r} in {what}"
+    sort_allowed = False
 
-    def fail(self, node: yaml.Node | None, problem: str) -> CatalogError:
-        line = node.start_mark.line + 1 if node is not None else 1
-        return CatalogError(self.path, line, problem)
-
-    def parse(self, root: yaml.Node | None) -> Catalog:
-        if root is None:
-            raise self.fail(None, "the catalog is empty: expected 'documents' and 'rules'")
-        top = self.mapping(
-            root, "the catalog", required=("documents", "rules"), allowed=("documents", "rules", "untestable")
-        )
+    def parse(self, root: yaml.Node) -> Catalog:
+        top = self.mapping(root, ("documents", "rules", "untestable"), "the catalog", ("documents", "rules"))
         documents = self.documents(top["documents"])
         rules: list[Rule] = []
         seen: dict[str, int] = {}
@@ -203,30 +187,10 @@ class _CatalogParser:
         )
 
     # ---- node helpers ----------------------------------------------------------------
-    def mapping(
-        self, node: yaml.Node, what: str, required: tuple[str, ...], allowed: tuple[str, ...]
-    ) -> dict[str, yaml.Node]:
-        if not isinstance(node, yaml.MappingNode):
-            raise self.fail(node, f"{what} must be a mapping")
-        out: dict[str, yaml.Node] = {}
-        for key_node, value_node in node.value:
-            key = self.scalar(key_node, f"a key of {what}")
-            if key not in allowed:
-                raise self.fail(key_node, f"unknown key {key!r} in {what} (allowed: {', '.join(allowed)})")
-            if key in out:
-                raise self.fail(key_node, f"duplicate key {key!r} in {what}")
-            out[key] = value_node
-        for key in required:
-            if key not in out:
-                raise self.fail(node, f"missing field {key!r} in {what}")
-        return out
+    def key(self, node: yaml.Node, what: str) -> str:
+        return self.string(node, f"a key of {what}")
 
-    def sequence(self, node: yaml.Node, what: str) -> list[yaml.Node]:
-        if not isinstance(node, yaml.SequenceNode):
-            raise self.fail(node, f"{what} must be a list")
-        return list(node.value)
-
-    def scalar(self, node: yaml.Node, what: str) -> str:
+    def string(self, node: yaml.Node, what: str) -> str:
         if not isinstance(node, yaml.ScalarNode):
             raise self.fail(node, f"{what} must be a single value")
         value = str(node.value).strip()
@@ -240,17 +204,17 @@ class _CatalogParser:
             raise self.fail(node, "documents must be a mapping of key -> {title, seed | reference}")
         docs: dict[str, Document] = {}
         for key_node, value_node in node.value:
-            key = self.scalar(key_node, "a document key")
+            key = self.string(key_node, "a document key")
             if key in docs:
                 raise self.fail(key_node, f"duplicate document key {key!r}")
-            fields = self.mapping(value_node, f"document {key!r}", ("title",), _DOCUMENT_FIELDS)
+            fields = self.mapping(value_node, _DOCUMENT_FIELDS, f"document {key!r}", ("title",))
             if ("seed" in fields) == ("reference" in fields):
                 raise self.fail(value_node, f"document {key!r} needs either a seed or a reference")
             docs[key] = Document(
                 key=key,
-                title=self.scalar(fields["title"], f"title of document {key!r}"),
+                title=self.string(fields["title"], f"title of document {key!r}"),
                 **{
-                    name: self.scalar(fields[name], f"{name} of document {key!r}")
+                    name: self.string(fields[name], f"{name} of document {key!r}")
                     for name in ("seed", "reference", "url")
                     if name in fields
                 },
@@ -258,8 +222,8 @@ class _CatalogParser:
         return docs
 
     def rule(self, node: yaml.Node, documents: dict[str, Document]) -> Rule:
-        fields = self.mapping(node, "a rule", _RULE_FIELDS, _RULE_FIELDS + _RULE_OPTIONAL)
-        rule_id = self.scalar(fields["id"], "rule id")
+        fields = self.mapping(node, _RULE_FIELDS + _RULE_OPTIONAL, "a rule", _RULE_FIELDS)
+        rule_id = self.string(fields["id"], "rule id")
         if not RULE_ID.fullmatch(rule_id):
             raise self.fail(
                 fields["id"], f"rule id {rule_id!r} must be upper-case letters, digits and dashes"
@@ -269,56 +233,56 @@ class _CatalogParser:
         checks = self.choice(fields["checks"], f"checks of {what}", CHECK_KINDS)
         return Rule(
             id=rule_id,
-            statement=self.scalar(fields["statement"], f"statement of {what}"),
+            statement=self.string(fields["statement"], f"statement of {what}"),
             releases=self.releases(fields["releases"], what),
             kind=kind,
             checks=checks,
             sources=self.sources(fields["sources"], what, documents),
             outside=self.outside(fields["outside"], what, documents) if "outside" in fields else (),
-            reading=self.scalar(fields["reading"], f"reading of {what}") if "reading" in fields else "",
+            reading=self.string(fields["reading"], f"reading of {what}") if "reading" in fields else "",
         )
 
     def untestable(self, node: yaml.Node, documents: dict[str, Document]) -> Untestable:
-        fields = self.mapping(node, "an untestable entry", _UNTESTABLE_FIELDS, _UNTESTABLE_FIELDS)
-        entry_id = self.scalar(fields["id"], "id of an untestable entry")
+        fields = self.mapping(node, _UNTESTABLE_FIELDS, "an untestable entry", _UNTESTABLE_FIELDS)
+        entry_id = self.string(fields["id"], "id of an untestable entry")
         if not RULE_ID.fullmatch(entry_id):
             raise self.fail(fields["id"], f"id {entry_id!r} must be upper-case letters, digits and dashes")
         what = f"untestable {entry_id}"
         return Untestable(
             id=entry_id,
-            statement=self.scalar(fields["statement"], f"statement of {what}"),
+            statement=self.string(fields["statement"], f"statement of {what}"),
             releases=self.releases(fields["releases"], what),
             sources=self.sources(fields["sources"], what, documents),
-            reason=self.scalar(fields["reason"], f"reason of {what}"),
+            reason=self.string(fields["reason"], f"reason of {what}"),
         )
 
     def outside(self, node: yaml.Node, what: str, documents: dict[str, Document]) -> tuple[OutsideFact, ...]:
         facts: list[OutsideFact] = []
         for item in self.sequence(node, f"outside facts of {what}"):
-            fields = self.mapping(item, f"an outside fact of {what}", _OUTSIDE_FIELDS, _OUTSIDE_FIELDS)
+            fields = self.mapping(item, _OUTSIDE_FIELDS, f"an outside fact of {what}", _OUTSIDE_FIELDS)
             source = self._source(fields, what, documents)
             if not source.doc.reference:
                 raise self.fail(
                     fields["doc"], f"an outside fact of {what} cites {source.doc.key}, a seed document: "
                     "outside facts come from reference documents"
                 )
-            fact = self.scalar(fields["fact"], f"fact of an outside fact of {what}")
+            fact = self.string(fields["fact"], f"fact of an outside fact of {what}")
             facts.append(OutsideFact(fact, source))
         return tuple(facts)
 
     def _source(self, fields: dict[str, yaml.Node], what: str, documents: dict[str, Document]) -> Source:
-        doc_key = self.scalar(fields["doc"], f"doc of a source of {what}")
+        doc_key = self.string(fields["doc"], f"doc of a source of {what}")
         if doc_key not in documents:
             known = ", ".join(sorted(documents)) or "none"
             raise self.fail(fields["doc"], f"unknown doc {doc_key!r} in {what} (documents: {known})")
         return Source(
             doc=documents[doc_key],
-            section=self.scalar(fields["section"], f"section of a source of {what}"),
-            quote=self.scalar(fields["quote"], f"quote of a source of {what}"),
+            section=self.string(fields["section"], f"section of a source of {what}"),
+            quote=self.string(fields["quote"], f"quote of a source of {what}"),
         )
 
     def choice(self, node: yaml.Node, what: str, choices: tuple[str, ...]) -> str:
-        value = self.scalar(node, what)
+        value = self.string(node, what)
         if value not in choices:
             raise self.fail(node, f"{what} is {value!r}: expected one of {', '.join(choices)}")
         return value
@@ -329,7 +293,7 @@ class _CatalogParser:
             raise self.fail(node, f"releases of {what} is empty")
         releases: list[Release] = []
         for item in items:
-            text = self.scalar(item, f"a release of {what}")
+            text = self.string(item, f"a release of {what}")
             try:
                 release = Release.parse(text)
             except UnknownReleaseError as exc:
@@ -344,7 +308,7 @@ class _CatalogParser:
             raise self.fail(node, f"{what} has no sources: every rule must quote a document")
         sources: list[Source] = []
         for item in items:
-            fields = self.mapping(item, f"a source of {what}", _SOURCE_FIELDS, _SOURCE_FIELDS)
+            fields = self.mapping(item, _SOURCE_FIELDS, f"a source of {what}", _SOURCE_FIELDS)
             sources.append(self._source(fields, what, documents))
         return tuple(sources)
 

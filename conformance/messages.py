@@ -19,7 +19,7 @@ from pytest_bdd.exceptions import (
 )
 
 from conformance.suite import SuiteError
-from environments.base import EnvironmentError_
+from environments.base import EnvironmentBroken
 
 MAX_MESSAGE = 2000
 _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
@@ -47,7 +47,7 @@ def classify(exc: BaseException, when: str) -> str:
     """'suite', 'environment', or '' for a check that failed (the rule's verdict)."""
     if suite_problem(exc):
         return "suite"
-    if isinstance(exc, EnvironmentError_) or when != "call":
+    if isinstance(exc, EnvironmentBroken) or when != "call":
         return "environment"
     return ""
 
@@ -71,7 +71,7 @@ def _text_of(exc: BaseException) -> str:
                 f"{feature_label(found['feature'])}:{found['line']}: no step definition matches "
                 f"{found['step']} (scenario {found['scenario']!r}); see docs/steps.md for the vocabulary"
             )
-    if isinstance(exc, SuiteError | EnvironmentError_):
+    if isinstance(exc, SuiteError | EnvironmentBroken):
         return str(exc)
     if isinstance(exc, GherkinParseError):
         return f"{exc.filename}:{exc.line}: {exc.message}"

@@ -43,7 +43,7 @@ from conformance.options import (
 from conformance.reporting import ConformanceSession
 from conformance.results import EVIDENCE_KEY, METADATA_KEY, OUTCOME_KEY, ScenarioMeta
 from conformance.statuses import from_pytest, terminal_word
-from environments.base import EnvironmentError_, PoolDriver, TooSlowToJudge
+from environments.base import EnvironmentBroken, PoolDriver, TooSlowToJudge
 from environments.model import FaultKind
 from ovmref.release import Release
 from ovmref.timing import O2CBTimings
@@ -361,7 +361,7 @@ def pytest_bdd_after_step(request: pytest.FixtureRequest, scenario: Any, step: A
 def pytest_bdd_step_error(
     request: pytest.FixtureRequest, scenario: Any, step: Any, exception: Exception
 ) -> None:
-    judged = not (messages.suite_problem(exception) or isinstance(exception, EnvironmentError_))
+    judged = not (messages.suite_problem(exception) or isinstance(exception, EnvironmentBroken))
     _set_step(request, scenario, step, "failed" if judged else "error")
 
 

@@ -81,15 +81,6 @@ class ScenarioGroup:
         """How many examples the scenario has (runs in one release)."""
         return max((len(runs) for runs in self.by_release.values()), default=0)
 
-    def release_status(self, release: str) -> Status | None:
-        runs = self.by_release.get(release, ())
-        return worst_status([r.status for r in runs]) if runs else None
-
-    def representative(self, release: str) -> ScenarioResult | None:
-        """The run a release badge links to: the first one showing the badge's status."""
-        status = self.release_status(release)
-        return next((r for r in self.by_release.get(release, ()) if r.status == status), None)
-
 
 def group_scenarios(scenarios: tuple[ScenarioResult, ...]) -> tuple[ScenarioGroup, ...]:
     """Group by scenario as written (first seen order), failed groups first."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Callable, Sequence
 
+from environments.errors import EnvironmentBroken, EnvironmentLimitation, ReadOnlyViolation, TooSlowToJudge
 from environments.latency import Judgement, LatencyLedger
 from environments.model import (
     CommandResult,
@@ -26,22 +27,13 @@ from environments.model import (
 from ovmref.release import Release
 from ovmref.timing import O2CBTimings
 
-
-class EnvironmentError_(Exception):
-    """The environment itself is broken (unreachable host, missing tool): not a conformance failure."""
-
-
-class TooSlowToJudge(EnvironmentError_):
-    """The latency measured in a real-time run is too large a share of the bound a check judges
-    (environments.latency.TOO_SLOW_SHARE): an environment error naming it, not a failed rule."""
-
-
-class EnvironmentLimitation(Exception):
-    """This environment cannot perform the requested action; the scenario is skipped with this reason."""
-
-
-class ReadOnlyViolation(EnvironmentLimitation):
-    """A write was attempted through a read-only driver."""
+__all__ = [
+    "EnvironmentBroken",
+    "EnvironmentLimitation",
+    "PoolDriver",
+    "ReadOnlyViolation",
+    "TooSlowToJudge",
+]
 
 
 class PoolDriver(abc.ABC):

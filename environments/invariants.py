@@ -265,6 +265,16 @@ def misplaced_restarts(
     return wrong
 
 
+def _crashed_on(detail: str) -> str | None:
+    """The server a restart's guest crashed on, from the master's record ("vm1 crashed on server2;
+    restarting on server1"); None for a restart after a server's failure."""
+    head, sep, _ = detail.partition(";")
+    words = head.split()
+    if not sep or len(words) != 4 or words[1:3] != ["crashed", "on"]:
+        return None
+    return words[3]
+
+
 def _judge(
     e: TimelineEvent,
     memory: Mapping[str, int],
@@ -289,6 +299,12 @@ def _judge(
         used[server] = used.get(server, 0) + memory.get(guest, 0)
     free = {s: capacity[s] - used[s] for s in sure}
     fitting = [s for s in sure if free[s] >= memory.get(g, 0) and (not allowed or s in allowed)]
+    crashed_on = _crashed_on(e.detail)
+    if crashed_on is not None and any(s != crashed_on for s in fitting):
+        # a crashed guest goes to another server; its own only when no other has room
+        if target == crashed_on:
+            return [Misplaced(t, g, target, f"it crashed on {target} and another server had room")]
+        fitting = [s for s in fitting if s != crashed_on]
     best = max((free[s] for s in fitting), default=None)
     if best is not None and free[target] < best:
         others = ", ".join(f"{s} {free[s]} MB" for s in fitting if free[s] == best)

@@ -23,11 +23,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import yaml
 
 from environments.model import GuestSpec, PoolSpec, ServerSpec
+from environments.yamlreader import YamlReader
+from ovmref.errors import LocatedError
 from ovmref.release import Release, UnknownReleaseError
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
@@ -38,10 +39,8 @@ _STORAGE = ("nfs", "ocfs2-iscsi", "ocfs2-san")
 _ROLES = ("master", "utility", "vm")
 
 
-class PoolDefinitionError(ValueError):
-    def __init__(self, path: str, line: int, message: str) -> None:
-        super().__init__(f"{path}:{line}: {message}")
-        self.path, self.line, self.message = path, line, message
+class PoolDefinitionError(LocatedError):
+    """A pool definition that is wrong at a line: `path:line: problem`."""
 
 
 @dataclass(frozen=True)
@@ -51,47 +50,10 @@ class PoolDefinition:
     guests: tuple[GuestSpec, ...]
 
 
-class _Reader:
-    """Walks the YAML node tree so every value keeps its line number."""
+class _Reader(YamlReader):
+    """A pool definition's nodes, each keeping its line."""
 
-    def __init__(self, path: str) -> None:
-        self.path = path
-
-    def fail(self, node: yaml.Node | None, message: str) -> PoolDefinitionError:
-        line = node.start_mark.line + 1 if node is not None else 1
-        return PoolDefinitionError(self.path, line, message)
-
-    def mapping(self, node: yaml.Node, allowed: set[str], what: str) -> dict[str, yaml.Node]:
-        if not isinstance(node, yaml.MappingNode):
-            raise self.fail(node, f"{what} must be a mapping of keys to values")
-        out: dict[str, yaml.Node] = {}
-        for key_node, value in node.value:
-            key = str(key_node.value)
-            if key not in allowed:
-                raise self.fail(
-                    key_node, f"unknown key {key!r} in {what} (allowed: {', '.join(sorted(allowed))})"
-                )
-            if key in out:
-                raise self.fail(key_node, f"{key!r} is given twice in {what}")
-            out[key] = value
-        return out
-
-    def scalar(self, node: yaml.Node) -> Any:
-        if not isinstance(node, yaml.ScalarNode):
-            raise self.fail(node, "expected a single value")
-        return yaml.safe_load(yaml.serialize(node))
-
-    def integer(self, node: yaml.Node, what: str, low: int, high: int) -> int:
-        value = self.scalar(node)
-        if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-            raise self.fail(node, f"{what} must be a whole number from {low} to {high}, got {value!r}")
-        return value
-
-    def boolean(self, node: yaml.Node, what: str) -> bool:
-        value = self.scalar(node)
-        if not isinstance(value, bool):
-            raise self.fail(node, f"{what} must be true or false, got {value!r}")
-        return value
+    error = PoolDefinitionError
 
     def name(self, node: yaml.Node, what: str) -> str:
         value = str(self.scalar(node))
@@ -100,32 +62,16 @@ class _Reader:
         return value
 
     def names(self, node: yaml.Node, what: str) -> list[tuple[str, yaml.Node]]:
-        if not isinstance(node, yaml.SequenceNode):
-            raise self.fail(node, f"{what} must be a list")
-        return [(str(self.scalar(item)), item) for item in node.value]
+        return [(str(self.scalar(item)), item) for item in self.sequence(node, what)]
 
 
 def load_pool_definition(path: str | Path) -> PoolDefinition:
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise PoolDefinitionError(str(p), 1, f"cannot read the file: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise PoolDefinitionError(str(p), 1, "not a text file (YAML in UTF-8 expected)") from None
-    return parse_pool_definition(text, str(p))
+    return parse_pool_definition(_Reader(path).read(), str(path))
 
 
 def parse_pool_definition(text: str, path: str = "<pool>") -> PoolDefinition:
     r = _Reader(path)
-    try:
-        root = yaml.compose(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else 1
-        raise PoolDefinitionError(path, line, f"not valid YAML: {getattr(exc, 'problem', exc)}") from None
-    if root is None:
-        raise PoolDefinitionError(path, 1, "the file is empty")
+    root = r.compose(text)
     top = r.mapping(root, _TOP, "the pool definition")
     if "release" not in top:
         raise r.fail(root, "missing 'release' (2.1, 2.2 or 3.x)")

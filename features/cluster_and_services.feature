@@ -50,6 +50,18 @@ Feature: The O2CB cluster, its configuration file and the cluster services
     And server2 fails
     Then guest vm2 is running on server3
 
+  @rule:PROC-ADD-SERVER @rule:PLACE-AUTO-MAX-RESOURCES @release:2.1 @release:2.2
+  Scenario: A server added to the pool takes the next guest the Auto policy starts, and only that one
+    Given a clustered server pool of 3 servers on NFS shared storage with HA enabled on the pool
+    And guests vm1 to vm3 with HA enabled are running
+    And a guest vm4 with HA enabled
+    And a guest vm5 of 2048 MB with HA enabled
+    When server4 is added to the pool
+    And guest vm4 is started
+    And guest vm5 is started
+    Then server4 runs 1 guest
+    And guests vm4 and vm5 run on different servers
+
   @rule:PROC-PROPAGATE @release:2.1 @release:2.2
   Scenario: ovs-cluster-check --propagate on the master makes cluster.conf identical everywhere
     Given a clustered server pool of 3 servers on NFS shared storage with HA enabled on the pool
@@ -119,6 +131,24 @@ Feature: The O2CB cluster, its configuration file and the cluster services
     And the cluster services are started on server2 in order
     Then the services o2cb, ocfs2, ovsrepositories and ovs-agent are running on server2
     And every server sees server2 heartbeating
+
+  @rule:PROC-HB-KILL @rule:PROC-SERVICE-ORDER @release:2.1 @release:2.2 @destructive
+  Scenario: After a real heartbeat error the heartbeat killed by hand stops, and the services restarted in order bring the server back
+    Given a clustered server pool of 3 servers on OCFS2 over SAN shared storage with HA enabled on the pool
+    When server2 loses access to the shared storage
+    And 6 seconds pass
+    And server2 comes back
+    Then server2 records a heartbeat error
+    When I run "service ovs-agent stop" on server2
+    And I run "service ovsrepositories stop" on server2
+    And I run "ocfs2_hb_ctl -K -d /dev/sdb1" on server2
+    Then no other server sees server2 heartbeating
+    When I run "service ocfs2 stop" on server2
+    And I run "service o2cb stop" on server2
+    And the cluster services are started on server2 in order
+    Then the services o2cb, ocfs2, ovsrepositories and ovs-agent are running on server2
+    And every server sees server2 heartbeating
+    And server2 does not fence itself
 
   @rule:PROC-HB-FILE @release:2.1 @release:2.2
   Scenario: An NFS heartbeat file made by hand with dd and mkfs.ocfs2 serves the cluster

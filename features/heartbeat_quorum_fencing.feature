@@ -115,3 +115,14 @@ Feature: Heartbeating, quorum and fencing in the O2CB cluster
     And server2 rejoins the cluster after rebooting
     And server2 never runs guest vm1 again
     And no guest ever ran on two servers at once
+
+  @rule:HB-DEAD-THRESHOLD @rule:FAIL-SERVER-RESTART @release:2.1 @release:2.2 @release:3.x @destructive
+  Scenario: A server that hangs for less than the O2CB dead threshold keeps its guests, frozen but not stopped
+    Given a clustered server pool of 3 servers on NFS shared storage with HA enabled on the pool
+    And a guest vm1 with HA enabled running on server2
+    When server2 hangs
+    And 10 seconds pass
+    And server2 comes back
+    Then guest vm1 survives the hang of server2 without being restarted
+    And server2 stays in the cluster
+    And no guest ever ran on two servers at once

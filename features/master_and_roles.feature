@@ -14,12 +14,45 @@ Feature: The Server Pool Master and the server roles
     When server2 fails
     Then guest vm2 is not restarted
 
+  @rule:MASTER-FAIL-21 @release:2.1 @destructive
+  Scenario Outline: In 2.1 HA fails with a Server Pool Master that is <what>, not only with one that crashed
+    Given a clustered server pool of 3 servers on NFS shared storage with HA enabled on the pool
+    And a guest vm1 with HA enabled running on server1
+    And a guest vm2 with HA enabled running on server2
+    When <fault>
+    Then there is no server pool master
+    And guest vm1 is not restarted
+    When server2 fails
+    Then guest vm2 is not restarted
+
+    Examples:
+      | what    | fault                                        |
+      | hung    | server1 hangs                                |
+      | cut off | the network partitions server1 from the rest |
+
+  @rule:MASTER-TAKEOVER-22 @rule:CLUS-FENCE-RUNAWAY @rule:CLUS-NO-DOUBLE-RUN @release:2.2 @destructive
+  Scenario: In 2.2 a hung master that resumes after another server took over fences itself and leaves the role to it
+    Given a clustered server pool of 3 servers on NFS shared storage with HA enabled on the pool
+    And a guest vm1 with HA enabled running on server1
+    When server1 hangs
+    Then another server becomes the server pool master within the failover bound
+    And the new server pool master is the first server that acquired the master lock
+    And guest vm1 is running on another server within the failover bound
+    When server1 comes back
+    Then server1 fences itself
+    And server1 rejoins the cluster after rebooting
+    And exactly one server has the master role
+    And server1 never runs guest vm1 again
+    And there was never more than one server pool master at a time
+    And no guest ever ran on two servers at once
+
   @rule:MASTER-TAKEOVER-22 @release:2.2 @destructive
   Scenario: In 2.2 another server takes over as master and restarts the master's HA guests
     Given a clustered server pool of 3 servers on NFS shared storage with HA enabled on the pool
     And a guest vm1 with HA enabled running on server1
     When the server pool master fails
     Then another server becomes the server pool master within the failover bound
+    And the new server pool master is the first server that acquired the master lock
     And exactly one server has the master role
     And guest vm1 is running on another server within the failover bound
 
@@ -39,6 +72,7 @@ Feature: The Server Pool Master and the server roles
     And a guest vm2 with HA enabled running on server2
     When the server pool master fails
     Then another server becomes the server pool master within the failover bound
+    And the new server pool master is the first server that acquired the master lock
     And exactly one server has the master role
     And guest vm1 is running on another server within the failover bound
     When server2 fails

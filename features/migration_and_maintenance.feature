@@ -33,6 +33,18 @@ Feature: Live migration, maintenance mode and the inbound migration lock
     And server2 runs no guests
 
   @rule:MIG-MAINTENANCE-3X @release:3.x @destructive
+  Scenario: On a pool without HA maintenance mode migrates every running guest automatically
+    Given a clustered server pool of 3 servers on NFS shared storage with HA disabled on the pool
+    And a guest vm1 with HA disabled running on server2
+    And a guest vm2 with HA enabled running on server2
+    When server2 is put into maintenance mode
+    Then the operation succeeds
+    And guest vm1 was live migrated to another server
+    And guest vm2 was live migrated to another server
+    And server2 runs no guests
+    And no guest ever ran on two servers at once
+
+  @rule:MIG-MAINTENANCE-3X @release:3.x @destructive
   Scenario: A server in maintenance mode receives no guests when another server fails
     Given a clustered server pool on NFS shared storage with HA enabled on the pool and these servers:
       | server  | roles               | memory MB |

@@ -83,3 +83,14 @@ Feature: Several servers fail within one dead threshold
     Then guest vm1 is running on another server within the failover bound
     And guest vm1 is running on one of server3, server4 and server5
     And no guest ever ran on two servers at once
+
+  @rule:FAIL-SERVER-RESTART @rule:CLUS-NO-DOUBLE-RUN @release:2.1 @release:2.2 @release:3.x @destructive
+  Scenario: Two servers failed in two steps at one instant both have their HA guests restarted in the first one's bound
+    Given a clustered server pool of 4 servers on NFS shared storage with HA enabled on the pool
+    And a guest vm1 with HA enabled running on server2
+    And a guest vm2 with HA enabled running on server3
+    And a guest vm3 with HA enabled running on server1
+    When server2 fails
+    And server3 fails
+    Then every HA guest of server2 and server3 is running on another server within the failover bound of the first fault
+    And no guest ever ran on two servers at once

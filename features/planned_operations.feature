@@ -36,6 +36,26 @@ Feature: Restarting, shutting down and deleting a server
       | restarted |
       | deleted   |
 
+  @rule:PLAN-MANAGER-PROMPT-2X @rule:PLACE-MANUAL-PREFERRED @release:2.1 @release:2.2 @destructive
+  Scenario Outline: In 2.x an HA guest not migrated when its server is <operation> restarts on its preferred server, not the emptiest
+    Given a clustered server pool on NFS shared storage with HA enabled on the pool and these servers:
+      | server  | roles               | memory MB |
+      | server1 | master, utility, vm | 65536     |
+      | server2 | vm                  | 16384     |
+      | server3 | vm                  | 16384     |
+    And a guest vm1 with HA enabled that prefers server2 and server3
+    And guest vm1 is running
+    When server2 is <operation> from Oracle VM Manager and its guests are not migrated
+    Then the operation succeeds
+    And guest vm1 is restarted on another server
+    And guest vm1 is running on server3
+
+    Examples:
+      | operation |
+      | shut down |
+      | restarted |
+      | deleted   |
+
   @rule:PLAN-MIGRATE-FIRST-3X @release:3.x @destructive
   Scenario Outline: In Oracle VM 3 a server running HA guests cannot be <operation> without migrating them
     Given a clustered server pool of 3 servers on NFS shared storage with HA enabled on the pool
@@ -43,6 +63,23 @@ Feature: Restarting, shutting down and deleting a server
     When server2 is <operation> from Oracle VM Manager and its guests are not migrated
     Then the operation is refused
     And guest vm1 keeps running on server2
+
+    Examples:
+      | operation |
+      | shut down |
+      | restarted |
+      | deleted   |
+
+  @rule:PLAN-MIGRATE-FIRST-3X @rule:HA-ENABLE-BOTH @release:3.x @destructive
+  Scenario Outline: In Oracle VM 3 a server running only guests without HA can be <operation> unmigrated, and they stop
+    Given a clustered server pool of 3 servers on NFS shared storage with HA enabled on the pool
+    And a guest vm1 with HA disabled running on server2
+    And a guest vm2 with HA disabled running on server2
+    When server2 is <operation> from Oracle VM Manager and its guests are not migrated
+    Then the operation succeeds
+    And guest vm1 is not restarted
+    And guest vm1 is stopped
+    And guest vm2 is stopped
 
     Examples:
       | operation |

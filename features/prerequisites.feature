@@ -105,6 +105,14 @@ Feature: Prerequisites verified when HA is enabled on the server pool
     When HA is enabled on the pool
     Then enabling HA fails naming rule PRE-NODE-SLOTS
 
+  @rule:PRE-NODE-SLOTS @release:2.1 @release:2.2
+  Scenario: The 16 node slots of the cluster root take exactly 16 servers
+    Given a clustered server pool of 16 servers on NFS shared storage with HA disabled on the pool
+    When HA is enabled on the pool
+    Then the operation succeeds
+    And HA is enabled on the server pool
+    And every server sees every other server heartbeating
+
   @rule:PRE-NFS-HEARTBEAT-FILE @release:2.1 @release:2.2
   Scenario: An NFS cluster heartbeats through .server_pool_hb in the cluster root
     Given a clustered server pool of 3 servers on NFS shared storage with HA enabled on the pool

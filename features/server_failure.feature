@@ -85,9 +85,33 @@ Feature: A server or a guest fails
     And server2 stays in the cluster
 
   @rule:FAIL-GUEST-RESTART @release:2.1 @release:2.2 @destructive
+  Scenario: A crashed HA guest is restarted on another server although its own has the most room
+    Given a clustered server pool of 3 servers on NFS shared storage with HA enabled on the pool
+    And a guest vm1 with HA enabled running on server2
+    And a guest vm2 with HA enabled running on server1
+    And a guest vm3 with HA enabled running on server3
+    When guest vm1 crashes
+    Then guest vm1 is restarted on another server within the guest restart bound
+    And guest vm1 is running on one of server1 and server3
+    And server2 stays in the cluster
+    And no guest ever ran on two servers at once
+
+  @rule:FAIL-GUEST-RESTART @release:2.1 @release:2.2 @destructive
   Scenario: A crashed guest without HA stays stopped
     Given a clustered server pool of 3 servers on NFS shared storage with HA enabled on the pool
     And a guest vm1 with HA disabled running on server2
     When guest vm1 crashes
     Then guest vm1 is not restarted
     And guest vm1 is stopped
+
+  @rule:FAIL-NO-SERVER-POWER-OFF @rule:FAIL-ADEQUATE-RESOURCES @release:2.1 @release:2.2 @release:3.x @destructive
+  Scenario: Counted after the failed server comes back, every guest runs again
+    Given a clustered server pool of 3 servers on NFS shared storage with HA enabled on the pool and 4096 MB of memory per server
+    And a guest vm1 of 3072 MB with HA enabled running on server1
+    And a guest vm2 of 3072 MB with HA enabled running on server2
+    And a guest vm3 of 3072 MB with HA enabled running on server3
+    When server3 fails
+    Then 1 of the guests vm1 to vm3 is powered off
+    When server3 comes back
+    Then 3 of the guests vm1 to vm3 are running
+    And server3 runs 1 guest

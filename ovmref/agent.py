@@ -415,7 +415,9 @@ class Agent:
             if r.context == "master:verify":
                 return self._verified(r)
             if r.granted:
-                return [fx.LoadPoolDB()]
+                # who got the lock first is who the pool's next master must be: recorded for the checks
+                return [fx.Record("master_lock", f"{self.name} acquired the master lock ({r.context})"),
+                        fx.LoadPoolDB()]
             if r.holder is not None:
                 self.master_node = r.holder[0]
             return []

@@ -7,17 +7,25 @@ that a conformance report points the administrator at the exact line.
 from __future__ import annotations
 
 
-class ConfigSyntaxError(ValueError):
-    """A configuration file that does not follow its format, at a given line (1-based; 0 = whole file)."""
+class LocatedError(ValueError):
+    """A problem at a line of a file, told as `path:line: message` (line 1-based; 0 = the whole file).
 
-    def __init__(self, path: str, line: int, message: str) -> None:
-        super().__init__(f"{path}:{line}: {message}")
-        self.path = path
+    The one base of every reader's "this file is wrong here" error (server configuration files, pool
+    definitions, inventories, the rule catalog), so a caller catches one type and a report points
+    at the exact line whatever the file was."""
+
+    def __init__(self, path: object, line: int, message: str) -> None:
+        self.path = str(path)
         self.line = line
         self.message = message
+        super().__init__(str(self))
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}: {self.message}"
+
+
+class ConfigSyntaxError(LocatedError):
+    """A configuration file that does not follow its format, at a given line (1-based; 0 = whole file)."""
 
 
 Problems = list[ConfigSyntaxError] | None

@@ -2,7 +2,8 @@
 
 Everything host-side in ovmref (configuration files, mounts, tools, checks)
 reads and writes through `HostFS`, so the same code runs on the simulator
-(`MemoryHostFS`), on a real directory per server (`DirectoryHostFS`) and,
+(`MemoryHostFS`), on a real directory per server (environments.hostdir.DirectoryHostFS,
+an adapter: ovmref touches no real file) and,
 read-only, over SSH (`ReadOnlyHostFS`). Paths are absolute POSIX paths as on
 the server. Symlinks are resolved here, across mounts, the way the kernel
 does, so 2.2's `/OVS -> /var/ovs/mount/<uuid>` behaves as on a real server.
@@ -16,12 +17,11 @@ import posixpath
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-from ovmref.host.trees import DirectoryTree, MemoryTree, Tree, parent_of
+from ovmref.host.trees import MemoryTree, Tree, parent_of
 
 __all__ = [
-    "DirectoryHostFS",
-    "DirectoryTree",
     "HostFS",
+    "HostView",
     "MemoryHostFS",
     "MemoryTree",
     "Mountable",
@@ -80,7 +80,7 @@ def _normalize(path: str) -> str:
     return posixpath.normpath(path).replace("//", "/")
 
 
-class _HostView:
+class HostView:
     """A root tree plus trees mounted on it, with kernel-like path resolution."""
 
     def __init__(self, root: Tree) -> None:
@@ -222,23 +222,15 @@ class _HostView:
         """Where a host path really is on this machine, when its tree is a real directory
         (so a real tool such as mkfs.ocfs2 can work on it); None for in-memory trees."""
         tree, rel = self._resolve(path)
-        return tree.root / rel.lstrip("/") if isinstance(tree, DirectoryTree) else None
+        return tree.real_location(rel)
 
 
-class MemoryHostFS(_HostView):
+class MemoryHostFS(HostView):
     """A simulated server's files, in memory; shared trees are attached at their mount points."""
 
     def __init__(self, root: MemoryTree | None = None) -> None:
         self.root = root if root is not None else MemoryTree("root")
         super().__init__(self.root)
-
-
-class DirectoryHostFS(_HostView):
-    """A server's files under a real directory (`root/etc/hosts` is the server's /etc/hosts)."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = Path(root)
-        super().__init__(DirectoryTree(self.root))
 
 
 class ReadOnlyHostFS:

@@ -24,6 +24,7 @@ import posixpath
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Literal, TypeVar
 
@@ -141,9 +142,23 @@ def _mounts(fs: HostFS) -> list[MountEntry]:
     return read_mount_table(_require(fs, PROC_MOUNTS), PROC_MOUNTS)
 
 
+#: the cluster.conf texts already parsed by the check_pool call under way: a pool's servers carry
+#: the same file and a dozen checks read it, so each text is parsed once per call (never across
+#: calls: a reader changed between two calls, as a mutant is, must be seen).
+_PARSED: ContextVar[dict[str, ClusterConf] | None] = ContextVar("_PARSED", default=None)
+
+
 def _cluster_conf(fs: HostFS) -> ClusterConf | None:
     text = _read(fs, CLUSTER_CONF)
-    return parse_cluster_conf(text) if text is not None else None
+    if text is None:
+        return None
+    parsed = _PARSED.get()
+    if parsed is None:
+        return parse_cluster_conf(text)
+    conf = parsed.get(text)
+    if conf is None:  # a text that does not parse raises each time, as it did the first time
+        conf = parsed[text] = parse_cluster_conf(text)
+    return conf
 
 
 def _names(fs: HostFS) -> NameConfig:
@@ -747,9 +762,20 @@ def rules_for(release: Release, storage_kind: str) -> tuple[str, ...]:
 
 def check_pool(hosts: Mapping[str, HostFS], release: Release, pool: PoolFacts) -> list[Finding]:
     """Every applicable prerequisite, for every server; ordered by rule, then server."""
+    return check_rules(hosts, release, pool, rules_for(release, pool.storage_kind))
+
+
+def check_rules(
+    hosts: Mapping[str, HostFS], release: Release, pool: PoolFacts, rules: Sequence[str]
+) -> list[Finding]:
+    """These prerequisites, in this order, for every server."""
     findings: list[Finding] = []
-    for rule in rules_for(release, pool.storage_kind):
-        findings += CHECKS[rule](hosts, release, pool)
+    token = _PARSED.set({})
+    try:
+        for rule in rules:
+            findings += CHECKS[rule](hosts, release, pool)
+    finally:
+        _PARSED.reset(token)
     return findings
 
 

@@ -39,10 +39,6 @@ class Release(enum.Enum):
         raise UnknownReleaseError(f"unknown Oracle VM release {text!r}: expected one of 2.1, 2.2, 3.x")
 
     @property
-    def is_2x(self) -> bool:
-        return self in (Release.R2_1, Release.R2_2)
-
-    @property
     def default_server_version(self) -> str:
         """The server version a fresh simulated server of this family reports."""
         return {Release.R2_1: "2.1.5", Release.R2_2: "2.2.0", Release.R3: "3.0.3"}[self]

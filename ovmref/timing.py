@@ -41,11 +41,6 @@ class O2CBTimings:
             return cls(dead_threshold=61, idle_timeout_ms=60000)
         return cls()
 
-    @classmethod
-    def from_timeout_s(cls, timeout_s: int, **kw: int) -> O2CBTimings:
-        """O2CB_HEARTBEAT_THRESHOLD = timeout/2 + 1 (o2cb.sysconfig.5)."""
-        return cls(dead_threshold=timeout_s // 2 + 1, **kw)
-
     def scaled(self, factor: float) -> O2CBTimings:
         """Same thresholds, every duration multiplied: real-time tests use short intervals."""
         return replace(
@@ -73,6 +68,12 @@ class O2CBTimings:
     def quorum_delay_ms(self) -> int:
         """O2NET_QUORUM_DELAY_MS: wait before deciding quorum after a lost connection."""
         return (self.dead_threshold + 2) * self.iteration_ms
+
+    def guest_restart_bound_ms(self) -> int:
+        """Worst case from a guest's crash (its server stays up) to it running on another server:
+        the agent's report and the master's start command, an iteration each to arrive, then the
+        guest's boot."""
+        return 2 * self.iteration_ms + self.guest_boot_ms
 
     def failover_bound_ms(self, fault: str) -> int:
         """Worst case from the fault to an HA guest running elsewhere.

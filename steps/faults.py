@@ -12,7 +12,7 @@ from pytest_bdd import parsers, when
 
 from environments.base import PoolDriver
 from environments.model import FaultKind, PoolState
-from steps.records import SERVER, Fault, names
+from steps.records import SERVER, Fault, names, remember_fault, remember_recovery
 
 _FAULTS: dict[str, FaultKind] = {
     "fails": "crash",
@@ -38,7 +38,7 @@ def inject(
 @when(parsers.re(rf"(?:servers )?(?P<servers>{_SERVERS}) (?P<fault>{_FAULT_RE})"), target_fixture="fault")
 def server_fault(ovm_driver: PoolDriver, servers: str, fault: str) -> Fault:
     """Crash ("fails"), freeze ("hangs") or cut a server off its shared storage, at this instant."""
-    return inject(ovm_driver, _FAULTS[fault], names(servers))
+    return remember_fault(ovm_driver, inject(ovm_driver, _FAULTS[fault], names(servers)))
 
 
 @when(
@@ -47,7 +47,9 @@ def server_fault(ovm_driver: PoolDriver, servers: str, fault: str) -> Fault:
     ),
     target_fixture="fault",
 )
-def staggered_faults(ovm_driver: PoolDriver, servers: str, fault: str, seconds: str) -> Fault:
+def staggered_faults(
+    ovm_driver: PoolDriver, servers: str, fault: str, seconds: str
+) -> Fault:
     """The named servers fail (or hang, or lose the shared storage) one after another, in the order
     named, that many seconds apart; the failover bound runs from the last of them."""
     victims = names(servers)
@@ -57,14 +59,18 @@ def staggered_faults(ovm_driver: PoolDriver, servers: str, fault: str, seconds: 
     for victim in victims[1:]:
         ovm_driver.advance(int(seconds) * 1000)
         last = ovm_driver.inject(_FAULTS[fault], [victim])
-    return Fault(first.kind, tuple(victims), first.at_ms, first.before, spread_ms=last - first.at_ms)
+    return remember_fault(
+        ovm_driver, Fault(first.kind, tuple(victims), first.at_ms, first.before, spread_ms=last - first.at_ms)
+    )
 
 
 @when(
     parsers.re(rf"(?P<server>{SERVER}) fails while guest (?P<guest>{SERVER}) is starting on it"),
     target_fixture="fault",
 )
-def fails_while_starting(ovm_driver: PoolDriver, server: str, guest: str) -> Fault:
+def fails_while_starting(
+    ovm_driver: PoolDriver, server: str, guest: str
+) -> Fault:
     """Crash the server at the moment the guest is starting there (it holds the guest's lease and
     boots it, and has not reported it running yet)."""
     timings = ovm_driver.timings
@@ -77,7 +83,7 @@ def fails_while_starting(ovm_driver: PoolDriver, server: str, guest: str) -> Fau
     assert ovm_driver.wait_until(starting, patience, step_ms=timings.iteration_ms // 8 or 1), (
         f"guest {guest} never started on {server}: {ovm_driver.observe().guests.get(guest)}"
     )
-    return inject(ovm_driver, "crash", [server])
+    return remember_fault(ovm_driver, inject(ovm_driver, "crash", [server]))
 
 
 @when("the server pool master fails", target_fixture="fault")
@@ -86,18 +92,20 @@ def master_fails(ovm_driver: PoolDriver) -> Fault:
     ovm_driver.require("roles")
     master = ovm_driver.observe().master
     assert master is not None, "the pool has no server pool master to fail"
-    return inject(ovm_driver, "crash", [master], as_kind="master")
+    return remember_fault(ovm_driver, inject(ovm_driver, "crash", [master], as_kind="master"))
 
 
 @when(parsers.re(rf"the network partitions (?P<servers>{_SERVERS}) from the rest"), target_fixture="fault")
 def partition(ovm_driver: PoolDriver, servers: str) -> Fault:
     """Cut the named servers off the cluster network from all other servers (storage stays)."""
-    return inject(ovm_driver, "partition", names(servers))
+    return remember_fault(ovm_driver, inject(ovm_driver, "partition", names(servers)))
 
 
 @when(parsers.re(rf"(?P<server>{SERVER}) comes back"))
 def comes_back(ovm_driver: PoolDriver, server: str) -> None:
-    """Undo the server's fault: power a crashed server on, resume a hung one, give storage back."""
+    """Undo the server's fault: power a crashed server on, resume a hung one, give storage back.
+    Count steps after it wait for the pool to settle (the server reboots and rejoins first)."""
+    remember_recovery(ovm_driver, ovm_driver.now_ms())
     ovm_driver.recover(server)
 
 
@@ -114,17 +122,19 @@ def guest_crashes(ovm_driver: PoolDriver, guest: str) -> Fault:
     at_ms = ovm_driver.now_ms()
     server = before.guests[guest].server
     ovm_driver.crash_guest(guest)
-    return Fault("crash", (server,) if server else (), at_ms, before)
+    return remember_fault(ovm_driver, Fault("crash", (server,) if server else (), at_ms, before))
 
 
 @when(
     parsers.re(rf"(?P<server>{SERVER}) is (?P<how>shut down|restarted) from its command line"),
     target_fixture="fault",
 )
-def command_line_shutdown(ovm_driver: PoolDriver, server: str, how: str) -> Fault:
+def command_line_shutdown(
+    ovm_driver: PoolDriver, server: str, how: str
+) -> Fault:
     """`shutdown -h now` or `reboot` typed on the server itself, not through Oracle VM Manager."""
     before = ovm_driver.observe()
     at_ms = ovm_driver.now_ms()
     result = ovm_driver.shutdown_from_command_line(server, restart=how == "restarted")
     assert result.ok, f"{server} could not be {how} from its command line: {result.message}"
-    return Fault("crash", (server,), at_ms, before)
+    return remember_fault(ovm_driver, Fault("crash", (server,), at_ms, before))

@@ -8,7 +8,8 @@ They travel as pytest-bdd `target_fixture` values, never in a shared bag.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+import weakref
+from dataclasses import dataclass, field
 
 import pytest
 
@@ -103,3 +104,47 @@ def reference(request: pytest.FixtureRequest) -> Fault | ManagerAction | None:
         if isinstance(v, Fault | ManagerAction)
     ]
     return max(found, key=lambda v: v.at_ms) if found else None
+
+
+
+@dataclass
+class History:
+    """What a scenario did to its pool, in order: every fault ("the first fault" is the first of
+    them) and the instants servers were brought back ("comes back"). Kept with the scenario's own
+    driver, so that every step that has the driver has it (the campaign calls steps with the
+    driver alone)."""
+
+    faults: list[Fault] = field(default_factory=list)
+    recoveries: list[int] = field(default_factory=list)
+
+
+_HISTORIES: weakref.WeakKeyDictionary[object, History] = weakref.WeakKeyDictionary()
+
+
+def history_of(driver: object) -> History:
+    """The history of the scenario that `driver` (fresh for each scenario) runs."""
+    return _HISTORIES.setdefault(driver, History())
+
+
+def remember_fault(driver: object, fault: Fault) -> Fault:
+    """Keep the fault in the scenario's history as well as handing it on as the last one."""
+    history_of(driver).faults.append(fault)
+    return fault
+
+
+def first_fault(driver: object) -> Fault:
+    """The scenario's first fault; a clear error when it has none."""
+    faults = history_of(driver).faults
+    if not faults:
+        raise AssertionError("this Then step measures from the first fault: add a When step that injects one")
+    return faults[0]
+
+
+def remember_recovery(driver: object, at_ms: int) -> None:
+    history_of(driver).recoveries.append(at_ms)
+
+
+def last_recovery(driver: object) -> int | None:
+    """When a server was last brought back, or None."""
+    recoveries = history_of(driver).recoveries
+    return recoveries[-1] if recoveries else None

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 
 import pytest
 
-from ovmref.heartbeat.ocfs2file import tools_missing
+from environments.ocfs2file import tools_missing
 
 #: The pace of the real-time runs in the project's tests: a 2 s heartbeat iteration takes 60 ms,
 #: so a server on a busy machine may stall 1.8 s (2.x) before it misses a heartbeat deadline.

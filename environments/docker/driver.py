@@ -53,11 +53,12 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from environments.agentpool import build_problem
-from environments.base import EnvironmentError_
+from environments.base import EnvironmentBroken
 from environments.docker.image import ImageUnavailable
 from environments.docker.network import ContainerNetwork
 from environments.docker.pool import ContainerPool, PoolError, PoolServer
 from environments.docker.slots import SERVER_DIR, STORAGE_DIR, ServerSlots, server_slots
+from environments.hostdir import DirectoryHostFS, DirectoryTree
 from environments.latency import LatencyLedger
 from environments.local.driver import ControlSocket, LocalDriver, LocalHost, ServerProc, _safe
 from environments.local.serverconfig import ServerConfig
@@ -66,8 +67,7 @@ from environments.ssh.connection import HostUnreachable, SSHHost
 from environments.ssh.inventory import ServerEntry
 from ovmref.host.installed_pool import PoolHostFS, ServerInfo
 from ovmref.host.sysconfig import ovs_release_text
-from ovmref.host.trees import DirectoryTree, Tree
-from ovmref.hostfs import DirectoryHostFS
+from ovmref.host.trees import Tree
 from ovmref.release import Release
 from ovmref.storage.fstab import PROC_MOUNTS, parse_fstab
 from ovmref.storage.repositories import normalize_source
@@ -194,7 +194,7 @@ class DockerDriver(LocalDriver):
         try:
             self.lent.take([s.name for s in specs])
         except (PoolError, ImageUnavailable) as exc:
-            raise EnvironmentError_(f"no containers for {', '.join(s.name for s in specs)}: {exc}") from exc
+            raise EnvironmentBroken(f"no containers for {', '.join(s.name for s in specs)}: {exc}") from exc
         for s in specs:
             release = ovs_release_text(s.version or self.release.default_server_version).strip()
             script = (
@@ -203,7 +203,7 @@ class DockerDriver(LocalDriver):
             )
             result = self._ssh_run(s.name, ["sh", "-c", script, "name", s.fqdn, release])
             if result.rc != 0:
-                raise EnvironmentError_(f"{s.name}: naming its container failed: {result.stderr.strip()}")
+                raise EnvironmentBroken(f"{s.name}: naming its container failed: {result.stderr.strip()}")
 
     def _addressed(self, spec: ServerSpec) -> ServerSpec:
         """The server as installed: its cluster.conf address is its container's on the cluster network."""
@@ -240,7 +240,7 @@ class DockerDriver(LocalDriver):
     def _must(self, host: LocalHost, argv: list[str]) -> None:
         result = self._ssh_run(host.name, argv)
         if result.rc != 0:
-            raise EnvironmentError_(
+            raise EnvironmentBroken(
                 f"{host.name}: {shlex.join(argv)} failed (rc {result.rc}): {result.stderr.strip()[-300:]}"
             )
 
@@ -267,7 +267,7 @@ class DockerDriver(LocalDriver):
         try:
             return self.ssh(host.name).start(argv, log_file=f"{SERVER_DIR}/serverd.log")
         except HostUnreachable as exc:
-            raise EnvironmentError_(f"{host.name}: the agent could not be started: {exc}") from exc
+            raise EnvironmentBroken(f"{host.name}: the agent could not be started: {exc}") from exc
 
     def _volume_in_container(self) -> str:
         assert self.volume_dir is not None
@@ -382,17 +382,14 @@ class DockerDriver(LocalDriver):
             thread.join(timeout=120)
         error = self._power_errors.pop(host.name, None)
         if error is not None and not self._closed:
-            raise EnvironmentError_(f"{host.name}: its container did not start again: {error}")
+            raise EnvironmentBroken(f"{host.name}: its container did not start again: {error}")
 
     def _boot(self, host: LocalHost) -> None:
         """Power on: the container runs (started if it was off), then services and the agent."""
         if host.state != "running":
             self._join_power_on(host)
             if not self.lent.running(host.name):
-                try:
-                    self.lent.power_on(host.name)
-                except PoolError as exc:
-                    raise EnvironmentError_(f"{host.name}: its container did not start: {exc}") from exc
+                self.lent.power_on(host.name)  # a PoolError names the container: an environment error
             assert isinstance(self.network, ContainerNetwork)
             self.network.server_started(host.name)
         super()._boot(host)

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from environments.docker.aptsources import AptSourcesError, sources_for_suite
+from environments.errors import EnvironmentBroken
 from ovmref.host.sysconfig import ovs_release_text
 from ovmref.release import Release
 
@@ -69,7 +70,7 @@ LABEL_IMAGE = "ovm-conformance.image"
 Log = Callable[[str], object]
 
 
-class ImageUnavailable(RuntimeError):
+class ImageUnavailable(EnvironmentBroken, RuntimeError):
     """This machine cannot build the image at all: no Docker engine, no mmdebstrap, no apt source."""
 
 

@@ -43,6 +43,7 @@ from testcontainers.core.container import DockerContainer
 from environments.docker.image import ImageUnavailable, build_image, docker_client
 from environments.docker.owner import LABEL_POOL, owner_alive, owner_labels, owner_tag, tag_alive
 from environments.docker.sshkeys import generate_key_pair, host_key_from_pub, write_known_hosts
+from environments.errors import EnvironmentBroken
 from environments.model import CommandResult, ServerSpec
 from ovmref.host.sysconfig import ovs_release_text
 from ovmref.release import Release
@@ -63,7 +64,7 @@ Log = Callable[[str], object]
 _refused_privileged: set[str] = set()  # Docker hosts (DOCKER_HOST) that refused --privileged
 
 
-class PoolError(RuntimeError):
+class PoolError(EnvironmentBroken, RuntimeError):
     """A pool operation failed; the message names the server and container."""
 
 

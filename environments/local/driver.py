@@ -49,7 +49,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from environments.agentpool import ServerView, build_problem, initial_pooldb, master_to_expect, pool_state
-from environments.base import EnvironmentError_, EnvironmentLimitation
+from environments.base import EnvironmentBroken, EnvironmentLimitation
+from environments.hostdir import DirectoryHostFS, DirectoryTree
 from environments.hostsetup import PoolHostSetup, server_info
 from environments.latency import LAG, LatencyLedger
 from environments.local import wire
@@ -76,12 +77,12 @@ from environments.model import (
     ServerStateName,
     TimelineEvent,
 )
+from environments.ocfs2file import MIN_SIZE_BYTES, format_heartbeat_file, heartbeat_region_offset
 from ovmref.failover import requests as rq
 from ovmref.failover.pooldb import PoolDB
-from ovmref.heartbeat.ocfs2file import MIN_SIZE_BYTES, format_heartbeat_file, heartbeat_region_offset
 from ovmref.host.installed_pool import PoolHostFS, ServerInfo
-from ovmref.host.trees import DirectoryTree, Tree
-from ovmref.hostfs import DirectoryHostFS, HostFS
+from ovmref.host.trees import Tree
+from ovmref.hostfs import HostFS
 from ovmref.release import Release
 from ovmref.storage.layout import HEARTBEAT_FILE_NAME
 from ovmref.timing import O2CBTimings
@@ -228,7 +229,7 @@ class LocalDriver(ManagedPoolDriver):
             else float(os.environ.get(self.time_scale_variable, self.default_time_scale))
         )
         if not 0 < scale <= 1:
-            raise EnvironmentError_(f"time scale must be in (0, 1], got {scale}")
+            raise EnvironmentBroken(f"time scale must be in (0, 1], got {scale}")
         self.scale = scale
         self.real_timings = self.timings.scaled(scale)
         self.ledger = LatencyLedger(scale, self.timings.iteration_ms)
@@ -358,7 +359,7 @@ class LocalDriver(ManagedPoolDriver):
         for host in hosts:
             while host.process is not None and self._status(host) is None:
                 if time.monotonic() > deadline:
-                    raise EnvironmentError_(f"{host.name}: the server process did not start in time")
+                    raise EnvironmentBroken(f"{host.name}: the server process did not start in time")
                 self._pump()
                 time.sleep(POLL_S)
 
@@ -376,7 +377,7 @@ class LocalDriver(ManagedPoolDriver):
         """ovs-makerepo's heartbeat file, made by Debian's mkfs.ocfs2 with Oracle's parameters."""
         real = fs.real_path(path) if isinstance(fs, DirectoryHostFS) else None
         if real is None:
-            raise EnvironmentError_(f"{path}: not on a real directory, cannot run mkfs.ocfs2 on it")
+            raise EnvironmentBroken(f"{path}: not on a real directory, cannot run mkfs.ocfs2 on it")
         format_heartbeat_file(real, self.heartbeat_file_bytes)
 
     def _add_host(self, server: ServerSpec, node: int) -> LocalHost:
@@ -759,7 +760,7 @@ class LocalDriver(ManagedPoolDriver):
                     format_heartbeat_file(device, self.heartbeat_file_bytes)
             path = self.volume_dir / relative
             if not path.exists():
-                raise EnvironmentError_(
+                raise EnvironmentBroken(
                     f"{path}: the heartbeat file is missing (ovs-makerepo did not create it)"
                 )
             self._heartbeat = (relative, heartbeat_region_offset(path))
@@ -822,7 +823,7 @@ class LocalDriver(ManagedPoolDriver):
             return None
         path = Path(named).resolve()
         if not path.is_file():
-            raise EnvironmentError_(f"{AGENT_WRAPPER_VARIABLE}={named}: no such file")
+            raise EnvironmentBroken(f"{AGENT_WRAPPER_VARIABLE}={named}: no such file")
         return path
 
     def _launch(self, host: LocalHost) -> ServerProc:
@@ -889,7 +890,7 @@ class LocalDriver(ManagedPoolDriver):
             tail = self._server_log_tail(host)
             self._went_down(host, "crashed")
             self._mark("error", host.name, detail=f"server process exited with status {rc}")
-            raise EnvironmentError_(
+            raise EnvironmentBroken(
                 f"{host.name}: the server process died unexpectedly (status {rc}):\n{tail}"
             )
         return rc

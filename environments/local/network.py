@@ -22,6 +22,8 @@ import threading
 import time
 from collections.abc import Iterable, Sequence
 
+from environments.errors import EnvironmentBroken
+
 PREFIX = "ovmt-"
 SWITCH_SUFFIX = "sw"
 IP_TIMEOUT_S = 10.0
@@ -33,7 +35,7 @@ _OUR_NAME = re.compile(r"ovmt-(?P<pid>[0-9]+)-(?P<run>[a-z0-9][a-z0-9-]*)_(?P<su
 Signature = tuple[bool, ...]
 
 
-class NetworkUnavailable(Exception):
+class NetworkUnavailable(EnvironmentBroken):
     """Network namespaces cannot be used here; the message says why."""
 
 
@@ -252,9 +254,6 @@ class NamespaceNetwork:
         """The argv prefix that runs a command inside the namespace of `name`."""
         return ["ip", "netns", "exec", self._server(name).ns]
 
-    def namespace_of(self, name: str) -> str:
-        return self._server(name).ns
-
     @property
     def namespaces(self) -> list[str]:
         """The switch namespace and those of the present servers (empty once closed)."""
@@ -313,10 +312,6 @@ class NamespaceNetwork:
             if name not in self._signature:
                 raise KeyError(f"server {name} is not on the network of pool {self.run_id}")
         return a == b or self._signature[a] == self._signature[b]
-
-    @property
-    def partitioned(self) -> bool:
-        return len({self._signature[n] for n in self._servers}) > 1
 
     def bridge_of(self, name: str) -> str:
         """The bridge the port of `name` is on right now, read from the kernel (for observation)."""

@@ -586,6 +586,26 @@ class SimDriver(ManagedPoolDriver):
     def advance(self, ms: int) -> None:
         self.clock.run_until(self.clock.now_ms + max(0, ms))
 
+    def wait_until(self, predicate: Callable[[PoolState], bool], timeout_ms: int, step_ms: int = 250) -> bool:
+        """The port's polling loop, at the very same poll instants (now + k * step_ms, and the
+        deadline), but without the polls that no event of the simulation precedes: nothing changes
+        between two events, so such a poll would see what the poll before it saw. The clock jumps
+        to the first poll instant at or after the next scheduled event (the deadline, if none is)."""
+        step = max(1, step_ms)
+        deadline = self.clock.now_ms + timeout_ms
+        while True:
+            if predicate(self.observe()):
+                return True
+            now = self.clock.now_ms
+            if now >= deadline:
+                return False
+            upcoming = self.clock.next_at_ms()
+            if upcoming is None or upcoming >= deadline:
+                poll = deadline
+            else:
+                poll = min(deadline, now + max(1, -(-(upcoming - now) // step)) * step)
+            self.clock.run_until(poll)
+
     def _mark(self, kind: str, server: str | None, guest: str | None = None, detail: str = "") -> None:
         self._timeline.append(TimelineEvent(self.clock.now_ms, kind, server, guest, detail))
 

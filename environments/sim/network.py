@@ -24,7 +24,3 @@ class SimNetwork:
 
     def reachable(self, a: str, b: str) -> bool:
         return a == b or frozenset((a, b)) not in self._cut
-
-    @property
-    def partitioned(self) -> bool:
-        return bool(self._cut)

@@ -42,6 +42,13 @@ class Scheduler:
     def cancel(entry: _Entry) -> None:
         entry.cancelled = True
 
+    def next_at_ms(self) -> int | None:
+        """When the next action that is still scheduled runs (None: nothing is scheduled)."""
+        heap = self._heap
+        while heap and heap[0][2].cancelled:
+            heapq.heappop(heap)
+        return heap[0][0] if heap else None
+
     def run_until(self, until_ms: int) -> None:
         """Run every action due up to and including `until_ms`, then set the clock there."""
         heap = self._heap

@@ -29,6 +29,7 @@ from types import MappingProxyType, TracebackType
 
 import paramiko
 
+from environments.errors import EnvironmentBroken
 from environments.model import CommandResult
 from environments.ssh.inventory import ServerEntry
 from environments.ssh.remoteproc import RemoteProcess
@@ -219,7 +220,7 @@ class CommandRefused(PermissionError):
     """A command that read-only mode does not allow; nothing was sent to the server."""
 
 
-class HostUnreachable(Exception):
+class HostUnreachable(EnvironmentBroken):
     """A server that cannot be reached or logged into; `reason` is a short kind for reports."""
 
     def __init__(self, entry: ServerEntry, reason: str, detail: str) -> None:

@@ -29,7 +29,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
-from environments.base import EnvironmentError_, EnvironmentLimitation, PoolDriver, ReadOnlyViolation
+from environments.base import EnvironmentBroken, EnvironmentLimitation, PoolDriver, ReadOnlyViolation
 from environments.model import (
     CommandResult,
     FaultKind,
@@ -121,12 +121,12 @@ class SSHDriver(PoolDriver):
     ) -> None:
         super().__init__(release, seed, timings)
         if inventory is None:
-            raise EnvironmentError_("the ssh environment needs an inventory: --ovm-inventory pool.yaml")
+            raise EnvironmentBroken("the ssh environment needs an inventory: --ovm-inventory pool.yaml")
         try:
             self.inventory: Inventory = load_inventory(Path(inventory))
             destructive = allows_destructive(self.inventory, allow_destructive, inventory)
         except (InventoryError, WrongPoolError) as exc:
-            raise EnvironmentError_(str(exc)) from None
+            raise EnvironmentBroken(str(exc)) from None
         self.capabilities = frozenset({"host-commands"} | ({"destructive"} if destructive else set()))
         self._start = time.monotonic()
         self._timeline: list[TimelineEvent] = []
@@ -198,16 +198,16 @@ class SSHDriver(PoolDriver):
             if aspect in UNOBSERVABLE:
                 raise EnvironmentLimitation(UNOBSERVABLE[aspect])
 
-    def _connect(self, entry: ServerEntry) -> EnvironmentError_ | None:
+    def _connect(self, entry: ServerEntry) -> EnvironmentBroken | None:
         """Log in to one server (or reuse this process's session); the error, if it cannot be reached."""
         key = (entry.host, entry.port)
         if key in _UNREACHABLE:
-            return EnvironmentError_(f"{entry.name} ({entry.address}) is unreachable: {_UNREACHABLE[key]}")
+            return EnvironmentBroken(f"{entry.name} ({entry.address}) is unreachable: {_UNREACHABLE[key]}")
         try:
             host = _session(entry)
         except HostUnreachable as exc:
             _UNREACHABLE[key] = str(exc)
-            return EnvironmentError_(f"{entry.name} ({entry.address}) is unreachable: {exc}")
+            return EnvironmentBroken(f"{entry.name} ({entry.address}) is unreachable: {exc}")
         self._hosts[entry.name] = host
         self._fs[entry.name] = SSHHostFS(host)
         return None
@@ -220,14 +220,14 @@ class SSHDriver(PoolDriver):
         for name, fs in self._fs.items():
             text = self._guard(name, partial(fs.read_text, OVS_RELEASE))
             if text is None:
-                raise EnvironmentError_(f"{name}: {OVS_RELEASE} is missing; give release in the inventory")
+                raise EnvironmentBroken(f"{name}: {OVS_RELEASE} is missing; give release in the inventory")
             try:
                 seen.setdefault(Release.parse(parse_ovs_release(text)), []).append(name)
             except (ConfigSyntaxError, UnknownReleaseError) as exc:
-                raise EnvironmentError_(f"{name}: {exc}") from None
+                raise EnvironmentBroken(f"{name}: {exc}") from None
         if len(seen) > 1:
             said = "; ".join(f"{r} on {', '.join(names)}" for r, names in seen.items())
-            raise EnvironmentError_(f"the servers of {self.inventory.pool} run different releases: {said}")
+            raise EnvironmentBroken(f"the servers of {self.inventory.pool} run different releases: {said}")
         return next(iter(seen))
 
     # ---- what a scenario would change: refused, with the reason --------------------------------
@@ -311,11 +311,11 @@ class SSHDriver(PoolDriver):
         try:
             return call()
         except HostUnreachable as exc:
-            raise EnvironmentError_(f"{server} became unreachable: {exc}") from None
+            raise EnvironmentBroken(f"{server} became unreachable: {exc}") from None
         except CommandRefused as exc:  # a PermissionError, but the pool is fine: the scenario skips
             raise ReadOnlyViolation(f"on {server} ({self._entry(server).name}): {exc}") from None
         except OSError as exc:  # SSHHostFS names the server, the path and what failed
-            raise EnvironmentError_(f"{server}: {exc}") from None
+            raise EnvironmentBroken(f"{server}: {exc}") from None
 
     def run(self, server: str, argv: Sequence[str]) -> CommandResult:
         """Run an allow-listed reading command; `service` and `xm` at Oracle VM Server's own paths.

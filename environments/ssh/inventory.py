@@ -45,6 +45,8 @@ from typing import Any
 
 import yaml
 
+from environments.yamlreader import YamlReader
+from ovmref.errors import LocatedError
 from ovmref.host.names import is_fqdn, is_valid_hostname
 from ovmref.release import Release, UnknownReleaseError
 
@@ -75,10 +77,8 @@ _NO_PASSWORDS = "put the key in an ssh-agent or key_file; passwords are not stor
 _DEFAULTS: dict[str, Any] = {"user": "root", "port": 22, "connect_timeout_s": 10.0, "command_timeout_s": 30.0}
 
 
-class InventoryError(ValueError):
-    def __init__(self, path: str, line: int, message: str) -> None:
-        super().__init__(f"{path}:{line}: {message}")
-        self.path, self.line, self.message = path, line, message
+class InventoryError(LocatedError):
+    """An inventory that is wrong at a line: `path:line: problem`."""
 
 
 @dataclass(frozen=True)
@@ -137,39 +137,21 @@ class Inventory:
         raise KeyError(f"no server {name!r} in the inventory of pool {self.pool}")
 
 
-class _Reader:
-    """Walks the YAML node tree so every value keeps its line number."""
+class _Reader(YamlReader):
+    """An inventory's nodes, each keeping its line; a password key is refused wherever it stands."""
+
+    error = InventoryError
 
     def __init__(self, path: str) -> None:
-        self.path = path
+        super().__init__(path)
         base = Path(path).parent if not path.startswith("<") else Path.cwd()
         self.base = base
 
-    def fail(self, node: yaml.Node | None, message: str) -> InventoryError:
-        line = node.start_mark.line + 1 if node is not None else 1
-        return InventoryError(self.path, line, message)
-
-    def mapping(self, node: yaml.Node, allowed: set[str], what: str) -> dict[str, yaml.Node]:
-        if not isinstance(node, yaml.MappingNode):
-            raise self.fail(node, f"{what} must be a mapping of keys to values")
-        out: dict[str, yaml.Node] = {}
-        for key_node, value in node.value:
-            key = str(key_node.value)
-            if _SECRET_KEY.search(key):
-                raise self.fail(key_node, f"{key!r} in {what}: {_NO_PASSWORDS}")
-            if key not in allowed:
-                raise self.fail(
-                    key_node, f"unknown key {key!r} in {what} (allowed: {', '.join(sorted(allowed))})"
-                )
-            if key in out:
-                raise self.fail(key_node, f"{key!r} is given twice in {what}")
-            out[key] = value
-        return out
-
-    def scalar(self, node: yaml.Node) -> Any:
-        if not isinstance(node, yaml.ScalarNode):
-            raise self.fail(node, "expected a single value")
-        return yaml.safe_load(yaml.serialize(node))
+    def key(self, node: yaml.Node, what: str) -> str:
+        key = str(node.value)
+        if _SECRET_KEY.search(key):
+            raise self.fail(node, f"{key!r} in {what}: {_NO_PASSWORDS}")
+        return key
 
     def text(self, node: yaml.Node, what: str) -> str:
         value = self.scalar(node)
@@ -230,26 +212,12 @@ def allows_destructive(inventory: Inventory, named: str | None, path: object) ->
 
 
 def load_inventory(path: str | Path) -> Inventory:
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InventoryError(str(p), 1, f"cannot read the file: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise InventoryError(str(p), 1, "not a text file (YAML in UTF-8 expected)") from None
-    return parse_inventory(text, str(p))
+    return parse_inventory(_Reader(str(path)).read(), str(path))
 
 
 def parse_inventory(text: str, path: str = "<inventory>") -> Inventory:
     r = _Reader(path)
-    try:
-        root = yaml.compose(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else 1
-        raise InventoryError(path, line, f"not valid YAML: {getattr(exc, 'problem', exc)}") from None
-    if root is None:
-        raise InventoryError(path, 1, "the file is empty")
+    root = r.compose(text)
     top = r.mapping(root, _TOP, "the inventory")
     for key, why in (
         ("pool", "the pool's name"),

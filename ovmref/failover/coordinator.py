@@ -370,9 +370,11 @@ class Coordinator:
         if g is None or rec is None or g.server != rec.name:
             return
         if self.db.ha_protected(g):
-            g.server = None  # any available server, its old one included
+            g.server = None
             g.state = "stopped"
-            target = self._place(g)
+            # the white paper: "Auto-restart unexpectedly failed individual VMs on other servers";
+            # its own server, still up, only when no other server has room for it
+            target = self._place(g, exclude=rec.name) or self._place(g)
             if target is None:
                 g.state = "powered_off"
                 self._record("guest_powered_off", "no server available", guest=g.name)
@@ -380,7 +382,10 @@ class Coordinator:
                 g.restarts += 1
                 self._start_on(g, target)
                 self._record(
-                    "restart", f"{g.name} crashed; restarting on {target}", guest=g.name, server=target
+                    "restart",
+                    f"{g.name} crashed on {rec.name}; restarting on {target}",
+                    guest=g.name,
+                    server=target,
                 )
         else:
             self._set_stopped(g, "guest crashed; HA not enabled on both pool and guest")

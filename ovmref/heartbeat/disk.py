@@ -84,11 +84,6 @@ class DiskHeartbeat:
     def live_nodes(self) -> frozenset[int]:
         return frozenset(n for n, s in self._slots.items() if s.live)
 
-    @property
-    def own_slot_ok(self) -> bool:
-        """Our slot on disk held what we last wrote at the last read (the re-arm condition)."""
-        return self._own_slot_ok
-
     def take_notes(self) -> list[str]:
         """Kernel-style warnings seen since the last call (own slot mismatch, dead_ms mismatch)."""
         notes, self._notes = self._notes, []

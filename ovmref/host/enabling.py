@@ -18,7 +18,7 @@ from collections.abc import Mapping
 
 from ovmref.cluster.clusterconf import CLUSTER_CONF
 from ovmref.hostfs import HostFS
-from ovmref.prereq import Finding, PoolFacts, check_pool
+from ovmref.prereq import Finding, PoolFacts, check_pool, check_rules, rules_for
 from ovmref.release import Release
 from ovmref.tools.storage_ops import load_repositories
 
@@ -49,6 +49,7 @@ def verify_for_enabling(hosts: Mapping[str, HostFS], release: Release, pool: Poo
     if release is Release.R3:
         return check_pool(hosts, release, pool)
     configured = {name: fs for name, fs in hosts.items() if not awaiting_configuration(fs)}
-    findings = [f for f in check_pool(hosts, release, pool) if f.rule not in PROPAGATED_RULES]
-    findings += [f for f in check_pool(configured, release, pool) if f.rule in PROPAGATED_RULES]
+    rules = rules_for(release, pool.storage_kind)
+    findings = check_rules(hosts, release, pool, [r for r in rules if r not in PROPAGATED_RULES])
+    findings += check_rules(configured, release, pool, [r for r in rules if r in PROPAGATED_RULES])
     return findings

@@ -20,7 +20,7 @@ from ovmref.host.install import LOCAL_OVS_DEVICE, install_server
 from ovmref.host.names import HOSTS
 from ovmref.host.procedure import ha_setup_commands
 from ovmref.host.trees import Tree
-from ovmref.hostfs import DirectoryHostFS, HostFS, MemoryHostFS
+from ovmref.hostfs import HostFS, HostView, MemoryHostFS
 from ovmref.prereq import PoolFacts, PoolMemberFacts
 from ovmref.release import Release
 from ovmref.storage.layout import HEARTBEAT_FILE_NAME, is_nfs_source
@@ -40,7 +40,7 @@ from ovmref.storage.volume_files import volume_file
 from ovmref.tools.context import PoolMember, ToolContext, ToolResult
 from ovmref.tools.dispatch import run_tool
 
-PoolHostFS = MemoryHostFS | DirectoryHostFS  # a server's files: in memory or in a real directory
+PoolHostFS = HostView  # a server's files: in memory, or in a real directory (environments.hostdir)
 O2HB_REGION_SLOTS = 255  # O2NM_MAX_NODES: a formatted heartbeat area has a sector per node
 O2HB_SLOT_BYTES = 512
 

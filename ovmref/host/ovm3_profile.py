@@ -57,7 +57,6 @@ VERSION = "3.4.6"  # /etc/ovs-release of a 3.4 server (index id 70989431853)
 NFS_OPTIONS = "rw,relatime,vers=3,rsize=524288,wsize=524288,namlen=255,hard,proto=tcp,timeo=600,retrans=2"
 POOLFS_OPTIONS = "rw,relatime,_netdev,heartbeat=global,nointr,data=ordered,errors=remount-ro"
 POOLFS_IMAGE = "ovspoolfs.img"
-REPOSITORY_DIRS = ("Templates", "Assemblies", "ISOs", "VirtualDisks", "VirtualMachines")
 
 
 def _hex(*seeds: str) -> str:
@@ -145,18 +144,6 @@ def server_files(fs: HostFS, pool: Ovm3Pool, member: Member, *, version: str = V
     fs.write_text(O2CB_SYSCONFIG, render_o2cb_sysconfig(o2cb))
     for service in (*HA_SERVICES[Release.R3], "ocfs2"):
         fs.write_text(lock_file(service), "")
-
-
-def share_files(fs: HostFS, pool: Ovm3Pool) -> None:
-    """The stamps the agent leaves on the pool file system share and the repository
-    (clean_primary.sh: .ovspoolfs, .generic_fs_stamp, .ovsrepo); the image itself is made by
-    mkfs.ocfs2 where a real tool can run."""
-    fs.write_text(f"{pool.pool_fs_share}/.ovspoolfs", "")
-    fs.write_text(f"{pool.pool_fs_share}/.generic_fs_stamp", "")
-    fs.write_text(f"{pool.repository_mountpoint}/.ovsrepo", "")
-    fs.write_text(f"{pool.repository_mountpoint}/.generic_fs_stamp", "")
-    for sub in REPOSITORY_DIRS:
-        fs.mkdir(f"{pool.repository_mountpoint}/{sub}")
 
 
 def pool_of(

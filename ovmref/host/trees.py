@@ -1,4 +1,7 @@
-"""File trees that a host view mounts: in memory, or a real directory.
+"""File trees that a host view mounts: the Tree protocol and the in-memory tree.
+
+A tree on a real directory is an adapter of the environments that run real processes
+(environments.hostdir.DirectoryTree): ovmref itself touches no real file.
 
 A tree knows nothing of symlink resolution or mounts; `ovmref.hostfs` walks
 paths across trees. Paths given to a tree are absolute within the tree
@@ -11,7 +14,6 @@ from __future__ import annotations
 
 import errno
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Protocol
@@ -37,6 +39,11 @@ class Tree(Protocol):
     def symlink(self, target: str, path: str) -> None: ...
 
     def readlink(self, path: str) -> str: ...
+
+    def real_location(self, path: str) -> Path | None:
+        """Where `path` really is on this machine, for a tree on a real directory (a real tool such as
+        mkfs.ocfs2 can work on it there); None for a tree that has no real place."""
+        ...
 
 
 def parent_of(path: str) -> str:
@@ -69,6 +76,9 @@ class MemoryTree:
 
     def __repr__(self) -> str:
         return f"MemoryTree({self.label!r}, {len(self._nodes)} entries)"
+
+    def real_location(self, path: str) -> Path | None:
+        return None
 
     def kind(self, path: str) -> Kind | None:
         node = self._nodes.get(path)
@@ -138,63 +148,3 @@ class MemoryTree:
         if not isinstance(node, _Link):
             raise _oserror(errno.EINVAL if node is not None else errno.ENOENT, path)
         return node.target
-
-
-class DirectoryTree:
-    """A file tree on a real directory; symlinks keep server-absolute targets, never followed by the OS."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = Path(root)
-        if not self.root.is_dir():
-            raise NotADirectoryError(errno.ENOTDIR, "tree root is not a directory", str(root))
-
-    def __repr__(self) -> str:
-        return f"DirectoryTree({str(self.root)!r})"
-
-    def _real(self, path: str) -> Path:
-        return self.root / path.lstrip("/")
-
-    def kind(self, path: str) -> Kind | None:
-        real = self._real(path)
-        if real.is_symlink():
-            return "link"
-        if real.is_dir():
-            return "dir"
-        return "file" if real.exists() else None
-
-    def read(self, path: str) -> bytes:
-        return self._real(path).read_bytes()
-
-    def write(self, path: str, data: bytes) -> None:
-        real = self._real(path)
-        if real.is_dir() and not real.is_symlink():
-            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), path)
-        fd, tmp = tempfile.mkstemp(dir=real.parent, prefix=f".{real.name}.")
-        try:
-            with os.fdopen(fd, "wb") as out:
-                out.write(data)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(tmp, real)  # atomic: readers see the old or the new file, never half
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-
-    def remove(self, path: str) -> None:
-        real = self._real(path)
-        if real.is_dir() and not real.is_symlink():
-            real.rmdir()
-        else:
-            real.unlink()
-
-    def listdir(self, path: str) -> list[str]:
-        return sorted(os.listdir(self._real(path)))
-
-    def mkdir(self, path: str) -> None:
-        self._real(path).mkdir()
-
-    def symlink(self, target: str, path: str) -> None:
-        os.symlink(target, self._real(path))
-
-    def readlink(self, path: str) -> str:
-        return os.readlink(self._real(path))

@@ -21,37 +21,6 @@ from ovmref.errors import ConfigSyntaxError, Problems, problem
 FSTAB = "/etc/fstab"
 PROC_MOUNTS = "/proc/mounts"
 
-# file systems that hold no storage of a pool (the kernel's own views, the NFS server's control fs)
-PSEUDO_FILESYSTEMS = frozenset(
-    {
-        "rootfs",
-        "proc",
-        "sysfs",
-        "devpts",
-        "devtmpfs",
-        "tmpfs",
-        "usbfs",
-        "binfmt_misc",
-        "debugfs",
-        "securityfs",
-        "configfs",
-        "ocfs2_dlmfs",
-        "nfsd",
-        "rpc_pipefs",
-        "xenfs",
-        "selinuxfs",
-        "cgroup",
-        "cgroup2",
-        "mqueue",
-        "hugetlbfs",
-        "pstore",
-        "autofs",
-        "fusectl",
-        "tracefs",
-        "bpf",
-        "sunrpc",
-    }
-)
 _ESCAPE = re.compile(r"\\([0-7]{3})")
 
 
@@ -81,10 +50,6 @@ class MountEntry:
         """An NFS client mount: type nfs/nfs4, or a `host:/export` source whatever the type says (a
         lookalike's stand-in); nfsd is the NFS *server's* pseudo file system, sourced `nfsd`."""
         return self.fstype in ("nfs", "nfs4") or (":/" in self.source and self.fstype != "nfsd")
-
-    @property
-    def is_pseudo(self) -> bool:
-        return self.fstype in PSEUDO_FILESYSTEMS and not self.is_nfs
 
 
 def _unescape(field: str) -> str:

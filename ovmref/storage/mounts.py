@@ -36,13 +36,6 @@ def mount(fs: HostFS, entry: MountEntry, tree: Tree) -> None:
     fs.write_text(PROC_MOUNTS, render_fstab([*read_mounts(fs), entry]))
 
 
-def record_mount(fs: HostFS, entry: MountEntry) -> None:
-    """Record a mount whose files already are where they belong (the installer's local disks)."""
-    if mount_at(fs, entry.mountpoint) is not None:
-        raise MountError(f"mount: {entry.mountpoint} is already mounted")
-    fs.write_text(PROC_MOUNTS, render_fstab([*read_mounts(fs), entry]))
-
-
 def unmount(fs: HostFS, mountpoint: str) -> MountEntry:
     """umount: refused when not mounted or when something is mounted below it."""
     mounts = read_mounts(fs)

@@ -87,10 +87,6 @@ class RepositoryList:
     def with_added(self, repo: Repository) -> RepositoryList:
         return RepositoryList((*self.repositories, repo))
 
-    def shared_view(self) -> frozenset[tuple[str, str, bool]]:
-        """What must be identical on every server of a pool (descriptions may differ)."""
-        return frozenset((r.uuid, normalize_source(r.source), r.cluster_root) for r in self.repositories)
-
 
 def parse_repositories(text: str, path: str = REPOSITORIES) -> RepositoryList:
     repos: list[Repository] = []

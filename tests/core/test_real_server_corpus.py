@@ -19,11 +19,12 @@ import pytest
 import yaml
 
 from conformance.validate import Member, PoolDescription, Validation, validate_pool
+from environments.hostdir import DirectoryHostFS
 from environments.model import CommandResult
 from environments.ssh.inventory import load_inventory
 from environments.ssh.readers import o2cb_status, running_guests, service_states
 from ovmref.cluster.services import SERVICE_ORDER
-from ovmref.hostfs import DirectoryHostFS, HostFS, ReadOnlyHostFS
+from ovmref.hostfs import HostFS, ReadOnlyHostFS
 from ovmref.prereq import RULES_BY_RELEASE, failed_rules
 from ovmref.release import Release
 

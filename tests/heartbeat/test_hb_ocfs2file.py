@@ -6,8 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ovmref.heartbeat.block import HeartbeatBlock, decode_block, encode_block
-from ovmref.heartbeat.ocfs2file import (
+from environments.ocfs2file import (
     LABEL,
     MIN_SIZE_BYTES,
     Ocfs2ToolError,
@@ -17,6 +16,7 @@ from ovmref.heartbeat.ocfs2file import (
     heartbeat_region_offset,
     tools_missing,
 )
+from ovmref.heartbeat.block import HeartbeatBlock, decode_block, encode_block
 
 needs_tools = pytest.mark.skipif(
     bool(tools_missing()), reason=f"ocfs2-tools not installed (missing: {', '.join(tools_missing())})"

@@ -9,9 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from environments.hostdir import DirectoryHostFS, DirectoryTree
 from ovmref.hostfs import (
-    DirectoryHostFS,
-    DirectoryTree,
     HostFS,
     MemoryHostFS,
     MemoryTree,

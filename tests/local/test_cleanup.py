@@ -20,7 +20,7 @@ import pytest
 
 from environments.local.driver import sweep_stale_runs
 from environments.local.network import namespace_support, our_namespaces, sweep_stale
-from ovmref.heartbeat.ocfs2file import tools_missing
+from environments.ocfs2file import tools_missing
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -13,7 +13,7 @@ import pytest
 
 from environments.local.driver import LocalDriver
 from environments.model import PoolSpec, ServerSpec
-from ovmref.heartbeat.ocfs2file import LABEL, dump_heartbeat, heartbeat_region, tools_missing
+from environments.ocfs2file import LABEL, dump_heartbeat, heartbeat_region, tools_missing
 from ovmref.release import Release
 
 pytestmark = pytest.mark.skipif(

@@ -24,15 +24,15 @@ from environments.local.sharedstore import (
     CorruptStoreError,
     SharedStore,
 )
-from ovmref.failover.pooldb import GuestRecord, PoolDB, ServerRecord
-from ovmref.heartbeat.block import HeartbeatBlock, checksum_ok, decode_block, encode_block
-from ovmref.heartbeat.ocfs2file import (
+from environments.ocfs2file import (
     MIN_SIZE_BYTES,
     dump_heartbeat,
     format_heartbeat_file,
     heartbeat_region_offset,
     tools_missing,
 )
+from ovmref.failover.pooldb import GuestRecord, PoolDB, ServerRecord
+from ovmref.heartbeat.block import HeartbeatBlock, checksum_ok, decode_block, encode_block
 from ovmref.lease import ANY_GENERATION, LeaseTable
 from ovmref.release import Release
 

@@ -456,3 +456,469 @@ def name_resolution_compares_addresses_only() -> Iterator[None]:
 
     with patched(prereq, "_name_service", lenient):
         yield
+
+
+# ---------------------------------------------------------------------------- steps a QA engineer missed
+FAILURES = "features/server_failure.feature"
+MULTIPLE = "features/multiple_failures.feature"
+FENCING = "features/heartbeat_quorum_fencing.feature"
+FIRST_LOCK = "the new server pool master is the first server that acquired the master lock"
+
+
+@mutant(
+    "loser-of-the-master-lock-takes-the-role-too",
+    "steps",
+    "lets a server that lost the race for the master lock take the master role all the same",
+    Target(
+        MASTERS,
+        "In 2.2 another server takes over as master and restarts the master's HA guests",
+        ("2.2",),
+        FIRST_LOCK,
+    ),
+    Target(
+        MASTERS,
+        "In Oracle VM 3 another member takes over the master role and HA goes on",
+        ("3.x",),
+        FIRST_LOCK,
+    ),
+)
+@contextlib.contextmanager
+def loser_of_the_master_lock_takes_the_role_too() -> Iterator[None]:
+    from ovmref import effects as fx
+    from ovmref.agent import Agent
+
+    original = Agent._on_lease
+
+    def on_lease(self: Agent, now: int, r: Any) -> list[fx.Effect]:
+        if r.context == "master:takeover" and not r.granted:
+            return [fx.LoadPoolDB()]
+        return original(self, now, r)
+
+    with patched(Agent, "_on_lease", on_lease):
+        yield
+
+
+@mutant(
+    "a-hang-is-a-crash",
+    "steps",
+    "treats a server back from a short hang like one that crashed: its guests are killed and restarted",
+    Target(
+        FENCING,
+        "A server that hangs for less than the O2CB dead threshold keeps its guests, frozen but not stopped",
+        ALL,
+        "guest vm1 survives the hang of server2 without being restarted",
+    ),
+)
+@contextlib.contextmanager
+def a_hang_is_a_crash() -> Iterator[None]:
+    from ovmref import effects as fx
+    from ovmref.agent import Agent, guest_lease
+    from ovmref.failover import messages as msg
+
+    original = Agent._on_resumed
+
+    def on_resumed(self: Agent, now: int) -> list[fx.Effect]:
+        out = original(self, now)
+        if self.fenced:
+            return out
+        for guest in sorted(self.guests):
+            del self.guests[guest]
+            out += [
+                fx.KillGuest(guest, "killed after the hang"),
+                fx.ReleaseLease(guest_lease(guest), self.node, self.generation),
+                *self._to_master(msg.GuestCrashed(guest, self.node)),
+            ]
+        return out
+
+    with patched(Agent, "_on_resumed", on_resumed):
+        yield
+
+
+@mutant(
+    "master-handles-one-dead-server-per-read",
+    "steps",
+    "acts on only the last of the servers one heartbeat read declared dead",
+    Target(
+        MULTIPLE,
+        "Two servers failed in two steps at one instant both have their HA guests restarted in the first "
+        "one's bound",
+        ALL,
+        "within the failover bound of the first fault",
+    ),
+)
+@contextlib.contextmanager
+def master_handles_one_dead_server_per_read() -> Iterator[None]:
+    from ovmref import effects as fx
+    from ovmref.agent import Agent
+
+    original = Agent._nodes_down
+
+    def nodes_down(self: Agent, changes: list[Any]) -> list[fx.Effect]:
+        return original(self, changes[-1:])
+
+    with patched(Agent, "_nodes_down", nodes_down):
+        yield
+
+
+@mutant(
+    "auto-places-on-the-first-server-that-fits",
+    "steps",
+    "starts an Auto guest on the lowest-numbered server it fits on, not the one with most free memory",
+    Target(
+        SERVICES,
+        "A server added to the pool takes the next guest the Auto policy starts, and only that one",
+        TWO_X,
+        "server4 runs 1 guest",
+    ),
+)
+@contextlib.contextmanager
+def auto_places_on_the_first_server_that_fits() -> Iterator[None]:
+    from ovmref.failover import coordinator
+
+    def choose_server(guest: Any, servers: Any, available: Any, free_memory: Any) -> str | None:
+        candidates = [s for s in available if s in servers]
+        if guest.preferred:
+            candidates = [s for s in candidates if s in set(guest.preferred)]
+        fitting = [s for s in candidates if free_memory.get(s, 0) >= guest.memory_mb]
+        return min(fitting, key=lambda s: servers[s].node) if fitting else None
+
+    with patched(coordinator, "choose_server", choose_server):
+        yield
+
+
+@mutant(
+    "powered-off-guests-are-never-retried",
+    "steps",
+    "leaves an HA guest powered off for good, even when a server becomes available again",
+    Target(
+        FAILURES,
+        "Counted after the failed server comes back, every guest runs again",
+        ALL,
+        "3 of the guests vm1 to vm3 are running",
+    ),
+)
+@contextlib.contextmanager
+def powered_off_guests_are_never_retried() -> Iterator[None]:
+    from ovmref.failover.coordinator import Coordinator
+
+    with patched(Coordinator, "_retry_powered_off", lambda self: None):
+        yield
+
+
+# ---------------------------------------------------------------------------- 10. a crashed guest
+@mutant(
+    "crashed-guest-restarted-where-most-room",
+    "10",
+    "restarts a crashed guest on the server with most free memory, its own server included",
+    Target(
+        FAILURES,
+        "A crashed HA guest is restarted on another server although its own has the most room",
+        TWO_X,
+        "is restarted on another server within the guest restart bound",
+    ),
+)
+@contextlib.contextmanager
+def crashed_guest_restarted_where_most_room() -> Iterator[None]:
+    from ovmref.failover.coordinator import Coordinator
+
+    original_crashed, original_place = Coordinator._on_crashed, Coordinator._place
+
+    def on_crashed(self: Coordinator, m: Any) -> None:
+        with patched(Coordinator, "_place", lambda c, g, exclude=None: original_place(c, g)):
+            original_crashed(self, m)
+
+    with patched(Coordinator, "_on_crashed", on_crashed):
+        yield
+
+
+
+# ---------------------------------------------------------------------------- 11. live migration
+MIGRATION = "features/migration_and_maintenance.feature"
+PLANNED = "features/planned_operations.feature"
+LIVE = "was live migrated to"
+
+
+@mutant(
+    "live-migration-is-a-cold-restart",
+    "11",
+    "moves a guest by stopping it and booting it on the target, its restart counter left alone",
+    Target(MIGRATION, "A live-migrated guest keeps running on its new server", ALL, LIVE),
+    Target(
+        MIGRATION,
+        "In Oracle VM 3 live migration works without HA and the guest runs uninterrupted",
+        ("3.x",),
+        LIVE,
+    ),
+    Target(MIGRATION, "Maintenance mode migrates the running guests away from the server", ("3.x",), LIVE),
+    *(
+        Target(
+            PLANNED,
+            "In 2.x, guests migrated at the prompt keep running when their server is <operation>",
+            TWO_X,
+            LIVE,
+            {"operation": operation},
+        )
+        for operation in ("shut down", "restarted", "deleted")
+    ),
+    *(
+        Target(
+            PLANNED,
+            "In Oracle VM 3 HA guests migrated first keep running when their server is <operation>",
+            ("3.x",),
+            LIVE,
+            {"operation": operation},
+        )
+        for operation in ("shut down", "restarted", "deleted")
+    ),
+)
+@contextlib.contextmanager
+def live_migration_is_a_cold_restart() -> Iterator[None]:
+    import dataclasses
+
+    from ovmref import effects as fx
+    from ovmref.agent import Agent
+
+    original = Agent._on_lease
+
+    def on_lease(self: Agent, now: int, r: Any) -> list[fx.Effect]:
+        return [
+            dataclasses.replace(e, migrated=False) if isinstance(e, fx.BootGuest) else e
+            for e in original(self, now, r)
+        ]
+
+    with patched(Agent, "_on_lease", on_lease):
+        yield
+
+
+@mutant(
+    "live-migration-pauses-like-a-boot",
+    "11",
+    "suspends a migrated guest and resumes it on the target only as late as a fresh boot would run",
+    Target(MIGRATION, "A live-migrated guest keeps running on its new server", ALL, LIVE),
+    Target(MIGRATION, "Maintenance mode migrates the running guests away from the server", ("3.x",), LIVE),
+    Target(
+        PLANNED,
+        "In 2.x, guests migrated at the prompt keep running when their server is <operation>",
+        TWO_X,
+        LIVE,
+        {"operation": "shut down"},
+    ),
+)
+@contextlib.contextmanager
+def live_migration_pauses_like_a_boot() -> Iterator[None]:
+    from environments.sim import driver
+    from ovmref.timing import O2CBTimings
+
+    with patched(driver, "MIGRATION_MS", O2CBTimings().guest_boot_ms):
+        yield
+
+
+# ---------------------------------------------------------------------------- 12. 3.x without HA
+@mutant(
+    "maintenance-migrates-only-on-an-ha-pool",
+    "12",
+    "puts a server of a pool without HA into maintenance mode by stopping its guests, not migrating them",
+    Target(
+        MIGRATION,
+        "On a pool without HA maintenance mode migrates every running guest automatically",
+        ("3.x",),
+        "guest vm1 was live migrated to another server",
+    ),
+)
+@contextlib.contextmanager
+def maintenance_migrates_only_on_an_ha_pool() -> Iterator[None]:
+    from ovmref.failover.coordinator import Coordinator
+
+    original = Coordinator._drain
+
+    def drain(
+        self: Coordinator, rec: Any, *, migrate: bool, restart: bool, delete: bool, halt: bool = True
+    ) -> None:
+        if not halt and not self.db.ha_enabled:
+            migrate = False
+        original(self, rec, migrate=migrate, restart=restart, delete=delete, halt=halt)
+
+    with patched(Coordinator, "_drain", drain):
+        yield
+
+
+@mutant(
+    "3x-refuses-every-unmigrated-shutdown",
+    "12",
+    "refuses to restart, shut down or delete a 3.x server without migration whatever guests it runs",
+    *(
+        Target(
+            PLANNED,
+            "In Oracle VM 3 a server running only guests without HA can be <operation> unmigrated, "
+            "and they stop",
+            ("3.x",),
+            "Then the operation succeeds",
+            {"operation": operation},
+        )
+        for operation in ("shut down", "restarted", "deleted")
+    ),
+)
+@contextlib.contextmanager
+def refuses_every_unmigrated_shutdown() -> Iterator[None]:
+    from ovmref.failover import requests as rq
+    from ovmref.failover.coordinator import Coordinator
+
+    original = Coordinator._server_request
+
+    def server_request(self: Coordinator, op: object, rec: Any, r3: bool) -> tuple[bool, str]:
+        running = [g for g in self.db.guests_on(rec.name) if g.state in ("running", "starting")]
+        if isinstance(op, rq.ShutdownServer) and r3 and not op.migrate and running:
+            return False, "you must first migrate the running virtual machines"
+        return original(self, op, rec, r3)
+
+    with patched(Coordinator, "_server_request", server_request):
+        yield
+
+
+# ---------------------------------------------------------------------------- 16. masters
+@mutant(
+    "2.1-master-taken-over-like-2.2",
+    "16",
+    "lets another 2.1 server take over as master when the master hangs or is cut off, as 2.2 does",
+    *(
+        Target(
+            MASTERS,
+            "In 2.1 HA fails with a Server Pool Master that is <what>, not only with one that crashed",
+            ("2.1",),
+            "there is no server pool master",
+            {"what": what},
+        )
+        for what in ("hung", "cut off")
+    ),
+)
+@contextlib.contextmanager
+def master_taken_over_in_21() -> Iterator[None]:
+    from ovmref import effects as fx
+    from ovmref.agent import Agent
+    from ovmref.release import Release
+
+    original = Agent._peer_down
+
+    def peer_down(self: Agent, change: Any) -> list[fx.Effect]:
+        saved = self.release
+        self.release = Release.R2_2 if saved is Release.R2_1 else saved
+        try:
+            return original(self, change)
+        finally:
+            self.release = saved
+
+    with patched(Agent, "_peer_down", peer_down):
+        yield
+
+
+@mutant(
+    "a-runaway-server-carries-on",
+    "16",
+    "lets a server back from a hang longer than its write timeout carry on instead of fencing itself",
+    Target(
+        MASTERS,
+        "In 2.2 a hung master that resumes after another server took over fences itself and leaves the role "
+        "to it",
+        ("2.2",),
+        "server1 fences itself",
+    ),
+)
+@contextlib.contextmanager
+def a_runaway_server_carries_on() -> Iterator[None]:
+    from ovmref.cluster.node import ClusterNode, NodeOutput
+
+    def resumed(self: ClusterNode, now_ms: int) -> NodeOutput:
+        # the hang is not counted: the write timeout starts afresh, as if the server had just written
+        disk = self._disk
+        if disk.fence_deadline_ms is not None:
+            disk.fence_deadline_ms = now_ms + disk.timings.max_write_timeout_ms
+        return NodeOutput()
+
+    with patched(ClusterNode, "resumed", resumed):
+        yield
+
+
+# ---------------------------------------------------------------------------- 15. nowhere to go, preferred
+@mutant(
+    "unmigrated-restart-ignores-the-preferred-servers",
+    "15",
+    "restarts an HA guest that was not migrated off a server being shut down on the emptiest server, "
+    "whatever its preferred servers",
+    *(
+        Target(
+            PLANNED,
+            "In 2.x an HA guest not migrated when its server is <operation> restarts on its preferred "
+            "server, not the emptiest",
+            TWO_X,
+            "guest vm1 is running on server3",
+            {"operation": operation},
+        )
+        for operation in ("shut down", "restarted", "deleted")
+    ),
+)
+@contextlib.contextmanager
+def unmigrated_restart_ignores_the_preferred_servers() -> Iterator[None]:
+    import dataclasses
+
+    from ovmref.failover import coordinator
+    from ovmref.failover.coordinator import Coordinator
+
+    original_stopped, choose = Coordinator._on_stopped, coordinator.choose_server
+
+    def auto(guest: Any, servers: Any, available: Any, free_memory: Any) -> str | None:
+        return choose(dataclasses.replace(guest, preferred=()), servers, available, free_memory)
+
+    def on_stopped(self: Coordinator, m: Any) -> None:
+        with patched(coordinator, "choose_server", auto):
+            original_stopped(self, m)
+
+    with patched(Coordinator, "_on_stopped", on_stopped):
+        yield
+
+
+# ---------------------------------------------------------------------------- 5. heartbeat error recovery
+@mutant(
+    "hb-ctl-kill-only-answers",
+    "5",
+    "answers `ocfs2_hb_ctl -K` with success but leaves the heartbeat region running",
+    Target(
+        SERVICES,
+        "After a real heartbeat error the heartbeat killed by hand stops, and the services restarted in "
+        "order bring the server back",
+        TWO_X,
+        "no other server sees server2 heartbeating",
+    ),
+)
+@contextlib.contextmanager
+def hb_ctl_kill_only_answers() -> Iterator[None]:
+    from ovmref.tools import hbctl
+
+    with patched(hbctl, "stop_region", lambda fs, cluster, region: True):
+        yield
+
+
+# ---------------------------------------------------------------------------- 6. node slots
+@mutant(
+    "node-slots-counted-off-by-one",
+    "6",
+    "refuses a cluster that has as many nodes as the heartbeat device has node slots (>= for >)",
+    Target(
+        PREREQ,
+        "The 16 node slots of the cluster root take exactly 16 servers",
+        TWO_X,
+        "Then the operation succeeds",
+    ),
+)
+@contextlib.contextmanager
+def node_slots_counted_off_by_one() -> Iterator[None]:
+    import dataclasses
+
+    from ovmref import prereq
+
+    original = prereq.node_slots
+
+    def node_slots(server: str, fs: Any, release: Any, pool: Any) -> str:
+        return original(server, fs, release, dataclasses.replace(pool, node_slots=pool.node_slots - 1))
+
+    with mock.patch.dict(prereq.CHECKS, {"PRE-NODE-SLOTS": prereq._per_server("PRE-NODE-SLOTS", node_slots)}):
+        yield

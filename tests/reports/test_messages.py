@@ -7,7 +7,7 @@ from pytest_bdd.exceptions import StepDefinitionNotFoundError
 
 from conformance import messages
 from conformance.suite import SuiteError
-from environments.base import EnvironmentError_
+from environments.base import EnvironmentBroken
 
 
 def _raised(source: str) -> BaseException:
@@ -37,7 +37,7 @@ def test_a_bare_assert_has_no_object_addresses() -> None:
 
 def test_kinds() -> None:
     assert messages.classify(AssertionError("x"), "call") == ""
-    assert messages.classify(EnvironmentError_("host down"), "call") == "environment"
+    assert messages.classify(EnvironmentBroken("host down"), "call") == "environment"
     assert messages.classify(RuntimeError("pool did not start"), "setup") == "environment"
     assert messages.classify(SuiteError("bad tag"), "setup") == "suite"
     missing = StepDefinitionNotFoundError(

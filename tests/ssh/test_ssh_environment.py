@@ -15,7 +15,7 @@ import pytest
 
 from conformance.cli import main
 from conformance.options import OptionError, OvmOptions, check_real_pool
-from environments.base import EnvironmentError_, EnvironmentLimitation, ReadOnlyViolation
+from environments.base import EnvironmentBroken, EnvironmentLimitation, ReadOnlyViolation
 from environments.model import PoolSpec, ServerSpec
 from environments.ssh import driver as ssh_driver
 from environments.ssh.driver import SSHDriver
@@ -141,10 +141,10 @@ def test_an_unreachable_server_is_named_and_reported_at_once_afterwards(tmp_path
         closed = s.getsockname()[1]
     inventory = _inventory(tmp_path, sshd, port=closed)
     ssh_driver._UNREACHABLE.pop(("127.0.0.1", closed), None)
-    with pytest.raises(EnvironmentError_, match=rf"ovs1 \(.*:{closed}\) is unreachable"):
+    with pytest.raises(EnvironmentBroken, match=rf"ovs1 \(.*:{closed}\) is unreachable"):
         SSHDriver(Release.R2_2, seed=1, inventory=inventory).build_pool(_spec())
     assert ("127.0.0.1", closed) in ssh_driver._UNREACHABLE  # the next scenario does not wait again
-    with pytest.raises(EnvironmentError_, match="is unreachable"):
+    with pytest.raises(EnvironmentBroken, match="is unreachable"):
         SSHDriver(Release.R2_2, seed=1, inventory=inventory).build_pool(_spec())
 
 
