@@ -18,7 +18,8 @@ from environments.yamlreader import YamlReader
 from ovmref.errors import LocatedError
 from ovmref.release import Release, UnknownReleaseError
 
-RULE_KINDS = ("prerequisite", "procedure", "scenario", "placement", "role", "consideration")
+# readiness: judged by `validate` on a real pool's read-out (ovmref.readiness), not by a scenario
+RULE_KINDS = ("prerequisite", "procedure", "scenario", "placement", "role", "consideration", "readiness")
 CHECK_KINDS = ("read-only", "configuration", "destructive")
 RULE_ID = re.compile(r"[A-Z0-9]+(?:-[A-Z0-9]+)*")
 

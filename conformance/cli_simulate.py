@@ -3,19 +3,31 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
 from conformance.errors import UserError
-from conformance.file_kinds import INVENTORY_HINT, looks_like_inventory
-from conformance.statuses import EXIT_CODE_HELP
+from conformance.file_kinds import (
+    DEFINITION_HINT,
+    INVENTORY_HINT,
+    looks_like_inventory,
+    looks_like_pool_definition,
+)
+from conformance.statuses import EXIT_CODE_HELP, ExitCode
 from environments.pooldef import PoolDefinitionError, load_pool_definition
 from environments.whatif import Fault, play, render
+from ovmref.readiness.faults import FaultError, parse_fault, play_faults, render_played
 
 EXAMPLES = """\
 examples:
   ovm-conformance simulate examples/pool.yaml crash:server2
   ovm-conformance simulate examples/pool.yaml hang:server1 partition:server3 --seed 7
+  ovm-conformance simulate --inventory inventory.yaml crash:ovs2 crash:ovs3
+
+With --inventory, the real pool is read out read-only over SSH (its guests, their memory and HA
+flags, as `validate --readiness` reads them; docs/readiness.md) and the faults are played on that
+read-out: nothing is done to the real pool. Exit status 4 when no server answers.
 
 POOL.yaml is a pool definition (servers, guests, preferred servers; see examples/pool.yaml),
 not the inventory of a real pool that `validate` reads.
@@ -33,8 +45,11 @@ def add_parser(sub: Any) -> None:
         epilog=EXAMPLES + "\n" + EXIT_CODE_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    sim.add_argument("pool", type=Path, help="pool definition (see examples/pool.yaml)")
+    sim.add_argument("pool", nargs="?", help="pool definition (see examples/pool.yaml)")
     sim.add_argument("faults", nargs="*", metavar="KIND:SERVER")
+    sim.add_argument(
+        "--inventory", type=Path, help="play the faults on this real pool's read-out (read-only, over SSH)"
+    )
     sim.add_argument("--seed", type=int, default=1)
     sim.set_defaults(handler=cmd_simulate)
 
@@ -42,6 +57,11 @@ def add_parser(sub: Any) -> None:
 def cmd_simulate(args: argparse.Namespace, extra: list[str]) -> int:
     if extra:
         raise UserError(f"unexpected arguments after '--': {' '.join(extra)}")
+    if args.inventory is not None:
+        return _on_inventory(args.inventory, ([args.pool] if args.pool else []) + list(args.faults))
+    if args.pool is None:
+        raise UserError("give a pool definition (POOL.yaml) or --inventory INVENTORY.yaml")
+    args.pool = Path(args.pool)
     try:
         definition = load_pool_definition(args.pool)
     except PoolDefinitionError as exc:
@@ -52,3 +72,41 @@ def cmd_simulate(args: argparse.Namespace, extra: list[str]) -> int:
     result = play(definition, faults, seed=args.seed)
     print(render(result))
     return 1 if result.violations else 0
+
+
+def _on_inventory(path: Path, texts: list[str]) -> int:
+    """The faults played on a real pool's read-out (ovmref.readiness.faults): nothing is sent to the
+    servers but allow-listed reading commands."""
+    try:
+        from environments.ssh.guest_readout import ReadoutError, read_inventory
+        from environments.ssh.inventory import InventoryError, load_inventory
+    except ImportError as exc:
+        raise UserError(
+            f"--inventory needs the SSH driver's dependencies ({exc.name}): "
+            "pip install 'ovm-ha-conformance[ssh]'"
+        ) from exc
+    try:
+        faults = [parse_fault(t) for t in texts]
+    except FaultError as exc:
+        raise UserError(str(exc)) from None
+    if not faults:
+        raise UserError("give at least one fault, KIND:SERVER")
+    try:
+        inventory = load_inventory(path)  # InventoryError: FILE:LINE: problem (exit 2)
+    except InventoryError as exc:
+        if looks_like_pool_definition(path):
+            raise UserError(f"{exc}; {DEFINITION_HINT}") from None
+        raise
+    print(f"reading pool {inventory.pool} out, read-only: {len(inventory.servers)} servers", flush=True)
+    try:
+        readout = read_inventory(inventory)
+    except ReadoutError as exc:
+        print(f"environment error: {exc}", file=sys.stderr)
+        return int(ExitCode.ENVIRONMENT)
+    try:
+        after, played = play_faults(readout, faults)
+    except FaultError as exc:
+        raise UserError(str(exc)) from None
+    for line in render_played(readout, after, played):
+        print(line)
+    return 0

@@ -31,6 +31,7 @@ SEVERITY_OF_KIND = {
     "placement": "normal",
     "procedure": "normal",
     "consideration": "minor",
+    "readiness": "critical",  # validate's HA readiness of a real pool: would HA work now
 }
 _SEVERITY_ORDER = ("blocker", "critical", "normal", "minor", "trivial")
 _STEP_STATUS = {"passed": "passed", "failed": "failed", "undefined": "broken", "error": "broken"}

@@ -19,7 +19,7 @@ import hashlib
 import html
 import json
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from importlib.resources import files
 from typing import Any
 
@@ -117,6 +117,39 @@ def _script() -> str:
 
 
 # ---- the page ------------------------------------------------------------------------------
+def readiness_html(data: Mapping[str, Any]) -> str:
+    """validate's N+1 table: per server, what HA does with each guest if it fails, or is taken down."""
+
+    def cell(outcomes: list[Mapping[str, Any]]) -> str:
+        items = [
+            f'<li class="ready-{esc(o["action"])}">{esc(o["guest"])} ({esc(o["memory_mb"])} MB): '
+            f"{esc(o['action'].replace('_', ' '))}{' on ' + esc(o['target']) if o['target'] else ''}"
+            f" <small>{esc(o['why'])}</small></li>"
+            for o in outcomes
+        ]
+        return f"<ul>{''.join(items)}</ul>" if items else "no guest"
+
+    pool = data["pool_ha"]
+    rows = [
+        f"<tr><td>{esc(s['server'])}</td>"
+        + (
+            f"<td>{cell(s['if_failed'])}</td><td>{esc(s['planned'])}: {cell(s['if_planned'])}</td>"
+            if s["known"]
+            else '<td colspan="2">unknown: its guests and memory were not read</td>'
+        )
+        + "</tr>"
+        for s in data["n_plus_one"]
+    ]
+    return (
+        '<h2 id="readiness">HA readiness: the N+1 table</h2>'
+        f"<p>Pool HA: {esc('unknown' if pool is None else 'on' if pool else 'off')} "
+        f"<small>({esc(data['pool_ha_source'])})</small>; {len(data['guests'])} guests on "
+        f"{len(data['servers'])} servers.</p>"
+        '<table class="readiness"><tr><th>server</th><th>if it failed now</th>'
+        "<th>if taken down on purpose</th></tr>" + "".join(rows) + "</table>"
+    )
+
+
 def render_html(report: ConformanceReport) -> str:
     run = report.run
     examples = _examples(report.scenarios)
@@ -134,6 +167,7 @@ def render_html(report: ConformanceReport) -> str:
         _run_facts(report),
         _filters(report),
         _attention(report, examples, lazy),
+        readiness_html(report.readiness) if report.readiness is not None else "",
         f'<h2 id="rules">Rules ({len(report.rows)})</h2>',
         *[_rule(row, report) for row in sorted(report.rows, key=lambda r: _EXAMPLE_ORDER[r.status])],
         f'<h2 id="scenarios">Scenarios ({len(examples)}, {len(report.scenarios)} runs)</h2>',

@@ -46,6 +46,7 @@ def report_to_dict(report: ConformanceReport) -> dict[str, Any]:
             # errors, not failures: the run measured more latency than the bound checked can bear
             "too_slow_to_judge": report.summary.too_slow,
         },
+        **({"readiness": dict(report.readiness)} if report.readiness is not None else {}),
     }
 
 

@@ -9,7 +9,9 @@ says PARTIAL, with how many were run.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from conformance.catalog import Catalog, Rule
 from conformance.results import ScenarioResult
@@ -119,6 +121,7 @@ class ConformanceReport:
     unmapped: tuple[ScenarioResult, ...]  # scenarios naming no catalog rule
     scenarios: tuple[ScenarioResult, ...]
     summary: Summary
+    readiness: Mapping[str, Any] | None = None  # validate's guests and N+1 table (readiness_table)
 
     @property
     def verdict(self) -> Verdict:
@@ -207,6 +210,11 @@ def verdict_for(
     passed; not-applicable; else not-run, saying why."""
     if not rule.applies_to(release):
         return ReleaseVerdict("not-applicable", f"the documents do not state this rule for {release}")
+    if rule.kind == "readiness" and not scenarios:
+        return ReleaseVerdict(
+            "not-applicable",
+            "a readiness rule: judged by `validate --readiness` on a real pool's read-out, not by a scenario",
+        )
     statuses = Counter(r.status for r in scenarios)
     for status in ("failed", "suite-error", "environment-error", "unknown"):
         if statuses[status]:

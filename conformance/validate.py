@@ -13,15 +13,19 @@ from __future__ import annotations
 import ipaddress
 import socket
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from conformance.catalog import Catalog
+from conformance.readiness_table import readiness_to_dict
 from conformance.report_model import ConformanceReport, RunInfo, build_report
 from conformance.results import ScenarioMeta, ScenarioResult
 from ovmref.cluster.o2cb_status import O2CBStatus
 from ovmref.host.sysconfig import NETWORK_SYSCONFIG, OVS_RELEASE, parse_network_hostname, parse_ovs_release
 from ovmref.hostfs import HostFS
 from ovmref.prereq import Finding, PoolFacts, PoolMemberFacts, ServiceState, check_pool, rules_for
+from ovmref.readiness.findings import readiness_findings
+from ovmref.readiness.nplus1 import NPlusOne, n_plus_one
+from ovmref.readiness.readout import PoolReadout
 from ovmref.release import Release, UnknownReleaseError
 from ovmref.storage.fstab import PROC_MOUNTS, read_mount_table
 from ovmref.storage.layout import is_repository_location
@@ -64,6 +68,8 @@ class Validation:
     findings: list[Finding]
     unreachable: dict[str, str] = field(default_factory=dict)  # server -> why
     notes: list[str] = field(default_factory=list)
+    readout: PoolReadout | None = None  # the guests' read-out, when readiness was checked
+    table: NPlusOne | None = None  # its N+1 what-if
 
 
 OpenHost = Callable[[str], HostFS]  # server name -> its read-only files (raises OSError if unreachable)
@@ -73,6 +79,8 @@ AskServices = Callable[[str], Mapping[str, ServiceState] | None]
 ListGuests = Callable[[str], list[str] | None]
 # server name -> what `service o2cb status` reports, None where it cannot be asked
 AskO2CB = Callable[[str], O2CBStatus | None]
+# (release, unreachable servers -> why) -> the pool's guests and memory, for the readiness rules
+ReadOut = Callable[[Release, Mapping[str, str]], PoolReadout]
 
 
 def validate_pool(
@@ -81,6 +89,7 @@ def validate_pool(
     services: AskServices | None = None,
     guests: ListGuests | None = None,
     o2cb: AskO2CB | None = None,
+    read_out: ReadOut | None = None,
 ) -> Validation:
     hosts: dict[str, HostFS] = {}
     unreachable: dict[str, str] = {}
@@ -136,7 +145,13 @@ def validate_pool(
             for rule in rules_for(release, pool.storage)
             if rule != MULTI_SERVER_RULE
         )
-    return Validation(release, findings, unreachable, notes)
+    readout = table = None
+    if read_out is not None:
+        readout = read_out(release, unreachable)
+        table = n_plus_one(readout)
+        notes.extend(readout.notes)
+        findings.extend(readiness_findings(readout, table))
+    return Validation(release, findings, unreachable, notes, readout, table)
 
 
 def _slots_unknown(finding: Finding) -> Finding:
@@ -274,4 +289,7 @@ def validation_report(
         for f in validation.findings
     ]
     run = RunInfo(run_id, environment, (validation.release,), 0, started, duration_s, target)
-    return build_report(rules, results, run)
+    report = build_report(rules, results, run)
+    if validation.readout is not None and validation.table is not None:
+        report = replace(report, readiness=readiness_to_dict(validation.readout, validation.table))
+    return report

@@ -27,6 +27,9 @@ from ovmref.cluster.o2cb_status import O2CBStatus
 from ovmref.cluster.services import SERVICE_ORDER
 from ovmref.hostfs import HostFS
 from ovmref.prereq import ServiceState
+from ovmref.readiness.nplus1 import render_table
+from ovmref.readiness.readout import PoolReadout
+from ovmref.release import Release
 
 
 class ValidateUsageError(Exception):
@@ -57,6 +60,13 @@ def add_parser(sub: Any) -> None:  # argparse's subparsers action (its generic t
     validate.add_argument(
         "--force", action="store_true", help="let --run-id replace an existing run directory"
     )
+    validate.add_argument(
+        "--readiness",
+        action="store_true",
+        help="also read the guests (xm list, xm info, 3.x vm.cfg) and check HA readiness: the HA flags "
+        "and the N+1 table, what HA would do if each server failed or were taken down now "
+        "(docs/readiness.md; on whenever the inventory has an ha: section)",
+    )
     validate.set_defaults(handler=cmd_validate)
 
 
@@ -65,6 +75,7 @@ def cmd_validate(args: argparse.Namespace, extra: list[str]) -> int:
         raise ValidateUsageError(f"unexpected arguments after '--': {' '.join(extra)}")
     try:
         from environments.ssh.connection import HostUnreachable, SSHHost
+        from environments.ssh.guest_readout import ServerSession, read_pool
         from environments.ssh.inventory import InventoryError, load_inventory
         from environments.ssh.readers import XmListError, o2cb_status, running_guests, service_states
         from environments.ssh.remotefs import SSHHostFS
@@ -90,6 +101,7 @@ def cmd_validate(args: argparse.Namespace, extra: list[str]) -> int:
         )
     entries = {s.name: s for s in inventory.servers}
     opened: dict[str, SSHHost] = {}
+    files: dict[str, HostFS] = {}
     print(f"validating pool {inventory.pool}: {len(entries)} servers, read-only", flush=True)
 
     def open_host(name: str) -> HostFS:
@@ -104,7 +116,8 @@ def cmd_validate(args: argparse.Namespace, extra: list[str]) -> int:
             raise OSError(str(exc)) from None
         print(f"connected ({time.monotonic() - clock0:.1f} s), reading its files", flush=True)
         opened[name] = host
-        return SSHHostFS(host)
+        files[name] = SSHHostFS(host)
+        return files[name]
 
     def services(name: str) -> Mapping[str, ServiceState] | None:
         try:
@@ -125,6 +138,22 @@ def cmd_validate(args: argparse.Namespace, extra: list[str]) -> int:
             return None
         return None if found is None else [d.name for d in found]
 
+    def read_out(release: Release, unreachable: Mapping[str, str]) -> PoolReadout:
+        def session(name: str) -> ServerSession | None:
+            return ServerSession(opened[name], files[name]) if name in opened else None
+
+        try:
+            return read_pool(inventory.pool, release, list(entries), session, inventory.ha, unreachable)
+        except HostUnreachable as exc:  # a server lost in the middle: the readiness rules say unknown
+            return read_pool(
+                inventory.pool,
+                release,
+                list(entries),
+                lambda _n: None,
+                inventory.ha,
+                {n: str(exc) for n in entries},
+            )
+
     description = PoolDescription(
         name=inventory.pool,
         cluster_root=inventory.cluster_root,
@@ -137,7 +166,10 @@ def cmd_validate(args: argparse.Namespace, extra: list[str]) -> int:
     started = datetime.now(UTC).isoformat(timespec="seconds")
     clock = time.monotonic()
     try:
-        validation = validate_pool(description, open_host, services, guests, o2cb)
+        readiness = args.readiness or inventory.ha is not None
+        validation = validate_pool(
+            description, open_host, services, guests, o2cb, read_out if readiness else None
+        )
     except ValidationError as exc:
         raise ValidateEnvironmentError(str(exc)) from None
     finally:
@@ -158,6 +190,10 @@ def cmd_validate(args: argparse.Namespace, extra: list[str]) -> int:
         print(f"unreachable: {server}: {why}")
     for note in validation.notes:
         print(f"note: {note}")
+    if validation.table is not None:
+        print("N+1 (what HA would do now; docs/readiness.md):")
+        for line in render_table(validation.table):
+            print(f"  {line}")
     for finding in validation.findings:
         if finding.status != "passed":
             print(
@@ -165,7 +201,8 @@ def cmd_validate(args: argparse.Namespace, extra: list[str]) -> int:
             )
     counts = report.summary.rules
     print(
-        f"{report.verdict}: {len(report.rows)} prerequisite rules for Oracle VM {validation.release} "
+        f"{report.verdict}: {len(report.rows)} prerequisite and readiness rules for Oracle VM "
+        f"{validation.release} "
         f"({counts['passed']} passed, {counts['failed']} failed, {counts['unknown']} unknown)"
     )
     print(f"report: {paths.html}")

@@ -49,14 +49,18 @@ TOOLS = (
     "/usr/sbin/ocfs2_hb_ctl",
 )
 ENTRYPOINT = "/usr/local/sbin/ovm-entrypoint"
+XM_LOOKALIKE = "images/ovm-server/xm"  # `xm list` / `xm info` of the domains a state file names
+XM = "/usr/sbin/xm"
+XM_STATE = "/etc/xen-lookalike/domains.json"
 # (source in the repo, place in the image): the Dockerfile's COPY lines
 LAYOUT: tuple[tuple[str, str], ...] = (
     ("ovmref/", f"{PROJECT_DIR}/ovmref/"),
     ("environments/", f"{PROJECT_DIR}/environments/"),
     *((TOOL_WRAPPER, tool) for tool in TOOLS),
     ("images/ovm-server/entrypoint.sh", ENTRYPOINT),
+    (XM_LOOKALIKE, XM),
 )
-EXECUTABLES = (*TOOLS, ENTRYPOINT)
+EXECUTABLES = (*TOOLS, ENTRYPOINT, XM)
 # the Dockerfile's closing lines, given to `docker import --change` here
 SETTINGS = (f"ENV PYTHONPATH={PROJECT_DIR}", "EXPOSE 22", f'ENTRYPOINT ["{ENTRYPOINT}"]')
 BASE_REPO = "ovm-conformance-base"

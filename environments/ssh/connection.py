@@ -37,6 +37,7 @@ from ovmref.cluster.clusterconf import CLUSTER_CONF
 from ovmref.cluster.services import SERVICE_ORDER
 from ovmref.host.names import HOSTS, NSSWITCH_CONF, RESOLV_CONF
 from ovmref.host.sysconfig import NETWORK_SYSCONFIG, O2CB_SYSCONFIG, OVS_RELEASE
+from ovmref.host.vmcfg import VM_CFG_PATH
 from ovmref.storage.fstab import FSTAB, PROC_MOUNTS
 from ovmref.storage.repositories import REPOSITORIES, REPOSITORIES_OPTIONS
 
@@ -106,7 +107,9 @@ READABLE_FILES: frozenset[str] = frozenset(
         PROC_MOUNTS,
     }
 )
-"""The only files `cat` may read in read-only mode: what the HA prerequisite checks need."""
+"""The only files `cat` may read in read-only mode: what the HA prerequisite checks need (and a
+3.x guest's /OVS/Repositories/<repository>/VirtualMachines/<vm>/vm.cfg, `ovmref.host.vmcfg.VM_CFG_PATH`:
+names without '/' or a leading '.', so no path outside a repository's VirtualMachines)."""
 
 KNOWN_SERVICES: frozenset[str] = frozenset(
     {*SERVICE_ORDER, "xend", "xendomains", "iscsi", "iscsid", "multipathd", "ntpd", "nfs", "nfslock"}
@@ -133,7 +136,7 @@ def _paths(args: Sequence[str]) -> str | None:
 def _cat(args: Sequence[str], readable: Collection[str]) -> str | None:
     if not args:
         return "cat needs a file (it would read its standard input)"
-    unlisted = [a for a in args if a not in readable]
+    unlisted = [a for a in args if a not in readable and VM_CFG_PATH.fullmatch(a) is None]
     return f"{unlisted[0]!r} is not on the allow-list of files validation reads" if unlisted else None
 
 
@@ -207,7 +210,7 @@ READ_ONLY_COMMANDS: Mapping[str, ArgCheck] = MappingProxyType(
         "id": _exactly(("-u",)),
         "getent": _getent,
         "/sbin/service": _service,
-        "/usr/sbin/xm": _exactly(("list",), ("list", "--long")),
+        "/usr/sbin/xm": _exactly(("list",), ("list", "--long"), ("info",)),
     }
 )
 """Programs read-only mode may run, each with the check its arguments must pass."""

@@ -24,6 +24,12 @@ people share, so it holds key *paths*, never secrets.
     manager: {host: ovm-manager.example.com}
     dns:                            # optional: what the site DNS answers (FQDN: IPv4), for the
       ovs1.example.com: 192.0.2.11  #   name-resolution checks of servers that resolve by DNS
+    ha:                             # optional: what Oracle VM Manager shows and the servers cannot
+      pool: true                    #   tell (docs/readiness.md): the pool's HA setting,
+      maintenance: [ovs3]           #   3.x servers in maintenance mode, with the inbound migration
+      inbound_lock: []              #   lock set, and guests' HA flags and preferred servers
+      guests:                       #   (keyed by their `xm list` name; [] is Auto)
+        vm1: {ha: true, preferred: [ovs1, ovs2]}
 
 Relative key and known_hosts paths are taken from the inventory's own directory.
 """
@@ -45,6 +51,8 @@ from ovmref.host.names import is_fqdn, is_valid_hostname
 from ovmref.release import Release, UnknownReleaseError
 
 __all__ = [
+    "GuestHa",
+    "HaFacts",
     "Inventory",
     "InventoryError",
     "ServerEntry",
@@ -58,7 +66,9 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,62}$")
 _POOL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _USER = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,31}$")
 _SSH = {"user", "key_file", "known_hosts", "port", "connect_timeout_s", "command_timeout_s"}
-_TOP = {"pool", "release", "storage", "cluster_root", "node_slots", "ssh", "servers", "manager", "dns"}
+_TOP = {"pool", "release", "storage", "cluster_root", "node_slots", "ssh", "servers", "manager", "dns", "ha"}
+_HA = {"pool", "maintenance", "inbound_lock", "guests"}
+_HA_GUEST = {"ha", "preferred"}
 _SERVER = {"name", "host", "fqdn", "ip"} | _SSH
 _MANAGER = {"host"}
 _STORAGE = ("nfs", "ocfs2-iscsi", "ocfs2-san")
@@ -93,6 +103,22 @@ class ServerEntry:
 
 
 @dataclass(frozen=True)
+class GuestHa:
+    """A guest's HA facts as the inventory states them (None: not stated)."""
+
+    ha: bool | None
+    preferred: tuple[str, ...] | None
+
+
+@dataclass(frozen=True)
+class HaFacts:
+    pool: bool | None
+    maintenance: tuple[str, ...]
+    inbound_lock: tuple[str, ...]
+    guests: dict[str, GuestHa]
+
+
+@dataclass(frozen=True)
 class Inventory:
     pool: str
     release: Release | None
@@ -102,6 +128,7 @@ class Inventory:
     servers: tuple[ServerEntry, ...]
     manager_host: str | None
     dns_zone: dict[str, str] | None = None  # the site DNS's answers, when the inventory gives them
+    ha: HaFacts | None = None  # what the Manager shows that the servers cannot tell
 
     def server(self, name: str) -> ServerEntry:
         for s in self.servers:
@@ -230,7 +257,53 @@ def parse_inventory(text: str, path: str = "<inventory>") -> Inventory:
             raise r.fail(top["manager"], "manager needs a host")
         manager = r.host(m["host"], "manager host")
     zone = _dns_zone(r, top["dns"]) if "dns" in top else None
-    return Inventory(pool, release, storage, cluster_root, slots, tuple(servers), manager, zone)
+    ha = _ha_facts(r, top["ha"], {s.name for s in servers}) if "ha" in top else None
+    return Inventory(pool, release, storage, cluster_root, slots, tuple(servers), manager, zone, ha)
+
+
+def _flag(r: _Reader, node: yaml.Node, what: str) -> bool:
+    value = r.scalar(node)
+    if not isinstance(value, bool):
+        raise r.fail(node, f"{what} must be true or false, got {value!r}")
+    return value
+
+
+def _server_list(r: _Reader, node: yaml.Node, what: str, known: set[str]) -> tuple[str, ...]:
+    if not isinstance(node, yaml.SequenceNode):
+        raise r.fail(node, f"{what} must be a list of server names")
+    names = []
+    for item in node.value:
+        name = r.text(item, what)
+        if name not in known:
+            raise r.fail(item, f"{what}: {name!r} is not a server of this inventory")
+        names.append(name)
+    return tuple(names)
+
+
+def _ha_facts(r: _Reader, node: yaml.Node, known: set[str]) -> HaFacts:
+    m = r.mapping(node, _HA, "ha")
+    pool = _flag(r, m["pool"], "ha.pool") if "pool" in m else None
+    maintenance = _server_list(r, m["maintenance"], "ha.maintenance", known) if "maintenance" in m else ()
+    locked = _server_list(r, m["inbound_lock"], "ha.inbound_lock", known) if "inbound_lock" in m else ()
+    guests: dict[str, GuestHa] = {}
+    if "guests" in m:
+        node_g = m["guests"]
+        if not isinstance(node_g, yaml.MappingNode):
+            raise r.fail(
+                node_g, "ha.guests must map each guest's `xm list` name to {ha: ..., preferred: [...]}"
+            )
+        for key_node, value in node_g.value:
+            name = r.text(key_node, "a guest's name")
+            if name in guests:
+                raise r.fail(key_node, f"guest {name!r} is given twice in ha.guests")
+            g = r.mapping(value, _HA_GUEST, f"ha.guests.{name}")
+            guests[name] = GuestHa(
+                _flag(r, g["ha"], f"ha.guests.{name}.ha") if "ha" in g else None,
+                _server_list(r, g["preferred"], f"ha.guests.{name}.preferred", known)
+                if "preferred" in g
+                else None,
+            )
+    return HaFacts(pool, maintenance, locked, guests)
 
 
 def _dns_zone(r: _Reader, node: yaml.Node) -> dict[str, str]:

@@ -120,3 +120,45 @@ def running_guests(host: Runs) -> list[Domain] | None:
     if result.rc != 0:
         return None
     return parse_xm_list(result.stdout)
+
+
+# ---- what the readiness read-out adds: the server's memory, the guests' configuration ----------
+@dataclass(frozen=True)
+class XenMemory:
+    """`xm info`'s memory lines, in MB: all the machine has, and what no domain holds now."""
+
+    total_mb: int
+    free_mb: int
+
+
+class XmInfoError(ValueError):
+    """`xm info` printed no memory lines this reader knows."""
+
+
+def parse_xm_info(text: str) -> XenMemory:
+    """`key : value` lines, as `xm info` prints them on a Xen 3/4 dom0:
+
+        total_memory           : 6141
+        free_memory            : 4274
+
+    (a real Xen 4.2 `xm info`: find_string index id 19534632190; an Oracle Linux UEK server's
+    `xm info` as a test fixture: index id 33780924339)."""
+    values: dict[str, str] = {}
+    for line in text.splitlines():
+        key, sep, value = line.partition(":")
+        if sep:
+            values[key.strip()] = value.strip()
+    try:
+        return XenMemory(int(values["total_memory"]), int(values["free_memory"]))
+    except KeyError as exc:
+        raise XmInfoError(f"`xm info` has no {exc.args[0]} line") from None
+    except ValueError:
+        raise XmInfoError("`xm info`'s total_memory and free_memory must be numbers of MB") from None
+
+
+def server_memory(host: Runs) -> XenMemory | None:
+    """The server's memory; None where it has no `xm` or `xm info` fails."""
+    result = host.run([XM, "info"])
+    if result.rc != 0:
+        return None
+    return parse_xm_info(result.stdout)

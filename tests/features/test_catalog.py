@@ -37,7 +37,9 @@ def catalog() -> Catalog:
 def test_catalog_holds_every_documented_area(catalog: Catalog) -> None:
     assert 60 <= len(catalog) <= 90
     kinds = {rule.kind for rule in catalog}
-    assert kinds == {"prerequisite", "procedure", "scenario", "placement", "role", "consideration"}
+    assert kinds == {
+        "prerequisite", "procedure", "scenario", "placement", "role", "consideration", "readiness"
+    }
 
 
 def test_prerequisite_ids_are_exactly_those_prereq_checks_emit(catalog: Catalog) -> None:
