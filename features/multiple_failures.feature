@@ -80,8 +80,20 @@ Feature: Several servers fail within one dead threshold
     When the network partitions server1 and server2 from the rest
     And 58 seconds pass
     And server1 fails
-    Then guest vm1 is running on another server within the failover bound
+    Then every HA guest of server1 is running on another server within the failover bound of the first fault
     And guest vm1 is running on one of server3, server4 and server5
+    And no guest ever ran on two servers at once
+
+  @rule:CLUS-QUORUM @rule:MASTER-TAKEOVER-22 @rule:FAIL-SERVER-RESTART @rule:CLUS-NO-DOUBLE-RUN @release:2.2 @destructive
+  Scenario: In 2.2 a server cut off with the master does not take the master role when the master fails after the network idle timeout
+    Given a clustered server pool of 5 servers on NFS shared storage with HA enabled on the pool
+    And a guest vm1 with HA enabled running on server1
+    When the network partitions server1 and server2 from the rest
+    And 31 seconds pass
+    And server1 fails
+    Then every HA guest of server1 is running on another server within the failover bound of the first fault
+    And guest vm1 is running on one of server3, server4 and server5
+    And the new server pool master is the first server that acquired the master lock
     And no guest ever ran on two servers at once
 
   @rule:FAIL-SERVER-RESTART @rule:CLUS-NO-DOUBLE-RUN @release:2.1 @release:2.2 @release:3.x @destructive

@@ -44,6 +44,11 @@ def guest_lease(guest: str) -> str:
     return f"guest:{guest}"
 
 
+def _needs_the_domain(request: fx.AcquireLease) -> bool:
+    """A request that may take a lock (free, or from dead holders), not one that checks a held one."""
+    return not request.context.startswith(("master:verify", "renew:"))
+
+
 class Agent:
     """ovs-agent on one Oracle VM Server."""
 
@@ -77,6 +82,7 @@ class Agent:
         self._started_ms = 0
         self.joined = False  # joined the cluster's lock domain: may take the master role and run guests
         self._peer_gen: dict[int, int] = {}  # generation of each peer's incarnation while it was live
+        self._waiting_locks: list[fx.AcquireLease] = []  # lock requests the lock domain cannot master yet
 
     # ---- observation ---------------------------------------------------------------------
     @property
@@ -210,6 +216,40 @@ class Agent:
                 queue.extend(self._on_message(now, self.node, e.message))
             else:
                 out.append(e)
+        return self._through_lock_domain(out)
+
+    # ---- the lock domain -----------------------------------------------------------------
+    def unreachable_peers(self) -> frozenset[int]:
+        """Peers that still heartbeat but have no o2net connection to this server."""
+        return self.cluster.live_nodes - self.cluster.connected - {self.node}
+
+    def _through_lock_domain(self, effects: list[fx.Effect]) -> list[fx.Effect]:
+        """Hold back lock requests while a live peer is unreachable; let them go once none is.
+
+        Taking a lock that is free or that a dead node held needs every node of the
+        domain: o2dlm asks each one, and a node it cannot reach but that still
+        heartbeats makes it wait for that node's death (dlm_wait_for_node_death),
+        that is, until the node fences or the link comes back. So on a split
+        neither side takes a lock before the minority is gone, and a server cut off
+        from the quorum never takes over the master role just before it fences.
+        Checking a lock this server already holds (verify, renew) needs nobody.
+        """
+        if self.fenced or self.halted:
+            self._waiting_locks.clear()
+            return effects
+        out: list[fx.Effect] = []
+        unreachable = self.unreachable_peers()
+        for e in effects:
+            if isinstance(e, fx.AcquireLease) and unreachable and _needs_the_domain(e):
+                self._waiting_locks.append(e)
+                names = ", ".join(self.node_names.get(n, f"node{n}") for n in sorted(unreachable))
+                out.append(fx.Record("lock_wait", f"{self.name} waits for {names} (heartbeating, not "
+                                                  f"reachable) before taking the {e.name} lock"))
+            else:
+                out.append(e)
+        if not unreachable and self._waiting_locks:
+            out.extend(self._waiting_locks)
+            self._waiting_locks.clear()
         return out
 
     def _cluster(self, output: NodeOutput, now: int) -> list[fx.Effect]:
@@ -273,6 +313,7 @@ class Agent:
         self.coordinator = None
         self.guests.clear()
         self._pending.clear()
+        self._waiting_locks.clear()
 
     # ---- master role ---------------------------------------------------------------------
     def _become_master(self, now: int, db: PoolDB) -> list[fx.Effect]:

@@ -163,8 +163,9 @@ def check_failover(
 ) -> None:
     """Each guest runs again (elsewhere, if `must_move`) on a server that is up, and its first
     boot after the fault reached running within the failover bound (plus the measured latency,
-    and `extra_ms` when the fault's victims were hit that much later than its first one)."""
-    bound = driver.failover_bound_ms(fault.kind) + extra_ms
+    and `extra_ms` when the fault's victims were hit that much later than its first one: at least
+    the fault's own spread, since servers that fail some seconds apart are judged from the last)."""
+    bound = driver.failover_bound_ms(fault.kind) + max(extra_ms, fault.spread_ms)
     deadline = fault.at_ms + bound
     origin = {g: fault.before.guests[g].server for g in guests}
 

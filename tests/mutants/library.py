@@ -499,6 +499,28 @@ def loser_of_the_master_lock_takes_the_role_too() -> Iterator[None]:
 
 
 @mutant(
+    "locks-taken-without-the-whole-domain",
+    "10",
+    "lets a server take a lock while a peer it cannot reach still heartbeats (leases as a plain "
+    "compare-and-set, not o2dlm): a server cut off with the master takes over the master role "
+    "in the seconds before it fences",
+    Target(
+        MULTIPLE,
+        "In 2.2 a server cut off with the master does not take the master role when the master fails "
+        "after the network idle timeout",
+        ("2.2",),
+        FIRST_LOCK,
+    ),
+)
+@contextlib.contextmanager
+def locks_taken_without_the_whole_domain() -> Iterator[None]:
+    from ovmref.agent import Agent
+
+    with patched(Agent, "unreachable_peers", lambda self: frozenset()):
+        yield
+
+
+@mutant(
     "a-hang-is-a-crash",
     "steps",
     "treats a server back from a short hang like one that crashed: its guests are killed and restarted",
