@@ -126,3 +126,16 @@ Feature: Heartbeating, quorum and fencing in the O2CB cluster
     Then guest vm1 survives the hang of server2 without being restarted
     And server2 stays in the cluster
     And no guest ever ran on two servers at once
+
+  @rule:CLUS-QUORUM @release:2.1 @release:2.2 @release:3.x @destructive
+  Scenario: A server that fenced on a split and rebooted into it does not hold up the servers that stayed
+    Given a clustered server pool of 3 servers on NFS shared storage with HA enabled on the pool
+    And a guest vm1 with HA enabled running on server3
+    And a guest vm2 with HA enabled running on server1
+    When the network partitions server3 from the rest
+    And the failover bound has passed
+    And 60 seconds pass
+    And guest vm2 crashes
+    Then guest vm2 is restarted on another server within the guest restart bound
+    And guest vm1 is running on one of server1 and server2
+    And no guest ever ran on two servers at once

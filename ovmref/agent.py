@@ -83,6 +83,7 @@ class Agent:
         self.joined = False  # joined the cluster's lock domain: may take the master role and run guests
         self._peer_gen: dict[int, int] = {}  # generation of each peer's incarnation while it was live
         self._waiting_locks: list[fx.AcquireLease] = []  # lock requests the lock domain cannot master yet
+        self._in_domain: dict[int, int] = {}  # peer -> the generation in which it was connected here
 
     # ---- observation ---------------------------------------------------------------------
     @property
@@ -220,8 +221,18 @@ class Agent:
 
     # ---- the lock domain -----------------------------------------------------------------
     def unreachable_peers(self) -> frozenset[int]:
-        """Peers that still heartbeat but have no o2net connection to this server."""
-        return self.cluster.live_nodes - self.cluster.connected - {self.node}
+        """Members of the lock domain that still heartbeat but have no o2net connection to this server.
+
+        A member is a peer in the incarnation this server was connected to: a peer that fenced and
+        rebooted heartbeats again under a new generation, but it has not joined the domain (it
+        cannot, while it cannot connect), so it keeps nobody waiting."""
+        live = self.cluster.live_nodes - {self.node}
+        for n in live & self.cluster.connected:
+            self._in_domain[n] = self.cluster.peer_generation(n)
+        return frozenset(
+            n for n in live - self.cluster.connected
+            if self._in_domain.get(n) == self.cluster.peer_generation(n)
+        )
 
     def _through_lock_domain(self, effects: list[fx.Effect]) -> list[fx.Effect]:
         """Hold back lock requests while a live peer is unreachable; let them go once none is.

@@ -521,6 +521,29 @@ def locks_taken_without_the_whole_domain() -> Iterator[None]:
 
 
 @mutant(
+    "a-rebooted-peer-is-still-in-the-domain",
+    "10",
+    "counts a peer that fenced and rebooted into the split as a member of the lock domain, so the "
+    "servers that stayed wait for it and restart no guest while it heartbeats",
+    Target(
+        FENCING,
+        "A server that fenced on a split and rebooted into it does not hold up the servers that stayed",
+        ALL,
+        "guest vm2 is restarted on another server within the guest restart bound",
+    ),
+)
+@contextlib.contextmanager
+def a_rebooted_peer_is_still_in_the_domain() -> Iterator[None]:
+    from ovmref.agent import Agent
+
+    def unreachable_peers(self: Agent) -> frozenset[int]:
+        return self.cluster.live_nodes - self.cluster.connected - {self.node}
+
+    with patched(Agent, "unreachable_peers", unreachable_peers):
+        yield
+
+
+@mutant(
     "a-hang-is-a-crash",
     "steps",
     "treats a server back from a short hang like one that crashed: its guests are killed and restarted",
