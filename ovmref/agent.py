@@ -227,12 +227,15 @@ class Agent:
         rebooted heartbeats again under a new generation, but it has not joined the domain (it
         cannot, while it cannot connect), so it keeps nobody waiting."""
         live = self.cluster.live_nodes - {self.node}
-        for n in live & self.cluster.connected:
-            self._in_domain[n] = self.cluster.peer_generation(n)
         return frozenset(
             n for n in live - self.cluster.connected
             if self._in_domain.get(n) == self.cluster.peer_generation(n)
         )
+
+    def _note_domain_members(self) -> None:
+        """Remember the incarnation of each live peer this server is connected to."""
+        for n in (self.cluster.live_nodes & self.cluster.connected) - {self.node}:
+            self._in_domain[n] = self.cluster.peer_generation(n)
 
     def _through_lock_domain(self, effects: list[fx.Effect]) -> list[fx.Effect]:
         """Hold back lock requests while a live peer is unreachable; let them go once none is.
@@ -249,15 +252,16 @@ class Agent:
             self._waiting_locks.clear()
             return effects
         out: list[fx.Effect] = []
+        self._note_domain_members()
         unreachable = self.unreachable_peers()
         for e in effects:
-            if isinstance(e, fx.AcquireLease) and unreachable and _needs_the_domain(e):
+            if not (isinstance(e, fx.AcquireLease) and unreachable and _needs_the_domain(e)):
+                out.append(e)
+            elif e not in self._waiting_locks:  # a start the master sent again waits once
                 self._waiting_locks.append(e)
                 names = ", ".join(self.node_names.get(n, f"node{n}") for n in sorted(unreachable))
                 out.append(fx.Record("lock_wait", f"{self.name} waits for {names} (heartbeating, not "
                                                   f"reachable) before taking the {e.name} lock"))
-            else:
-                out.append(e)
         if not unreachable and self._waiting_locks:
             out.extend(self._waiting_locks)
             self._waiting_locks.clear()

@@ -144,8 +144,7 @@ def all_restarted_within_first_bound(
     hit = [f for f in history_of(ovm_driver).faults if set(f.servers) & set(victims)]
     spread = max((f.at_ms + f.spread_ms for f in hit), default=fault.at_ms) - fault.at_ms
     check_failover(
-        ovm_driver, Fault(fault.kind, tuple(victims), fault.at_ms, fault.before, spread_ms=spread), ha,
-        extra_ms=spread,
+        ovm_driver, Fault(fault.kind, tuple(victims), fault.at_ms, fault.before, spread_ms=spread), ha
     )
 
 
@@ -159,13 +158,12 @@ def every_ha_guest_running(ovm_driver: PoolDriver, request: pytest.FixtureReques
 
 
 def check_failover(
-    driver: PoolDriver, fault: Fault, guests: list[str], must_move: bool = True, extra_ms: int = 0
+    driver: PoolDriver, fault: Fault, guests: list[str], must_move: bool = True
 ) -> None:
     """Each guest runs again (elsewhere, if `must_move`) on a server that is up, and its first
     boot after the fault reached running within the failover bound (plus the measured latency,
-    and `extra_ms` when the fault's victims were hit that much later than its first one: at least
-    the fault's own spread, since servers that fail some seconds apart are judged from the last)."""
-    bound = driver.failover_bound_ms(fault.kind) + max(extra_ms, fault.spread_ms)
+    and the fault's spread: victims hit some seconds apart are judged from the last of them)."""
+    bound = driver.failover_bound_ms(fault.kind) + fault.spread_ms
     deadline = fault.at_ms + bound
     origin = {g: fault.before.guests[g].server for g in guests}
 
