@@ -54,6 +54,7 @@ NAME_PREFIX = "ovm-conformance"
 TEMP_PREFIX = f"{NAME_PREFIX}-pool-"
 SSH_PORT = 22
 HOST_KEY = "/etc/ssh/ssh_host_ed25519_key.pub"
+HOST_KEY_WAIT_S = 10.0  # how long an empty or unreadable host key is asked for again
 # What the validator's tests need inside (mount -t tmpfs) when an engine refuses --privileged.
 CAPABILITIES: dict[str, Any] = {
     "cap_add": ["SYS_ADMIN", "NET_ADMIN", "SYS_NICE"],  # SYS_NICE: the agent runs ahead of other work
@@ -443,15 +444,33 @@ class ContainerPool:
                 )
             time.sleep(0.1)  # a container boots on the real clock
 
+    def _read_host_key(self, name: str) -> str:
+        """The server's ed25519 host key, read inside its container, asked again for up to
+        HOST_KEY_WAIT_S while the answer is empty or not a key.
+
+        A restarted container answers sshd's banner once its entrypoint is done, yet its key file
+        was once read back empty there (a CI run on fuse-overlayfs, after a fenced server's
+        restart): whether the file or docker exec's output lagged, a second read a moment later
+        is what settles it, and a key that stays unreadable is still an error naming the file."""
+        server = self.servers[name]
+        source = f"{server.container_name}:{HOST_KEY}"
+        deadline = time.perf_counter() + HOST_KEY_WAIT_S
+        while True:
+            result = self.exec(name, ["cat", HOST_KEY], timeout_s=10)
+            problem = f"cannot read it: {result.stderr.strip() or f'exit {result.rc}'}"
+            if result.rc == 0:
+                try:
+                    return host_key_from_pub(result.stdout, source)
+                except ValueError as exc:
+                    problem = str(exc).removeprefix(f"{source}: ")
+            if time.perf_counter() > deadline:
+                raise PoolStartError(f"{name}: {source}: {problem} (asked for {HOST_KEY_WAIT_S:g} s)")
+            time.sleep(0.2)  # the container's files settle on the real clock
+
     def _learn_host_key(self, name: str) -> None:
         """Capture the host key at first boot; afterwards only check that it is still the same."""
         server = self.servers[name]
-        result = self.exec(name, ["cat", HOST_KEY], timeout_s=10)
-        if result.rc != 0:
-            raise PoolStartError(
-                f"{name}: cannot read {HOST_KEY} in {server.container_name}: {result.stderr}"
-            )
-        key = host_key_from_pub(result.stdout, f"{server.container_name}:{HOST_KEY}")
+        key = self._read_host_key(name)
         known = self._host_keys.get(server.ip)
         if known is not None:
             if known != key:

@@ -21,8 +21,8 @@ def _one_realtime_test_at_a_time(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[None]:
     """Container tests run in the real-time lane (tests/realtime_lane.py); the Docker-free ones
-    (partition bookkeeping) do not need to."""
-    if request.node.path.name == "test_docker_network.py":
+    (partition bookkeeping, reading host keys) do not need to."""
+    if request.node.path.name in ("test_docker_network.py", "test_docker_host_key.py"):
         yield
         return
     with realtime_lane(tmp_path_factory):
