@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import atexit
 import json
+import signal
 import sys
 import time
 
@@ -17,6 +18,10 @@ from environments.docker.pool import ContainerPool, labelled_resources
 
 
 def main(mode: str, image: str) -> None:
+    # A run started in the background by a non-interactive shell (`nohup ... &`, some CI runners)
+    # inherits SIGINT ignored, and Python then never raises KeyboardInterrupt: this child stands
+    # for a user pressing Ctrl-C at a terminal, so it takes SIGINT as such a run would.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     pool = ContainerPool(2, image=image)
     # registered before the pool's own hook, so it runs after it (atexit runs last-in, first-out)
     atexit.register(

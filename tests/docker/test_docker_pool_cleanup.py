@@ -94,8 +94,12 @@ def test_ctrl_c_leaves_nothing(image_tag: str) -> None:
     proc = _start_child("sleep", image_tag)
     ready = _line(proc, "READY ")
     proc.send_signal(signal.SIGINT)
+    try:  # bounded before reading the rest: a child that ignores SIGINT must fail the test, not hang CI
+        proc.wait(timeout=120)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        raise AssertionError(f"the child did not exit within 120 s of SIGINT (pid {proc.pid})") from None
     after = _line(proc, "AFTER ")
-    proc.wait(timeout=60)
     assert after == NOTHING and not Path(ready["workdir"]).exists()
 
 

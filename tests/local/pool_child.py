@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 import time
 from typing import Any
@@ -43,6 +44,10 @@ def report(driver: PoolDriver) -> dict[str, Any]:
 
 
 def main(mode: str) -> None:
+    # A run started in the background by a non-interactive shell (`nohup ... &`, some CI runners)
+    # inherits SIGINT ignored, and Python then never raises KeyboardInterrupt: this child stands
+    # for a user pressing Ctrl-C at a terminal, so it takes SIGINT as such a run would.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     driver = LocalDriver(Release.R2_2, seed=7, record_heartbeats=False)
     build_pool(driver)
     print("READY " + json.dumps(report(driver)), flush=True)

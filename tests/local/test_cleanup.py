@@ -56,9 +56,20 @@ def _finish(proc: subprocess.Popen[str], timeout_s: float = 60) -> str:
     """The rest of the child's output, then its exit. (communicate() with a timeout reads the pipe
     itself and would lose what _ready's reader had already buffered.)"""
     assert proc.stdout is not None
-    out = proc.stdout.read()
-    proc.wait(timeout=timeout_s)
-    return out
+    _exited(proc, timeout_s)
+    return proc.stdout.read()
+
+
+def _exited(proc: subprocess.Popen[str], timeout_s: float) -> None:
+    """Wait for the child's exit, bounded: a child that does not exit is killed and the test fails
+    saying so, instead of blocking CI on a read of its pipe. (Its output is a few lines, far
+    below a pipe's buffer, so waiting before reading cannot deadlock.)"""
+    try:
+        proc.wait(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=30)
+        raise AssertionError(f"the child (pid {proc.pid}) did not exit within {timeout_s:g} s") from None
 
 
 def _alive(pid: int) -> bool:
