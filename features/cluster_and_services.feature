@@ -62,6 +62,29 @@ Feature: The O2CB cluster, its configuration file and the cluster services
     Then server4 runs 1 guest
     And guests vm4 and vm5 run on different servers
 
+  @rule:PROC-ADD-SERVER @rule:PROC-PROPAGATE @release:2.1 @release:2.2
+  Scenario: ovs-cluster-check --propagate on the master gives a newly added server the pool's cluster.conf
+    Given a clustered server pool of 3 servers on NFS shared storage with HA enabled on the pool
+    And server4 has been added to the pool
+    And /etc/ocfs2/cluster.conf on server4 differs from the one on server1
+    When I run "/usr/lib/ovs/ovs-cluster-check --master --alter-fstab --propagate" on server1
+    Then the command succeeds
+    And /etc/ocfs2/cluster.conf is the same on every server
+    And /etc/ocfs2/cluster.conf on every server lists exactly the servers of the pool
+
+  @rule:PROC-ADD-SERVER @release:2.1 @release:2.2 @destructive
+  Scenario: ovs-makerepo run on a newly added server gives it the cluster root and it joins the cluster
+    Given a clustered server pool of 3 servers on OCFS2 over iSCSI shared storage with HA enabled on the pool
+    And server4 has been added to the pool
+    And the cluster services running on server4 are o2cb
+    And /etc/ovs/repositories on server4 is empty
+    When I run '/usr/lib/ovs/ovs-makerepo /dev/sdb1 C "cluster root"' on server4
+    Then the command succeeds
+    And /etc/ovs/repositories on server4 lists /dev/sdb1
+    When the cluster services are started on server4 in order
+    Then the services o2cb, ocfs2, ovsrepositories and ovs-agent are running on server4
+    And every server sees server4 heartbeating
+
   @rule:PROC-PROPAGATE @release:2.1 @release:2.2
   Scenario: ovs-cluster-check --propagate on the master makes cluster.conf identical everywhere
     Given a clustered server pool of 3 servers on NFS shared storage with HA enabled on the pool

@@ -149,6 +149,14 @@ def add_server(ovm_driver: PoolDriver, server: str) -> ManagerAction:
     return manager(ovm_driver, "add server", server, lambda: ovm_driver.add_server(spec))
 
 
+@given(parsers.re(rf"(?P<server>{SERVER}) has been added to the pool"))
+def given_added_server(ovm_driver: PoolDriver, server: str) -> None:
+    """Add a freshly installed virtual machine server (16384 MB) to the pool from Oracle VM Manager
+    before the scenario acts; it must join."""
+    result = ovm_driver.add_server(ServerSpec(name=server, memory_mb=DEFAULT_MEMORY_MB))
+    assert result.ok, f"could not add {server} to the pool: {result.message}"
+
+
 @when(
     parsers.re(
         rf"(?P<server>{SERVER}) is (?P<operation>shut down|restarted|deleted) from Oracle VM Manager "

@@ -967,3 +967,91 @@ def node_slots_counted_off_by_one() -> Iterator[None]:
 
     with mock.patch.dict(prereq.CHECKS, {"PRE-NODE-SLOTS": prereq._per_server("PRE-NODE-SLOTS", node_slots)}):
         yield
+
+
+# ---------------------------------------------------------------------------- 3. adding a server
+ADD_BY_MANAGER = "A server added to an HA pool receives cluster.conf and joins the cluster"
+ADD_THEN_PROPAGATE = (
+    "ovs-cluster-check --propagate on the master gives a newly added server the pool's cluster.conf"
+)
+ADD_THEN_MAKEREPO = (
+    "ovs-makerepo run on a newly added server gives it the cluster root and it joins the cluster"
+)
+PROPAGATE_ON_MASTER = "ovs-cluster-check --propagate on the master makes cluster.conf identical everywhere"
+
+
+@mutant(
+    "added-server-alone-receives-cluster-conf",
+    "3",
+    "when the Manager adds a server, the master's agent sends cluster.conf and the repositories to "
+    "the new server only: the servers already in the pool keep the node list without it",
+    Target(SERVICES, ADD_BY_MANAGER, TWO_X, "/etc/ocfs2/cluster.conf is the same on every server"),
+)
+@contextlib.contextmanager
+def added_server_alone_receives_cluster_conf() -> Iterator[None]:
+    from environments import hostsetup
+    from ovmref.cluster.clusterconf import CLUSTER_CONF, render_cluster_conf
+    from ovmref.tools.cluster_configure import generate_cluster_conf
+
+    def join_server(self: hostsetup.PoolHostSetup, name: str, run: hostsetup.Runner) -> Any:
+        master = self.pool.master
+        master_fs = self.pool.hosts[master]
+        conf = render_cluster_conf(generate_cluster_conf(master_fs, self.pool.context(master)))
+        master_fs.write_text(CLUSTER_CONF, conf)
+        self.propagate(master, name)  # cluster.conf and the repositories, to the new server alone
+        lib = "/usr/lib/ovs"
+        steps: list[tuple[str, list[str]]] = [
+            (name, ["umount", "/OVS"]),
+            (name, [f"{lib}/ovs-cluster-configure"]),
+            *[(name, ["service", svc, "start"]) for svc in SERVICE_ORDER],
+            (name, [f"{lib}/ovs-cluster-check", "--alter-fstab"]),
+        ]
+        return hostsetup.run_in_order(steps, run)
+
+    with patched(hostsetup.PoolHostSetup, "join_server", join_server):
+        yield
+
+
+@mutant(
+    "propagation-fills-in-only-missing-files",
+    "3",
+    "ovs-cluster-check --propagate copies cluster.conf only to servers that have none, so a server "
+    "whose copy differs keeps it",
+    Target(SERVICES, ADD_THEN_PROPAGATE, TWO_X, "/etc/ocfs2/cluster.conf is the same on every server"),
+    Target(SERVICES, PROPAGATE_ON_MASTER, TWO_X, "/etc/ocfs2/cluster.conf is the same on every server"),
+)
+@contextlib.contextmanager
+def propagation_fills_in_only_missing_files() -> Iterator[None]:
+    from ovmref.cluster.clusterconf import CLUSTER_CONF
+    from ovmref.host.installed_pool import InstalledPool
+
+    original = InstalledPool._propagate
+
+    def propagate(self: InstalledPool, server: str, path: str, text: str) -> None:
+        if path != CLUSTER_CONF or not self.hosts[server].exists(CLUSTER_CONF):
+            original(self, server, path, text)
+
+    with patched(InstalledPool, "_propagate", propagate):
+        yield
+
+
+@mutant(
+    "makerepo-off-the-master-leaves-it-to-the-master",
+    "3",
+    "ovs-makerepo run on a server that is not the Server Pool Master exits 0 but registers and mounts "
+    "nothing, leaving the repositories to the master's propagation",
+    Target(SERVICES, ADD_THEN_MAKEREPO, TWO_X, "/etc/ovs/repositories on server4 lists /dev/sdb1"),
+)
+@contextlib.contextmanager
+def makerepo_off_the_master_leaves_it_to_the_master() -> Iterator[None]:
+    from ovmref.tools import dispatch
+    from ovmref.tools.context import ToolResult
+    from ovmref.tools.makerepo import makerepo
+
+    def lazy(fs: Any, args: list[str], ctx: Any) -> ToolResult:
+        if not ctx.is_master:
+            return ToolResult(0, "the Server Pool Master propagates the repositories\n")
+        return makerepo(fs, args, ctx)
+
+    with mock.patch.dict(dispatch.TOOLS, {"ovs-makerepo": lazy}):
+        yield
