@@ -174,6 +174,19 @@ Feature: The O2CB cluster, its configuration file and the cluster services
     And server2 does not fence itself
 
   @rule:PROC-HB-FILE @release:2.1 @release:2.2
+  Scenario Outline: The heartbeat file made by hand reads back as mkfs.ocfs2 made it, on every server
+    Given a clustered server pool of 3 servers on NFS shared storage with HA disabled on the pool
+    And I have run "dd if=/dev/zero of=/OVS/.server_pool_hb bs=1M count=300" on server1
+    When I run "mkfs.ocfs2 -L <label> -N <slots> -b <block> -C <cluster> --force /OVS/.server_pool_hb" on server1
+    Then the command succeeds
+    And the OCFS2 file system in /OVS/.server_pool_hb on server2 has label <label>, <slots> node slots, block size <block> and cluster size <cluster>
+
+    Examples:
+      | label          | slots | block | cluster |
+      | server_pool_hb | 16    | 2k    | 4k      |
+      | pool_hb_32     | 32    | 4k    | 8k      |
+
+  @rule:PROC-HB-FILE @release:2.1 @release:2.2
   Scenario: An NFS heartbeat file made by hand with dd and mkfs.ocfs2 serves the cluster
     Given a clustered server pool of 3 servers on NFS shared storage with HA disabled on the pool
     And I have run "dd if=/dev/zero of=/OVS/.server_pool_hb bs=1M count=300" on server1

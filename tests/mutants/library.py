@@ -1055,3 +1055,44 @@ def makerepo_off_the_master_leaves_it_to_the_master() -> Iterator[None]:
 
     with mock.patch.dict(dispatch.TOOLS, {"ovs-makerepo": lazy}):
         yield
+
+
+# ---------------------------------------------------------------------------- 6. the heartbeat file read back
+@mutant(
+    "heartbeat-file-always-formatted-the-white-paper-way",
+    "6",
+    "mkfs.ocfs2 on a file made with dd prints the options it was given but writes the white paper's "
+    "heartbeat file (label server_pool_hb, 16 node slots, 2k blocks, 4k clusters) whatever they are",
+    Target(
+        SERVICES,
+        "The heartbeat file made by hand reads back as mkfs.ocfs2 made it, on every server",
+        TWO_X,
+        "the OCFS2 file system in /OVS/.server_pool_hb on server2 has label",
+        {"slots": "32"},
+    ),
+)
+@contextlib.contextmanager
+def heartbeat_file_always_formatted_the_white_paper_way() -> Iterator[None]:
+    from ovmref.storage import shared
+    from ovmref.storage.volume_files import volume_file
+    from ovmref.tools import mkfs
+
+    original = mkfs._format_file
+
+    def format_file(fs: Any, ctx: Any, request: Any) -> Any:
+        fmt = original(fs, ctx, request)
+        held = volume_file(fs, ctx.storage, request.target)
+        assert held is not None  # the original formatted it there
+        volume, inner = held
+        fixed = shared.Ocfs2Format(
+            fmt.uuid,
+            shared.ORACLE_HEARTBEAT_LABEL,
+            shared.ORACLE_NODE_SLOTS,
+            shared.ORACLE_HEARTBEAT_BLOCK,
+            shared.ORACLE_HEARTBEAT_CLUSTER,
+        )
+        volume.ocfs2.format_file(inner, fixed)
+        return fmt
+
+    with patched(mkfs, "_format_file", format_file):
+        yield
