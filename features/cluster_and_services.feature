@@ -179,7 +179,7 @@ Feature: The O2CB cluster, its configuration file and the cluster services
     And I have run "dd if=/dev/zero of=/OVS/.server_pool_hb bs=1M count=300" on server1
     When I run "mkfs.ocfs2 -L <label> -N <slots> -b <block> -C <cluster> --force /OVS/.server_pool_hb" on server1
     Then the command succeeds
-    And the OCFS2 file system in /OVS/.server_pool_hb on server2 has label <label>, <slots> node slots, block size <block> and cluster size <cluster>
+    And the OCFS2 file system in /OVS/.server_pool_hb on server2 has size 300M, label <label>, <slots> node slots, block size <block> and cluster size <cluster>
 
     Examples:
       | label          | slots | block | cluster |

@@ -542,20 +542,29 @@ _STATS = {
     "block size": re.compile(r"Block Size Bits:\s*(\d+)"),
     "cluster size": re.compile(r"Cluster Size Bits:\s*(\d+)"),
 }
+_CLUSTERS = re.compile(r"\bClusters:\s*(\d+)")  # the superblock inode's: the volume's size in clusters
 
 
 @then(
     parsers.re(
-        rf"the OCFS2 file system in {_PATH} on (?P<server>{SERVER}) has label (?P<label>\S+), "
+        rf"the OCFS2 file system in {_PATH} on (?P<server>{SERVER}) has (?:size (?P<size>\w+), )?"
+        r"label (?P<label>\S+), "
         r"(?P<slots>\d+) node slots, block size (?P<block>\w+) and cluster size (?P<cluster>\w+)"
     )
 )
 def ocfs2_reads_back(
-    ovm_driver: PoolDriver, path: str, server: str, label: str, slots: str, block: str, cluster: str
+    ovm_driver: PoolDriver,
+    path: str,
+    server: str,
+    size: str | None,
+    label: str,
+    slots: str,
+    block: str,
+    cluster: str,
 ) -> None:
-    """Read the superblock back with `debugfs.ocfs2 -R stats` on the server (label, node slots, block
-    and cluster size) and compare it with what was asked for (sizes as mkfs.ocfs2 takes them: 2k,
-    4K, 4096)."""
+    """Read the superblock back with `debugfs.ocfs2 -R stats` on the server (size: its clusters times
+    the cluster size; label, node slots, block and cluster size) and compare it with what was asked
+    for (sizes as mkfs.ocfs2 and dd take them: 2k, 4K, 300M, 4096)."""
     result = ovm_driver.run(server, ["debugfs.ocfs2", "-R", "stats", path])
     assert result.succeeded and not result.stderr.strip(), (
         f"debugfs.ocfs2 -R stats cannot read {path} on {server} (rc {result.rc}): {result.stderr}"
@@ -565,18 +574,25 @@ def ocfs2_reads_back(
         m = pattern.search(result.stdout)
         assert m is not None, f"debugfs.ocfs2 -R stats {path} on {server} shows no {name}:\n{result.stdout}"
         found[name] = m.group(1)
-    read_back = {
+    read_back: dict[str, str | int] = {
         "label": found["label"],
         "node slots": int(found["node slots"]),
         "block size": 1 << int(found["block size"]),
         "cluster size": 1 << int(found["cluster size"]),
     }
-    wanted = {
+    wanted: dict[str, str | int] = {
         "label": label,
         "node slots": int(slots),
         "block size": ocfs2_size(block),
         "cluster size": ocfs2_size(cluster),
     }
+    if size is not None:
+        clusters = _CLUSTERS.search(result.stdout)
+        assert clusters is not None, (
+            f"debugfs.ocfs2 -R stats {path} on {server} shows no size:\n{result.stdout}"
+        )
+        read_back["size"] = int(clusters.group(1)) * (1 << int(found["cluster size"]))
+        wanted["size"] = ocfs2_size(size)
     assert read_back == wanted, f"{path} on {server} reads back as " + ", ".join(
         f"{n} {v}" for n, v in read_back.items()
     ) + ", not " + ", ".join(f"{n} {v}" for n, v in wanted.items())

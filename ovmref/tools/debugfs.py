@@ -3,8 +3,9 @@
 Only the `stats` request is simulated, and of its output the lines that name
 what mkfs.ocfs2 sets, in ocfs2-tools' words and layout ("Block Size Bits: 12
   Cluster Size Bits: 13", "Max Node Slots: 16", "Label: server_pool_hb",
-"UUID: ..."). Like the real tool, a target that holds no OCFS2 file system
-is an error naming the target.
+"UUID: ...", and the superblock inode's "Clusters: 76800", the volume's size
+in clusters, where mkfs.ocfs2 knew it: for a file dd made). Like the real
+tool, a target that holds no OCFS2 file system is an error naming the target.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ def render_stats(fmt: Ocfs2Format) -> str:
         f"\tUUID: {fmt.uuid}",
         "\tCluster stack: classic o2cb",
     ]
+    if fmt.clusters is not None:
+        lines.append(f"\tLinks: 0   Clusters: {fmt.clusters}")
     return "".join(f"{line}\n" for line in lines)
 
 

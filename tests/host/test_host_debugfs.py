@@ -12,7 +12,7 @@ from ovmref.host.installed_pool import InstalledPool, example_servers
 from ovmref.release import Release
 from ovmref.storage.shared import Ocfs2Format
 from ovmref.tools.debugfs import render_stats
-from steps.host import _STATS
+from steps.host import _CLUSTERS, _STATS
 
 HB = "/OVS/.server_pool_hb"
 MAKEREPO = "/usr/lib/ovs/ovs-makerepo"
@@ -53,6 +53,7 @@ def test_stats_show_the_options_mkfs_was_given_on_every_server() -> None:
         "block size": "12",
         "cluster size": "13",
     }
+    assert "Clusters: 38400\n" in stats.stdout  # 300 MiB of 8 KiB clusters
 
 
 @pytest.mark.parametrize(
@@ -79,7 +80,11 @@ def test_the_simulated_stats_read_back_like_the_real_tools(tmp_path: Path) -> No
     real = subprocess.run(
         [exe, "-R", "stats", str(volume)], capture_output=True, text=True, timeout=60, check=False
     ).stdout
-    ours = render_stats(Ocfs2Format(region.uuid, "server_pool_hb", 16, 2048, 4096))
+    ours = render_stats(
+        Ocfs2Format(region.uuid, "server_pool_hb", 16, 2048, 4096, clusters=MIN_SIZE_BYTES // 4096)
+    )
+    sizes = [m.group(1) if (m := _CLUSTERS.search(text)) else None for text in (real, ours)]
+    assert sizes == [str(MIN_SIZE_BYTES // 4096)] * 2, sizes
     assert _read_back(real) == _read_back(ours) == {
         "label": "server_pool_hb",
         "node slots": "16",

@@ -1067,12 +1067,14 @@ def makerepo_off_the_master_leaves_it_to_the_master() -> Iterator[None]:
         SERVICES,
         "The heartbeat file made by hand reads back as mkfs.ocfs2 made it, on every server",
         TWO_X,
-        "the OCFS2 file system in /OVS/.server_pool_hb on server2 has label",
+        "the OCFS2 file system in /OVS/.server_pool_hb on server2 has size 300M, label",
         {"slots": "32"},
     ),
 )
 @contextlib.contextmanager
 def heartbeat_file_always_formatted_the_white_paper_way() -> Iterator[None]:
+    import dataclasses
+
     from ovmref.storage import shared
     from ovmref.storage.volume_files import volume_file
     from ovmref.tools import mkfs
@@ -1084,15 +1086,35 @@ def heartbeat_file_always_formatted_the_white_paper_way() -> Iterator[None]:
         held = volume_file(fs, ctx.storage, request.target)
         assert held is not None  # the original formatted it there
         volume, inner = held
-        fixed = shared.Ocfs2Format(
-            fmt.uuid,
-            shared.ORACLE_HEARTBEAT_LABEL,
-            shared.ORACLE_NODE_SLOTS,
-            shared.ORACLE_HEARTBEAT_BLOCK,
-            shared.ORACLE_HEARTBEAT_CLUSTER,
+        fixed = dataclasses.replace(
+            fmt,
+            label=shared.ORACLE_HEARTBEAT_LABEL,
+            node_slots=shared.ORACLE_NODE_SLOTS,
+            block_size=shared.ORACLE_HEARTBEAT_BLOCK,
+            cluster_size=shared.ORACLE_HEARTBEAT_CLUSTER,
         )
         volume.ocfs2.format_file(inner, fixed)
         return fmt
 
     with patched(mkfs, "_format_file", format_file):
+        yield
+
+
+@mutant(
+    "dd-megabytes-are-si",
+    "6",
+    "dd reads bs=1M as 1,000,000 bytes (MB's) instead of 1,048,576, so the white paper's heartbeat "
+    "file is 300,000,000 bytes, not 300 MiB",
+    Target(
+        SERVICES,
+        "The heartbeat file made by hand reads back as mkfs.ocfs2 made it, on every server",
+        TWO_X,
+        "the OCFS2 file system in /OVS/.server_pool_hb on server2 has size 300M",
+    ),
+)
+@contextlib.contextmanager
+def dd_megabytes_are_si() -> Iterator[None]:
+    from ovmref.tools import dd
+
+    with mock.patch.dict(dd._MULTIPLIERS, {"M": 1000**2, "G": 1000**3}):
         yield
