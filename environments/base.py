@@ -140,6 +140,15 @@ class PoolDriver(abc.ABC):
         Returns the instant (driver time) the fault took effect: on a real clock
         that is a moment after the call began, and "after the fault" means after it."""
 
+    def second_pool_on_the_storage(self, servers: int) -> int:
+        """Another server pool of `servers` servers (nodes 0..servers-1, as a pool numbers them) starts
+        heartbeating on this pool's cluster root, as a second pool made on the same shared storage
+        would; returns the instant it started. Only the simulator can build that second pool."""
+        raise EnvironmentLimitation(
+            "a second server pool on the same shared storage is only simulated: this environment "
+            "has no second pool to build on the pool's storage"
+        )
+
     @abc.abstractmethod
     def recover(self, server: str) -> None:
         """Undo a fault on a server: power a crashed one on, resume a hung one, give storage back."""

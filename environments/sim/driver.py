@@ -306,6 +306,27 @@ class SimDriver(ManagedPoolDriver):
         elif host.state == "crashed":
             self._boot(host)
 
+    def second_pool_on_the_storage(self, servers: int) -> int:
+        """The other pool's servers write their own blocks (their own generations) into slots
+        0..servers-1 of the cluster root's region every heartbeat iteration, half an iteration
+        after this one began, as o2hb would on a second cluster sharing the device."""
+        from ovmref.heartbeat.block import HeartbeatBlock, encode_block
+
+        started = self.clock.now_ms
+        self._mark("fault", None, detail=f"a second server pool of {servers} servers on the same storage")
+        sequence = [0]
+
+        def beat() -> None:
+            sequence[0] += 1
+            for node in range(servers):
+                seq = started // 1000 + sequence[0]
+                block = HeartbeatBlock(seq, node, 0x5EC0_0000 + node, self.timings.dead_ms)
+                self.storage.write_slot(node, encode_block(block))
+            self.clock.after(self.timings.iteration_ms, beat)
+
+        self.clock.after(self.timings.iteration_ms // 2, beat)
+        return started
+
     def heal_network(self) -> None:
         self.net.heal()
         self._mark("recover", None, detail="network healed")

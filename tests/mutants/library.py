@@ -1118,3 +1118,28 @@ def dd_megabytes_are_si() -> Iterator[None]:
 
     with mock.patch.dict(dd._MULTIPLIERS, {"M": 1000**2, "G": 1000**3}):
         yield
+
+
+# ---------------------------------------------------------------------------- 9. pools and storage
+@mutant(
+    "own-heartbeat-slot-never-checked",
+    "9",
+    "never checks that its own heartbeat slot still holds the block it wrote (o2hb_check_own_slot), "
+    "so a second pool made on the same storage writes over the pool's slots unnoticed",
+    Target(
+        "features/shared_storage.feature",
+        "A second server pool made on the same shared storage is detected by the servers whose slots "
+        "it takes",
+        TWO_X,
+        "server1 reports another heartbeat in its own slot",
+    ),
+)
+@contextlib.contextmanager
+def own_heartbeat_slot_never_checked() -> Iterator[None]:
+    from ovmref.heartbeat import disk
+
+    def check_own_slot(self: Any, buf: bytes) -> bool:
+        return len(self._recent_writes) >= 2
+
+    with patched(disk.DiskHeartbeat, "_check_own_slot", check_own_slot):
+        yield
