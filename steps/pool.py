@@ -19,6 +19,7 @@ from pytest_bdd import given, parsers, then, when
 
 from environments.base import PoolDriver
 from environments.model import OpResult, PoolSpec, ServerSpec, StorageKind
+from ovmref.failover import requests as rq
 from steps.records import SERVER, ManagerAction, names
 
 STORAGE: dict[str, tuple[StorageKind, str]] = {
@@ -243,3 +244,18 @@ def pool_ha_state(ovm_driver: PoolDriver, negation: str | None) -> None:
     """The pool as observed has (or has not) HA enabled."""
     enabled = ovm_driver.observe().ha_enabled
     assert enabled is (negation is None), f"HA is {'enabled' if enabled else 'not enabled'} on the pool"
+
+
+@when(
+    parsers.re(rf"a second Oracle VM Manager starts guest (?P<guest>{SERVER})"),
+    target_fixture="manager_action",
+)
+def second_manager_starts(ovm_driver: PoolDriver, guest: str) -> ManagerAction:
+    """Another Oracle VM Manager (or Enterprise Manager Grid Control) than the one that manages the
+    pool asks its server pool master to start a guest (simulator only)."""
+    return manager(
+        ovm_driver,
+        "start guest from a second Manager",
+        guest,
+        lambda: ovm_driver.request_from_manager("a second Oracle VM Manager", rq.StartGuest(guest)),
+    )

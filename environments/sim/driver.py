@@ -206,14 +206,17 @@ class SimDriver(ManagedPoolDriver):
                 return host
         return None
 
-    def _manager(self, op: rq.ManagerOp) -> OpResult:
-        """Oracle VM Manager talks to the server pool master's agent."""
+    def request_from_manager(self, manager: str, op: rq.ManagerOp) -> OpResult:
+        return self._manager(op, manager)
+
+    def _manager(self, op: rq.ManagerOp, manager: str | None = None) -> OpResult:
+        """Oracle VM Manager talks to the server pool master's agent (`manager`: another one)."""
         host = self._master_host()
         if host is None or host.agent is None:
             return OpResult(False, "no server pool master is reachable: the pool cannot be managed")
         self._request_ids += 1
         rid = self._request_ids
-        self._deliver_now(host, ev.ManagerRequest(rid, op))
+        self._deliver_now(host, ev.ManagerRequest(rid, op, manager))
         ok, message = self._replies.pop(rid, (False, "the server pool master did not answer"))
         return OpResult(ok, message)
 

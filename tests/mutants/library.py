@@ -1143,3 +1143,26 @@ def own_heartbeat_slot_never_checked() -> Iterator[None]:
 
     with patched(disk.DiskHeartbeat, "_check_own_slot", check_own_slot):
         yield
+
+
+# ---------------------------------------------------------------------------- 14. one Manager per pool
+@mutant(
+    "any-manager-may-manage-the-pool",
+    "14",
+    "lets the server pool master carry out an operation from any Oracle VM Manager, not only from "
+    "the one that manages the pool",
+    Target(MASTERS, "A second Oracle VM Manager cannot manage the pool", TWO_X, "the operation is refused"),
+)
+@contextlib.contextmanager
+def any_manager_may_manage_the_pool() -> Iterator[None]:
+    import dataclasses
+
+    from ovmref.agent import Agent
+
+    original = Agent._on_request
+
+    def on_request(self: Agent, event: Any) -> Any:
+        return original(self, dataclasses.replace(event, manager=None))
+
+    with patched(Agent, "_on_request", on_request):
+        yield
