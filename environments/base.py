@@ -24,6 +24,7 @@ from environments.model import (
     ServerSpec,
     TimelineEvent,
 )
+from ovmref.failover.requests import ManagerOp
 from ovmref.release import Release
 from ovmref.timing import O2CBTimings
 
@@ -139,6 +140,22 @@ class PoolDriver(abc.ABC):
 
         Returns the instant (driver time) the fault took effect: on a real clock
         that is a moment after the call began, and "after the fault" means after it."""
+
+    def request_from_manager(self, manager: str, op: ManagerOp) -> OpResult:
+        """Send an Oracle VM Manager operation to the server pool master as another Manager (or
+        Enterprise Manager) named `manager` would. Only the simulator can play a second Manager."""
+        raise EnvironmentLimitation(
+            f"a second Manager ({manager}) is only simulated: this environment's pool has one Manager"
+        )
+
+    def second_pool_on_the_storage(self, servers: int) -> int:
+        """Another server pool of `servers` servers (nodes 0..servers-1, as a pool numbers them) starts
+        heartbeating on this pool's cluster root, as a second pool made on the same shared storage
+        would; returns the instant it started. Only the simulator can build that second pool."""
+        raise EnvironmentLimitation(
+            "a second server pool on the same shared storage is only simulated: this environment "
+            "has no second pool to build on the pool's storage"
+        )
 
     @abc.abstractmethod
     def recover(self, server: str) -> None:

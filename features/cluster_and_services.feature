@@ -62,6 +62,29 @@ Feature: The O2CB cluster, its configuration file and the cluster services
     Then server4 runs 1 guest
     And guests vm4 and vm5 run on different servers
 
+  @rule:PROC-ADD-SERVER @rule:PROC-PROPAGATE @release:2.1 @release:2.2
+  Scenario: ovs-cluster-check --propagate on the master gives a newly added server the pool's cluster.conf
+    Given a clustered server pool of 3 servers on NFS shared storage with HA enabled on the pool
+    And server4 has been added to the pool
+    And /etc/ocfs2/cluster.conf on server4 differs from the one on server1
+    When I run "/usr/lib/ovs/ovs-cluster-check --master --alter-fstab --propagate" on server1
+    Then the command succeeds
+    And /etc/ocfs2/cluster.conf is the same on every server
+    And /etc/ocfs2/cluster.conf on every server lists exactly the servers of the pool
+
+  @rule:PROC-ADD-SERVER @release:2.1 @release:2.2 @destructive
+  Scenario: ovs-makerepo run on a newly added server gives it the cluster root and it joins the cluster
+    Given a clustered server pool of 3 servers on OCFS2 over iSCSI shared storage with HA enabled on the pool
+    And server4 has been added to the pool
+    And the cluster services running on server4 are o2cb
+    And /etc/ovs/repositories on server4 is empty
+    When I run '/usr/lib/ovs/ovs-makerepo /dev/sdb1 C "cluster root"' on server4
+    Then the command succeeds
+    And /etc/ovs/repositories on server4 lists /dev/sdb1
+    When the cluster services are started on server4 in order
+    Then the services o2cb, ocfs2, ovsrepositories and ovs-agent are running on server4
+    And every server sees server4 heartbeating
+
   @rule:PROC-PROPAGATE @release:2.1 @release:2.2
   Scenario: ovs-cluster-check --propagate on the master makes cluster.conf identical everywhere
     Given a clustered server pool of 3 servers on NFS shared storage with HA enabled on the pool
@@ -149,6 +172,19 @@ Feature: The O2CB cluster, its configuration file and the cluster services
     Then the services o2cb, ocfs2, ovsrepositories and ovs-agent are running on server2
     And every server sees server2 heartbeating
     And server2 does not fence itself
+
+  @rule:PROC-HB-FILE @release:2.1 @release:2.2
+  Scenario Outline: The heartbeat file made by hand reads back as mkfs.ocfs2 made it, on every server
+    Given a clustered server pool of 3 servers on NFS shared storage with HA disabled on the pool
+    And I have run "dd if=/dev/zero of=/OVS/.server_pool_hb bs=1M count=300" on server1
+    When I run "mkfs.ocfs2 -L <label> -N <slots> -b <block> -C <cluster> --force /OVS/.server_pool_hb" on server1
+    Then the command succeeds
+    And the OCFS2 file system in /OVS/.server_pool_hb on server2 has size 300M, label <label>, <slots> node slots, block size <block> and cluster size <cluster>
+
+    Examples:
+      | label          | slots | block | cluster |
+      | server_pool_hb | 16    | 2k    | 4k      |
+      | pool_hb_32     | 32    | 4k    | 8k      |
 
   @rule:PROC-HB-FILE @release:2.1 @release:2.2
   Scenario: An NFS heartbeat file made by hand with dd and mkfs.ocfs2 serves the cluster

@@ -119,6 +119,16 @@ Feature: The Server Pool Master and the server roles
     Given a clustered server pool of 3 servers on NFS shared storage with HA enabled on the pool
     Then every server answers to the server pool master
 
+  @rule:CONS-ONE-MANAGER @release:2.1 @release:2.2
+  Scenario: A second Oracle VM Manager cannot manage the pool
+    Given a clustered server pool of 3 servers on NFS shared storage with HA enabled on the pool
+    And a guest vm1 with HA enabled
+    When a second Oracle VM Manager starts guest vm1
+    Then the operation is refused
+    And guest vm1 is stopped
+    When guest vm1 is started
+    Then the operation succeeds
+
   @rule:ROLE-UTILITY-NOT-MOVED-22 @release:2.2 @destructive
   Scenario: In 2.2 the utility role of a failed master is not moved to another server
     Given a clustered server pool of 3 servers on NFS shared storage with HA enabled on the pool

@@ -40,6 +40,14 @@ Feature: Shared storage and repositories of an HA server pool
     And /etc/ovs/repositories on server1 lists example.com:/OVS2
     And /etc/ovs/repositories on server1 lists example.com:/OVS
 
+  @rule:STOR-OWN-POOL-STORAGE @release:2.1 @release:2.2 @destructive
+  Scenario: A second server pool made on the same shared storage is detected by the servers whose slots it takes
+    Given a clustered server pool of 3 servers on NFS shared storage with HA enabled on the pool
+    When a second server pool of 2 servers is made on the pool's shared storage
+    Then server1 reports another heartbeat in its own slot
+    And server2 reports another heartbeat in its own slot
+    And server3 does not report another heartbeat in its own slot
+
   @rule:STOR-OWN-POOL-STORAGE @release:2.1 @release:2.2
   Scenario: The cluster on the pool's shared storage holds only the servers of this pool
     Given a clustered server pool of 3 servers on NFS shared storage with HA enabled on the pool

@@ -362,6 +362,16 @@ class Agent:
         if self.coordinator is None:
             return [fx.Reply(event.request_id, False, f"{self.name} is not the server pool master")]
         op = event.request
+        owner = self.coordinator.db.manager
+        if event.manager is not None and event.manager != owner:
+            # white paper, Requirements for HA: "the server pool and associated Oracle VM servers can
+            # only be managed by one Oracle VM Manager or one Oracle Enterprise Manager Grid Control
+            # exclusively"
+            return [fx.Reply(
+                event.request_id, False,
+                f"{event.manager} cannot manage pool {self.coordinator.db.name}: it is managed by "
+                f"{owner} exclusively",
+            )]
         if isinstance(op, rq.SetMaster):
             return self._hand_over(event.request_id, op.server)
         return self.coordinator.on_request(event.request_id, op)

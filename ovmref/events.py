@@ -76,6 +76,7 @@ class ManagerRequest:
 
     request_id: int
     request: Any
+    manager: str | None = None  # which Manager sent it; None: the pool's own (every driver's default)
 
 
 @dataclass(frozen=True)

@@ -138,3 +138,13 @@ def command_line_shutdown(
     result = ovm_driver.shutdown_from_command_line(server, restart=how == "restarted")
     assert result.ok, f"{server} could not be {how} from its command line: {result.message}"
     return remember_fault(ovm_driver, Fault("crash", (server,), at_ms, before))
+
+
+@when(
+    parsers.re(r"a second server pool of (?P<count>\d+) servers is made on the pool's shared storage"),
+    target_fixture="second_pool_at",
+)
+def second_pool(ovm_driver: PoolDriver, count: str) -> int:
+    """Another pool's servers (nodes 0..count-1, as every pool numbers them) start heartbeating on
+    this pool's cluster root, as a second pool made on the same storage would (simulator only)."""
+    return ovm_driver.second_pool_on_the_storage(int(count))

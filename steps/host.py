@@ -523,3 +523,76 @@ def clusterconf_lists_pool(ovm_driver: PoolDriver) -> None:
         for n in nodes:
             assert n.ip_port == 7777, f"{CLUSTER_CONF} on {server}: {n.name} uses port {n.ip_port}, not 7777"
             assert not n.ip_address.startswith("127."), f"{CLUSTER_CONF} on {server}: {n.name} is on loopback"
+
+
+_SIZE_SUFFIXES = {"": 1, "k": 1024, "K": 1024, "m": 1024 * 1024, "M": 1024 * 1024}
+
+
+def ocfs2_size(text: str) -> int:
+    """A size as mkfs.ocfs2 takes it (2k, 4K, 1M, 4096), in bytes."""
+    m = re.fullmatch(r"(\d+)([kKmM]?)", text)
+    if m is None:
+        raise ValueError(f"{text!r} is not a size mkfs.ocfs2 takes (2k, 4K, 1M, 4096)")
+    return int(m.group(1)) * _SIZE_SUFFIXES[m.group(2)]
+
+
+_STATS = {
+    "label": re.compile(r"^\s*Label:[ \t]*(\S*)", re.M),
+    "node slots": re.compile(r"^\s*Max Node Slots:\s*(\d+)", re.M),
+    "block size": re.compile(r"Block Size Bits:\s*(\d+)"),
+    "cluster size": re.compile(r"Cluster Size Bits:\s*(\d+)"),
+}
+_CLUSTERS = re.compile(r"\bClusters:\s*(\d+)")  # the superblock inode's: the volume's size in clusters
+
+
+@then(
+    parsers.re(
+        rf"the OCFS2 file system in {_PATH} on (?P<server>{SERVER}) has (?:size (?P<size>\w+), )?"
+        r"label (?P<label>\S+), "
+        r"(?P<slots>\d+) node slots, block size (?P<block>\w+) and cluster size (?P<cluster>\w+)"
+    )
+)
+def ocfs2_reads_back(
+    ovm_driver: PoolDriver,
+    path: str,
+    server: str,
+    size: str | None,
+    label: str,
+    slots: str,
+    block: str,
+    cluster: str,
+) -> None:
+    """Read the superblock back with `debugfs.ocfs2 -R stats` on the server (size: its clusters times
+    the cluster size; label, node slots, block and cluster size) and compare it with what was asked
+    for (sizes as mkfs.ocfs2 and dd take them: 2k, 4K, 300M, 4096)."""
+    result = ovm_driver.run(server, ["debugfs.ocfs2", "-R", "stats", path])
+    assert result.succeeded and not result.stderr.strip(), (
+        f"debugfs.ocfs2 -R stats cannot read {path} on {server} (rc {result.rc}): {result.stderr}"
+    )
+    found: dict[str, str] = {}
+    for name, pattern in _STATS.items():
+        m = pattern.search(result.stdout)
+        assert m is not None, f"debugfs.ocfs2 -R stats {path} on {server} shows no {name}:\n{result.stdout}"
+        found[name] = m.group(1)
+    read_back: dict[str, str | int] = {
+        "label": found["label"],
+        "node slots": int(found["node slots"]),
+        "block size": 1 << int(found["block size"]),
+        "cluster size": 1 << int(found["cluster size"]),
+    }
+    wanted: dict[str, str | int] = {
+        "label": label,
+        "node slots": int(slots),
+        "block size": ocfs2_size(block),
+        "cluster size": ocfs2_size(cluster),
+    }
+    if size is not None:
+        clusters = _CLUSTERS.search(result.stdout)
+        assert clusters is not None, (
+            f"debugfs.ocfs2 -R stats {path} on {server} shows no size:\n{result.stdout}"
+        )
+        read_back["size"] = int(clusters.group(1)) * (1 << int(found["cluster size"]))
+        wanted["size"] = ocfs2_size(size)
+    assert read_back == wanted, f"{path} on {server} reads back as " + ", ".join(
+        f"{n} {v}" for n, v in read_back.items()
+    ) + ", not " + ", ".join(f"{n} {v}" for n, v in wanted.items())

@@ -1068,3 +1068,40 @@ def single_point(ovm_driver: PoolDriver) -> None:
     unseen = up - set(state.servers[state.master].live_view)
     assert not unseen, f"the master {state.master} does not reach {sorted(unseen)}"
     one_master(ovm_driver)
+
+
+# o2hb_check_own_slot: a block in our own slot that is not one we wrote (another node's, or another
+# generation or sequence of our node number: a second cluster numbers its nodes from 0 too)
+OWN_SLOT_ERRORS = (
+    "Another node is heartbeating on device",
+    "Heartbeat generation mismatch on device",
+    "Heartbeat sequence mismatch on device",
+)
+SECOND_POOL_WAIT_MS = 30_000
+
+
+@then(
+    parsers.re(
+        rf"(?P<server>{SERVER}) (?P<verb>reports|does not report) another heartbeat in its own slot"
+    )
+)
+def another_node_in_slot(ovm_driver: PoolDriver, second_pool_at: int, server: str, verb: str) -> None:
+    """The server's heartbeat found a block it did not write in its own slot of the region (o2hb's
+    "Another node is heartbeating on device", or the generation or sequence mismatch a second
+    cluster's node of the same number causes), within 30 s of the second pool; or it never did."""
+
+    def seen() -> list[str]:
+        return [
+            e.detail
+            for e in ovm_driver.timeline()
+            if e.server == server and e.kind == "o2hb-warning" and e.t_ms >= second_pool_at
+            and any(error in e.detail for error in OWN_SLOT_ERRORS)
+        ]
+
+    deadline = second_pool_at + SECOND_POOL_WAIT_MS
+    while not seen() and ovm_driver.now_ms() < deadline:
+        ovm_driver.advance(1000)
+    if verb == "reports":
+        assert seen(), f"{server} never reported another heartbeat in its own slot within 30 s"
+    else:
+        assert not seen(), f"{server} reported another heartbeat in its own slot: {seen()[0]}"

@@ -19,6 +19,7 @@ from pytest_bdd import given, parsers, then, when
 
 from environments.base import PoolDriver
 from environments.model import OpResult, PoolSpec, ServerSpec, StorageKind
+from ovmref.failover import requests as rq
 from steps.records import SERVER, ManagerAction, names
 
 STORAGE: dict[str, tuple[StorageKind, str]] = {
@@ -149,6 +150,14 @@ def add_server(ovm_driver: PoolDriver, server: str) -> ManagerAction:
     return manager(ovm_driver, "add server", server, lambda: ovm_driver.add_server(spec))
 
 
+@given(parsers.re(rf"(?P<server>{SERVER}) has been added to the pool"))
+def given_added_server(ovm_driver: PoolDriver, server: str) -> None:
+    """Add a freshly installed virtual machine server (16384 MB) to the pool from Oracle VM Manager
+    before the scenario acts; it must join."""
+    result = ovm_driver.add_server(ServerSpec(name=server, memory_mb=DEFAULT_MEMORY_MB))
+    assert result.ok, f"could not add {server} to the pool: {result.message}"
+
+
 @when(
     parsers.re(
         rf"(?P<server>{SERVER}) is (?P<operation>shut down|restarted|deleted) from Oracle VM Manager "
@@ -235,3 +244,18 @@ def pool_ha_state(ovm_driver: PoolDriver, negation: str | None) -> None:
     """The pool as observed has (or has not) HA enabled."""
     enabled = ovm_driver.observe().ha_enabled
     assert enabled is (negation is None), f"HA is {'enabled' if enabled else 'not enabled'} on the pool"
+
+
+@when(
+    parsers.re(rf"a second Oracle VM Manager starts guest (?P<guest>{SERVER})"),
+    target_fixture="manager_action",
+)
+def second_manager_starts(ovm_driver: PoolDriver, guest: str) -> ManagerAction:
+    """Another Oracle VM Manager (or Enterprise Manager Grid Control) than the one that manages the
+    pool asks its server pool master to start a guest (simulator only)."""
+    return manager(
+        ovm_driver,
+        "start guest from a second Manager",
+        guest,
+        lambda: ovm_driver.request_from_manager("a second Oracle VM Manager", rq.StartGuest(guest)),
+    )

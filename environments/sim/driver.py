@@ -206,14 +206,17 @@ class SimDriver(ManagedPoolDriver):
                 return host
         return None
 
-    def _manager(self, op: rq.ManagerOp) -> OpResult:
-        """Oracle VM Manager talks to the server pool master's agent."""
+    def request_from_manager(self, manager: str, op: rq.ManagerOp) -> OpResult:
+        return self._manager(op, manager)
+
+    def _manager(self, op: rq.ManagerOp, manager: str | None = None) -> OpResult:
+        """Oracle VM Manager talks to the server pool master's agent (`manager`: another one)."""
         host = self._master_host()
         if host is None or host.agent is None:
             return OpResult(False, "no server pool master is reachable: the pool cannot be managed")
         self._request_ids += 1
         rid = self._request_ids
-        self._deliver_now(host, ev.ManagerRequest(rid, op))
+        self._deliver_now(host, ev.ManagerRequest(rid, op, manager))
         ok, message = self._replies.pop(rid, (False, "the server pool master did not answer"))
         return OpResult(ok, message)
 
@@ -305,6 +308,27 @@ class SimDriver(ManagedPoolDriver):
             self._thaw(host)
         elif host.state == "crashed":
             self._boot(host)
+
+    def second_pool_on_the_storage(self, servers: int) -> int:
+        """The other pool's servers write their own blocks (their own generations) into slots
+        0..servers-1 of the cluster root's region every heartbeat iteration, half an iteration
+        after this one began, as o2hb would on a second cluster sharing the device."""
+        from ovmref.heartbeat.block import HeartbeatBlock, encode_block
+
+        started = self.clock.now_ms
+        self._mark("fault", None, detail=f"a second server pool of {servers} servers on the same storage")
+        sequence = [0]
+
+        def beat() -> None:
+            sequence[0] += 1
+            for node in range(servers):
+                seq = started // 1000 + sequence[0]
+                block = HeartbeatBlock(seq, node, 0x5EC0_0000 + node, self.timings.dead_ms)
+                self.storage.write_slot(node, encode_block(block))
+            self.clock.after(self.timings.iteration_ms, beat)
+
+        self.clock.after(self.timings.iteration_ms // 2, beat)
+        return started
 
     def heal_network(self) -> None:
         self.net.heal()

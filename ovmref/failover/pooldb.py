@@ -18,6 +18,10 @@ ServerRecState = Literal["active", "joining", "down", "draining", "shutdown", "d
 GuestRecState = Literal["running", "starting", "migrating", "stopped", "powered_off"]
 
 
+# the Manager a pool is created by; a request from any other Manager is refused (CONS-ONE-MANAGER)
+DEFAULT_MANAGER = "Oracle VM Manager"
+
+
 @dataclass
 class ServerRecord:
     name: str
@@ -60,6 +64,7 @@ class PoolDB:
     master: str | None = None
     servers: dict[str, ServerRecord] = field(default_factory=dict)
     guests: dict[str, GuestRecord] = field(default_factory=dict)
+    manager: str = DEFAULT_MANAGER  # the one Oracle VM Manager (or Enterprise Manager) that manages it
 
     def snapshot(self) -> PoolDB:
         return copy.deepcopy(self)

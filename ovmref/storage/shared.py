@@ -47,6 +47,7 @@ class Ocfs2Format:
     block_size: int = 4096
     cluster_size: int = 4096
     journal_size: int | None = None  # per slot; None = mkfs's default for the volume size
+    clusters: int | None = None  # the volume's size in clusters; None = not known (a LUN's)
 
 
 class Ocfs2Catalog:
@@ -60,6 +61,7 @@ class Ocfs2Catalog:
     def __init__(self, device: Ocfs2Format | None = None) -> None:
         self._device = device
         self._files: dict[str, Ocfs2Format] = {}
+        self._sizes: dict[str, int] = {}
 
     @property
     def device(self) -> Ocfs2Format | None:
@@ -80,6 +82,14 @@ class Ocfs2Catalog:
 
     def forget_file(self, path: str) -> None:
         self._files.pop(path, None)
+
+    def note_size(self, path: str, size: int) -> None:
+        """dd wrote `size` bytes to the file (a simulated server keeps at most 4 MiB of them)."""
+        self._sizes[path] = size
+
+    def size(self, path: str) -> int | None:
+        """The size dd gave the file, if dd made it."""
+        return self._sizes.get(path)
 
 
 @dataclass(frozen=True)

@@ -112,6 +112,7 @@ def _write_zeros(fs: HostFS, ctx: ToolContext, target: str, size: int) -> None:
     if held is not None:
         volume, inner = held
         volume.ocfs2.forget_file(inner)
+        volume.ocfs2.note_size(inner, size)
 
 
 def dd(fs: HostFS, args: list[str], ctx: ToolContext) -> ToolResult:

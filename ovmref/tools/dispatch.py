@@ -18,6 +18,7 @@ from ovmref.tools.cluster_check import cluster_check
 from ovmref.tools.cluster_configure import cluster_configure
 from ovmref.tools.context import ToolContext, ToolError, ToolResult
 from ovmref.tools.dd import dd
+from ovmref.tools.debugfs import debugfs_ocfs2
 from ovmref.tools.hbctl import hb_ctl
 from ovmref.tools.makerepo import makerepo
 from ovmref.tools.mkfs import mkfs_ocfs2
@@ -33,6 +34,7 @@ TOOLS: dict[str, Tool] = {
     "service": service,
     "ocfs2_hb_ctl": hb_ctl,
     "mkfs.ocfs2": mkfs_ocfs2,
+    "debugfs.ocfs2": debugfs_ocfs2,
     "dd": dd,
     "umount": umount,
     "mount": mount_list,

@@ -172,9 +172,11 @@ class MkfsRequest:
         else:  # -q, --quiet: getopt accepts no other flag
             self.quiet = True
 
-    def format_for(self, uuid: str) -> Ocfs2Format:
+    def format_for(self, uuid: str, size: int | None = None) -> Ocfs2Format:
+        """The file system this request makes; `size` in bytes, where known (a file made by dd)."""
+        clusters = None if size is None else size // self.cluster_size
         return Ocfs2Format(
-            uuid, self.label, self.node_slots, self.block_size, self.cluster_size, self.journal_size
+            uuid, self.label, self.node_slots, self.block_size, self.cluster_size, self.journal_size, clusters
         )
 
 
@@ -251,7 +253,7 @@ def _format_file(fs: HostFS, ctx: ToolContext, request: MkfsRequest) -> Ocfs2For
     ctx.format_heartbeat_file(path)
     if not fs.exists(path):
         raise ToolError(f"formatting {path} left no file behind")
-    fmt = request.format_for(uuid)
+    fmt = request.format_for(uuid, volume.ocfs2.size(inner))
     volume.ocfs2.format_file(inner, fmt)
     return fmt
 

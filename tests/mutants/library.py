@@ -967,3 +967,202 @@ def node_slots_counted_off_by_one() -> Iterator[None]:
 
     with mock.patch.dict(prereq.CHECKS, {"PRE-NODE-SLOTS": prereq._per_server("PRE-NODE-SLOTS", node_slots)}):
         yield
+
+
+# ---------------------------------------------------------------------------- 3. adding a server
+ADD_BY_MANAGER = "A server added to an HA pool receives cluster.conf and joins the cluster"
+ADD_THEN_PROPAGATE = (
+    "ovs-cluster-check --propagate on the master gives a newly added server the pool's cluster.conf"
+)
+ADD_THEN_MAKEREPO = (
+    "ovs-makerepo run on a newly added server gives it the cluster root and it joins the cluster"
+)
+PROPAGATE_ON_MASTER = "ovs-cluster-check --propagate on the master makes cluster.conf identical everywhere"
+
+
+@mutant(
+    "added-server-alone-receives-cluster-conf",
+    "3",
+    "when the Manager adds a server, the master's agent sends cluster.conf and the repositories to "
+    "the new server only: the servers already in the pool keep the node list without it",
+    Target(SERVICES, ADD_BY_MANAGER, TWO_X, "/etc/ocfs2/cluster.conf is the same on every server"),
+)
+@contextlib.contextmanager
+def added_server_alone_receives_cluster_conf() -> Iterator[None]:
+    from environments import hostsetup
+    from ovmref.cluster.clusterconf import CLUSTER_CONF, render_cluster_conf
+    from ovmref.tools.cluster_configure import generate_cluster_conf
+
+    def join_server(self: hostsetup.PoolHostSetup, name: str, run: hostsetup.Runner) -> Any:
+        master = self.pool.master
+        master_fs = self.pool.hosts[master]
+        conf = render_cluster_conf(generate_cluster_conf(master_fs, self.pool.context(master)))
+        master_fs.write_text(CLUSTER_CONF, conf)
+        self.propagate(master, name)  # cluster.conf and the repositories, to the new server alone
+        lib = "/usr/lib/ovs"
+        steps: list[tuple[str, list[str]]] = [
+            (name, ["umount", "/OVS"]),
+            (name, [f"{lib}/ovs-cluster-configure"]),
+            *[(name, ["service", svc, "start"]) for svc in SERVICE_ORDER],
+            (name, [f"{lib}/ovs-cluster-check", "--alter-fstab"]),
+        ]
+        return hostsetup.run_in_order(steps, run)
+
+    with patched(hostsetup.PoolHostSetup, "join_server", join_server):
+        yield
+
+
+@mutant(
+    "propagation-fills-in-only-missing-files",
+    "3",
+    "ovs-cluster-check --propagate copies cluster.conf only to servers that have none, so a server "
+    "whose copy differs keeps it",
+    Target(SERVICES, ADD_THEN_PROPAGATE, TWO_X, "/etc/ocfs2/cluster.conf is the same on every server"),
+    Target(SERVICES, PROPAGATE_ON_MASTER, TWO_X, "/etc/ocfs2/cluster.conf is the same on every server"),
+)
+@contextlib.contextmanager
+def propagation_fills_in_only_missing_files() -> Iterator[None]:
+    from ovmref.cluster.clusterconf import CLUSTER_CONF
+    from ovmref.host.installed_pool import InstalledPool
+
+    original = InstalledPool._propagate
+
+    def propagate(self: InstalledPool, server: str, path: str, text: str) -> None:
+        if path != CLUSTER_CONF or not self.hosts[server].exists(CLUSTER_CONF):
+            original(self, server, path, text)
+
+    with patched(InstalledPool, "_propagate", propagate):
+        yield
+
+
+@mutant(
+    "makerepo-off-the-master-leaves-it-to-the-master",
+    "3",
+    "ovs-makerepo run on a server that is not the Server Pool Master exits 0 but registers and mounts "
+    "nothing, leaving the repositories to the master's propagation",
+    Target(SERVICES, ADD_THEN_MAKEREPO, TWO_X, "/etc/ovs/repositories on server4 lists /dev/sdb1"),
+)
+@contextlib.contextmanager
+def makerepo_off_the_master_leaves_it_to_the_master() -> Iterator[None]:
+    from ovmref.tools import dispatch
+    from ovmref.tools.context import ToolResult
+    from ovmref.tools.makerepo import makerepo
+
+    def lazy(fs: Any, args: list[str], ctx: Any) -> ToolResult:
+        if not ctx.is_master:
+            return ToolResult(0, "the Server Pool Master propagates the repositories\n")
+        return makerepo(fs, args, ctx)
+
+    with mock.patch.dict(dispatch.TOOLS, {"ovs-makerepo": lazy}):
+        yield
+
+
+# ---------------------------------------------------------------------------- 6. the heartbeat file read back
+@mutant(
+    "heartbeat-file-always-formatted-the-white-paper-way",
+    "6",
+    "mkfs.ocfs2 on a file made with dd prints the options it was given but writes the white paper's "
+    "heartbeat file (label server_pool_hb, 16 node slots, 2k blocks, 4k clusters) whatever they are",
+    Target(
+        SERVICES,
+        "The heartbeat file made by hand reads back as mkfs.ocfs2 made it, on every server",
+        TWO_X,
+        "the OCFS2 file system in /OVS/.server_pool_hb on server2 has size 300M, label",
+        {"slots": "32"},
+    ),
+)
+@contextlib.contextmanager
+def heartbeat_file_always_formatted_the_white_paper_way() -> Iterator[None]:
+    import dataclasses
+
+    from ovmref.storage import shared
+    from ovmref.storage.volume_files import volume_file
+    from ovmref.tools import mkfs
+
+    original = mkfs._format_file
+
+    def format_file(fs: Any, ctx: Any, request: Any) -> Any:
+        fmt = original(fs, ctx, request)
+        held = volume_file(fs, ctx.storage, request.target)
+        assert held is not None  # the original formatted it there
+        volume, inner = held
+        fixed = dataclasses.replace(
+            fmt,
+            label=shared.ORACLE_HEARTBEAT_LABEL,
+            node_slots=shared.ORACLE_NODE_SLOTS,
+            block_size=shared.ORACLE_HEARTBEAT_BLOCK,
+            cluster_size=shared.ORACLE_HEARTBEAT_CLUSTER,
+        )
+        volume.ocfs2.format_file(inner, fixed)
+        return fmt
+
+    with patched(mkfs, "_format_file", format_file):
+        yield
+
+
+@mutant(
+    "dd-megabytes-are-si",
+    "6",
+    "dd reads bs=1M as 1,000,000 bytes (MB's) instead of 1,048,576, so the white paper's heartbeat "
+    "file is 300,000,000 bytes, not 300 MiB",
+    Target(
+        SERVICES,
+        "The heartbeat file made by hand reads back as mkfs.ocfs2 made it, on every server",
+        TWO_X,
+        "the OCFS2 file system in /OVS/.server_pool_hb on server2 has size 300M",
+    ),
+)
+@contextlib.contextmanager
+def dd_megabytes_are_si() -> Iterator[None]:
+    from ovmref.tools import dd
+
+    with mock.patch.dict(dd._MULTIPLIERS, {"M": 1000**2, "G": 1000**3}):
+        yield
+
+
+# ---------------------------------------------------------------------------- 9. pools and storage
+@mutant(
+    "own-heartbeat-slot-never-checked",
+    "9",
+    "never checks that its own heartbeat slot still holds the block it wrote (o2hb_check_own_slot), "
+    "so a second pool made on the same storage writes over the pool's slots unnoticed",
+    Target(
+        "features/shared_storage.feature",
+        "A second server pool made on the same shared storage is detected by the servers whose slots "
+        "it takes",
+        TWO_X,
+        "server1 reports another heartbeat in its own slot",
+    ),
+)
+@contextlib.contextmanager
+def own_heartbeat_slot_never_checked() -> Iterator[None]:
+    from ovmref.heartbeat import disk
+
+    def check_own_slot(self: Any, buf: bytes) -> bool:
+        return len(self._recent_writes) >= 2
+
+    with patched(disk.DiskHeartbeat, "_check_own_slot", check_own_slot):
+        yield
+
+
+# ---------------------------------------------------------------------------- 14. one Manager per pool
+@mutant(
+    "any-manager-may-manage-the-pool",
+    "14",
+    "lets the server pool master carry out an operation from any Oracle VM Manager, not only from "
+    "the one that manages the pool",
+    Target(MASTERS, "A second Oracle VM Manager cannot manage the pool", TWO_X, "the operation is refused"),
+)
+@contextlib.contextmanager
+def any_manager_may_manage_the_pool() -> Iterator[None]:
+    import dataclasses
+
+    from ovmref.agent import Agent
+
+    original = Agent._on_request
+
+    def on_request(self: Agent, event: Any) -> Any:
+        return original(self, dataclasses.replace(event, manager=None))
+
+    with patched(Agent, "_on_request", on_request):
+        yield
