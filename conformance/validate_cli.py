@@ -68,7 +68,8 @@ def add_parser(sub: Any) -> None:  # argparse's subparsers action (its generic t
         action="store_true",
         help="also read the guests (xm list, xm info, 3.x vm.cfg) and check HA readiness: the HA flags "
         "and the N+1 table, what HA would do if each server failed or were taken down now "
-        "(docs/readiness.md; on whenever the inventory has an ha: section)",
+        "(docs/readiness.md; on whenever the inventory has an ha: section or a manager: with credentials, "
+        "whose Oracle VM Manager 3.x is then read GET-only)",
     )
     validate.set_defaults(handler=cmd_validate)
 
@@ -82,6 +83,13 @@ def join_manager(
         return readout
     from environments.manager.merge import manager_unavailable, with_manager
 
+    if readout.release is not Release.R3:
+        why = (
+            f"Oracle VM Manager {entry.host}: not read (its REST API is Oracle VM 3.x's; "
+            f"the pool is {readout.release})"
+        )
+        log(f"manager: {why}")
+        return manager_unavailable(readout, why)
     if not entry.has_credentials:
         why = (
             f"Oracle VM Manager {entry.host}: not read (the inventory gives no manager user with "

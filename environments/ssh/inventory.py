@@ -178,6 +178,12 @@ class _Reader(YamlReader):
         key = str(node.value)
         if what == "manager" and key in _MANAGER_SECRETS:
             return key
+        if what == "manager" and _SECRET_KEY.search(key):
+            raise self.fail(
+                node,
+                f"{key!r} in manager: name an environment variable (password_env) or a file "
+                "(password_file) that holds it; passwords are not stored in inventories",
+            )
         if _SECRET_KEY.search(key):
             raise self.fail(node, f"{key!r} in {what}: {_NO_PASSWORDS}")
         return key

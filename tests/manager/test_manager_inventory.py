@@ -56,7 +56,7 @@ BAD = [
     (
         "manager:\n  host: m.example.com\n  user: admin\n  password: hunter2\n",
         "password: hunter2",
-        "'password' in manager",
+        "'password' in manager: name an environment variable (password_env)",
     ),
     (
         "manager:\n  host: m.example.com\n  user: admin\n  password_env: 'hunter2!'\n",

@@ -157,3 +157,14 @@ def test_the_password_is_in_no_report_file_and_no_log_line(
         assert not any(PASSWORD in line for line in log)
     out = capsys.readouterr()
     assert PASSWORD not in out.out and PASSWORD not in out.err
+
+
+def test_a_2x_pool_does_not_ask_the_manager(manager: Lookalike) -> None:
+    log: list[str] = []
+    older = pool(SERVERS, GUESTS, release=Release.R2_2, pool_ha=None, manager="")
+    entry = ManagerEntry(manager.host, manager.port, USER, password_env="UNSET_PW", ca_file=manager.ca_file)
+    readout = join_manager(older, entry, log.append)
+    assert manager.seen == [] and readout.pool_ha is None
+    assert log == [
+        "manager: Oracle VM Manager 127.0.0.1: not read (its REST API is Oracle VM 3.x's; the pool is 2.2)"
+    ]
