@@ -83,6 +83,7 @@ def with_manager(readout: PoolReadout, facts: ManagerFacts) -> PoolReadout:
         notes=tuple(notes),
         master=master,
         manager=where,
+        manager_read=True,
     )
 
 

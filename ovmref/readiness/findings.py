@@ -168,12 +168,12 @@ def _restart_on_crash(readout: PoolReadout) -> list[Finding]:
     """Advisory (features/rules.yaml, `reading`): the documents say nothing of restartActionOnCrash,
     so a guest with HA on whose crash action is not RESTART is `unknown` (no verdict), named.
 
-    Judged on 3.x only, and only where the Manager was named (no server file gives the action)."""
-    if readout.release is not Release.R3:
+    Judged on 3.x only, and only where the inventory names a Manager (no server file gives the action);
+    `unknown` when it was named but not read."""
+    if readout.release is not Release.R3 or not readout.manager:
         return []
-    known = any(g.restart_on_crash is not None for g in readout.guests)
-    if not known and not readout.manager:
-        return []
+    if not readout.manager_read:
+        return [Finding(RESTART_ON_CRASH, None, "unknown", f"not known: {readout.manager}")]
     protected = [g for g in readout.guests if g.ha]
     odd = [g for g in protected if g.restart_on_crash is not None and g.restart_on_crash != RESTART]
     if odd:
@@ -188,16 +188,18 @@ def _restart_on_crash(readout: PoolReadout) -> list[Finding]:
             )
         ]
     missing = [g.name for g in protected if g.restart_on_crash is None]
-    if missing:
-        why = readout.manager if not known else "the Manager does not list them"
-        return [
-            Finding(
-                RESTART_ON_CRASH,
-                None,
-                "unknown",
-                f"the restartActionOnCrash of HA guest(s) {_names(missing)} is not known ({why})",
-            )
-        ]
+    undecided = [g.name for g in readout.guests if g.ha is None]
+    unread = [s.name for s in readout.servers if not s.reachable or s.why_unknown]
+    if unread and not missing and not undecided:
+        return [Finding(RESTART_ON_CRASH, None, "unknown", f"the guests of {_names(unread)} were not read")]
+    if missing or undecided:
+        what = (
+            f"the restartActionOnCrash of HA guest(s) {_names(missing)} "
+            f"({readout.manager} does not list them)"
+            if missing
+            else f"the HA flag of {_names(undecided)}"
+        )
+        return [Finding(RESTART_ON_CRASH, None, "unknown", f"{what} is not known")]
     return [
         Finding(
             RESTART_ON_CRASH,

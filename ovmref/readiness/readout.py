@@ -46,7 +46,8 @@ class PoolReadout:
     guests: tuple[GuestReadout, ...]
     notes: tuple[str, ...] = field(default_factory=tuple)
     master: str | None = None  # 3.x Manager: ServerPool.masterServerId (None: not known)
-    manager: str = ""  # the Manager the read-out was joined with ("" none, or why it was not)
+    manager: str = ""  # the Manager the read-out was joined with ("" none named, or why it was not read)
+    manager_read: bool = False  # whether the Manager's facts were joined
 
     def server(self, name: str) -> ServerReadout | None:
         return next((s for s in self.servers if s.name == name), None)

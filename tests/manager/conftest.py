@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.manager.lookalike import Lookalike, pool, server, serving, vm
+from tests.ssh.conftest import sshd  # noqa: F401  (the loopback sshd of the CLI tests)
 
 
 def healthy_objects() -> dict[str, list[dict[str, object]]]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -168,3 +169,16 @@ def test_a_2x_pool_does_not_ask_the_manager(manager: Lookalike) -> None:
     assert log == [
         "manager: Oracle VM Manager 127.0.0.1: not read (its REST API is Oracle VM 3.x's; the pool is 2.2)"
     ]
+
+
+def test_servers_whose_guests_were_not_read_leave_the_rule_unknown() -> None:
+    objects = healthy_objects()
+    facts = parse_facts("m", objects["Server"], objects["ServerPool"], [])  # type: ignore[arg-type]
+    base = pool(SERVERS, [], manager="")
+    unread = replace(base, servers=(replace(base.servers[0], why_unknown="no xm list"), *base.servers[1:]))
+    readout = with_manager(unread, facts)
+    found = {f.rule: f for f in readiness_findings(readout, n_plus_one(readout)) if f.server is None}
+    assert found[RESTART_ON_CRASH].status == "unknown" and "'vmserver1'" in found[RESTART_ON_CRASH].message
+    readout = with_manager(base, facts)
+    found = {f.rule: f for f in readiness_findings(readout, n_plus_one(readout)) if f.server is None}
+    assert found[RESTART_ON_CRASH].status == "passed"

@@ -45,4 +45,5 @@ def pool(
             for n, s, mb, ha in guests
         ),
         manager=manager,
+        manager_read=bool(manager),
     )
