@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from conformance.catalog import load_catalog
+from conformance.render_html import render_html
 from conformance.render_json import report_to_dict
 from conformance.report_files import write_report
 from conformance.validate import Validation, validate_pool, validation_report
@@ -150,6 +151,9 @@ def test_the_password_is_in_no_report_file_and_no_log_line(
             replay="validate",
         )
         assert report_to_dict(report)["readiness"]["master"] == ("vmserver1" if status == 200 else None)
+        html = render_html(report)
+        assert "<p>Manager read-out: Oracle VM Manager 127.0.0.1" in html
+        assert ("master: vmserver1" in html) == (status == 200)
         write_report(report, tmp_path / "reports")
         written = [p for p in (tmp_path / "reports").rglob("*") if p.is_file()]
         assert written
