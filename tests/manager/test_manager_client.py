@@ -127,3 +127,14 @@ def test_the_password_comes_from_the_environment_or_the_file(tmp_path: Path) -> 
     path.write_text("", encoding="utf-8")
     with pytest.raises(CredentialsError, match="is empty"):
         read_password(ManagerEntry("m", user="u", password_file=str(path)), {})
+
+
+def test_the_lookalike_leaves_no_port_behind(tmp_path: Path) -> None:
+    from tests.manager.conftest import healthy_objects
+    from tests.manager.lookalike import serving
+
+    with serving(tmp_path, healthy_objects()) as look:  # type: ignore[arg-type]
+        port = look.port
+        socket.create_connection(("127.0.0.1", port), timeout=5).close()
+    with pytest.raises(OSError), socket.create_connection(("127.0.0.1", port), timeout=5):
+        pass
