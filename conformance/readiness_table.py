@@ -17,6 +17,8 @@ def readiness_to_dict(readout: PoolReadout, table: NPlusOne) -> dict[str, Any]:
     return {
         "pool_ha": readout.pool_ha,
         "pool_ha_source": readout.pool_ha_source,
+        "master": readout.master,
+        "manager": readout.manager,
         "servers": [
             {
                 "name": s.name,
@@ -38,6 +40,8 @@ def readiness_to_dict(readout: PoolReadout, table: NPlusOne) -> dict[str, Any]:
                 "ha_source": g.ha_source,
                 "preferred": None if g.preferred is None else list(g.preferred),
                 "preferred_source": g.preferred_source,
+                "restart_action_on_crash": g.restart_on_crash,
+                "start_policy": g.start_policy,
             }
             for g in readout.guests
         ],

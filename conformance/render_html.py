@@ -145,7 +145,14 @@ def readiness_html(data: Mapping[str, Any]) -> str:
         f"<p>Pool HA: {esc('unknown' if pool is None else 'on' if pool else 'off')} "
         f"<small>({esc(data['pool_ha_source'])})</small>; {len(data['guests'])} guests on "
         f"{len(data['servers'])} servers.</p>"
-        '<table class="readiness"><tr><th>server</th><th>if it failed now</th>'
+        + (
+            f"<p>Manager read-out: {esc(data['manager'])}"
+            + (f"; master: {esc(data['master'])}" if data.get("master") else "")
+            + "</p>"
+            if data.get("manager")
+            else ""
+        )
+        + '<table class="readiness"><tr><th>server</th><th>if it failed now</th>'
         "<th>if taken down on purpose</th></tr>" + "".join(rows) + "</table>"
     )
 

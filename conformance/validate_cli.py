@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import argparse
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from conformance.catalog import load_catalog
 from conformance.file_kinds import DEFINITION_HINT, looks_like_pool_definition
@@ -30,6 +30,9 @@ from ovmref.prereq import ServiceState
 from ovmref.readiness.nplus1 import render_table
 from ovmref.readiness.readout import PoolReadout
 from ovmref.release import Release
+
+if TYPE_CHECKING:
+    from environments.ssh.inventory import ManagerEntry
 
 
 class ValidateUsageError(Exception):
@@ -65,9 +68,48 @@ def add_parser(sub: Any) -> None:  # argparse's subparsers action (its generic t
         action="store_true",
         help="also read the guests (xm list, xm info, 3.x vm.cfg) and check HA readiness: the HA flags "
         "and the N+1 table, what HA would do if each server failed or were taken down now "
-        "(docs/readiness.md; on whenever the inventory has an ha: section)",
+        "(docs/readiness.md; on whenever the inventory has an ha: section or a manager: with credentials, "
+        "whose Oracle VM Manager 3.x is then read GET-only)",
     )
     validate.set_defaults(handler=cmd_validate)
+
+
+def join_manager(
+    readout: PoolReadout, entry: ManagerEntry | None, log: Callable[[str], object] = print
+) -> PoolReadout:
+    """The read-out with the Manager's facts (docs/readiness.md, "The Oracle VM Manager read-out"),
+    or with one line naming the Manager and why it said nothing: its facts stay unknown."""
+    if entry is None:
+        return readout
+    from environments.manager.merge import manager_unavailable, with_manager
+
+    if readout.release is not Release.R3:
+        why = (
+            f"Oracle VM Manager {entry.host}: not read (its REST API is Oracle VM 3.x's; "
+            f"the pool is {readout.release})"
+        )
+        log(f"manager: {why}")
+        return manager_unavailable(readout, why)
+    if not entry.has_credentials:
+        why = (
+            f"Oracle VM Manager {entry.host}: not read (the inventory gives no manager user with "
+            "password_env or password_file)"
+        )
+        log(f"manager: {why}")
+        return manager_unavailable(readout, why)
+    try:
+        from environments.manager.facts import ManagerUnavailable, ask_manager
+    except ImportError as exc:
+        why = f"Oracle VM Manager {entry.host}: not read (needs {exc.name}: pip install requests)"
+        log(f"manager: {why}")
+        return manager_unavailable(readout, why)
+    log(f"  Oracle VM Manager {entry.host}:{entry.port}: reading servers, pools and VMs (GET only) ...")
+    try:
+        facts = ask_manager(entry)
+    except ManagerUnavailable as exc:
+        log(f"manager: {exc}")
+        return manager_unavailable(readout, str(exc))
+    return with_manager(readout, facts)
 
 
 def cmd_validate(args: argparse.Namespace, extra: list[str]) -> int:
@@ -143,9 +185,9 @@ def cmd_validate(args: argparse.Namespace, extra: list[str]) -> int:
             return ServerSession(opened[name], files[name]) if name in opened else None
 
         try:
-            return read_pool(inventory.pool, release, list(entries), session, inventory.ha, unreachable)
+            readout = read_pool(inventory.pool, release, list(entries), session, inventory.ha, unreachable)
         except HostUnreachable as exc:  # a server lost in the middle: the readiness rules say unknown
-            return read_pool(
+            readout = read_pool(
                 inventory.pool,
                 release,
                 list(entries),
@@ -153,6 +195,7 @@ def cmd_validate(args: argparse.Namespace, extra: list[str]) -> int:
                 inventory.ha,
                 {n: str(exc) for n in entries},
             )
+        return join_manager(readout, inventory.manager)
 
     description = PoolDescription(
         name=inventory.pool,
@@ -166,7 +209,11 @@ def cmd_validate(args: argparse.Namespace, extra: list[str]) -> int:
     started = datetime.now(UTC).isoformat(timespec="seconds")
     clock = time.monotonic()
     try:
-        readiness = args.readiness or inventory.ha is not None
+        readiness = (
+            args.readiness
+            or inventory.ha is not None
+            or (inventory.manager is not None and inventory.manager.has_credentials)
+        )
         validation = validate_pool(
             description, open_host, services, guests, o2cb, read_out if readiness else None
         )

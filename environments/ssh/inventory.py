@@ -21,7 +21,12 @@ people share, so it holds key *paths*, never secrets.
     servers:
       - {name: ovs1, host: 192.0.2.11, fqdn: ovs1.example.com, ip: 192.0.2.11}
       - {name: ovs2, host: ovs2.example.com, user: admin, port: 2222}
-    manager: {host: ovm-manager.example.com}
+    manager:                        # optional: Oracle VM Manager 3.x, read GET-only (docs/readiness.md)
+      host: ovm-manager.example.com
+      port: 7002                    # default 7002 (the Manager's HTTPS port)
+      user: admin
+      password_env: OVM_MANAGER_PASSWORD   # or password_file: ~/.ovm-manager-password
+      ca_file: manager-ca.pem       # optional: the CA that signed the Manager's certificate
     dns:                            # optional: what the site DNS answers (FQDN: IPv4), for the
       ovs1.example.com: 192.0.2.11  #   name-resolution checks of servers that resolve by DNS
     ha:                             # optional: what Oracle VM Manager shows and the servers cannot
@@ -55,6 +60,7 @@ __all__ = [
     "HaFacts",
     "Inventory",
     "InventoryError",
+    "ManagerEntry",
     "ServerEntry",
     "WrongPoolError",
     "allows_destructive",
@@ -70,7 +76,10 @@ _TOP = {"pool", "release", "storage", "cluster_root", "node_slots", "ssh", "serv
 _HA = {"pool", "maintenance", "inbound_lock", "guests"}
 _HA_GUEST = {"ha", "preferred"}
 _SERVER = {"name", "host", "fqdn", "ip"} | _SSH
-_MANAGER = {"host"}
+_MANAGER = {"host", "port", "user", "password_env", "password_file", "ca_file"}
+_MANAGER_SECRETS = {"password_env", "password_file"}  # where the password is, never the password
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
+MANAGER_PORT = 7002
 _STORAGE = ("nfs", "ocfs2-iscsi", "ocfs2-san")
 _SECRET_KEY = re.compile(r"pass(word|wd|phrase)", re.IGNORECASE)
 _NO_PASSWORDS = "put the key in an ssh-agent or key_file; passwords are not stored in inventories"
@@ -119,6 +128,23 @@ class HaFacts:
 
 
 @dataclass(frozen=True)
+class ManagerEntry:
+    """Oracle VM Manager 3.x and where its password is (an environment variable or a file: only
+    the name or the path is kept, the password is read when the Manager is asked)."""
+
+    host: str
+    port: int = MANAGER_PORT
+    user: str | None = None
+    password_env: str | None = None
+    password_file: str | None = None
+    ca_file: str | None = None
+
+    @property
+    def has_credentials(self) -> bool:
+        return self.user is not None and (self.password_env or self.password_file) is not None
+
+
+@dataclass(frozen=True)
 class Inventory:
     pool: str
     release: Release | None
@@ -129,6 +155,7 @@ class Inventory:
     manager_host: str | None
     dns_zone: dict[str, str] | None = None  # the site DNS's answers, when the inventory gives them
     ha: HaFacts | None = None  # what the Manager shows that the servers cannot tell
+    manager: ManagerEntry | None = None  # how to read the Manager (manager_host is its host)
 
     def server(self, name: str) -> ServerEntry:
         for s in self.servers:
@@ -149,6 +176,14 @@ class _Reader(YamlReader):
 
     def key(self, node: yaml.Node, what: str) -> str:
         key = str(node.value)
+        if what == "manager" and key in _MANAGER_SECRETS:
+            return key
+        if what == "manager" and _SECRET_KEY.search(key):
+            raise self.fail(
+                node,
+                f"{key!r} in manager: name an environment variable (password_env) or a file "
+                "(password_file) that holds it; passwords are not stored in inventories",
+            )
         if _SECRET_KEY.search(key):
             raise self.fail(node, f"{key!r} in {what}: {_NO_PASSWORDS}")
         return key
@@ -250,15 +285,48 @@ def parse_inventory(text: str, path: str = "<inventory>") -> Inventory:
             top["servers"],
             f"{len(servers)} servers but the cluster root has {slots} node slots (mkfs.ocfs2 -N)",
         )
-    manager = None
-    if "manager" in top:
-        m = r.mapping(top["manager"], _MANAGER, "manager")
-        if "host" not in m:
-            raise r.fail(top["manager"], "manager needs a host")
-        manager = r.host(m["host"], "manager host")
+    manager = _manager(r, top["manager"]) if "manager" in top else None
     zone = _dns_zone(r, top["dns"]) if "dns" in top else None
     ha = _ha_facts(r, top["ha"], {s.name for s in servers}) if "ha" in top else None
-    return Inventory(pool, release, storage, cluster_root, slots, tuple(servers), manager, zone, ha)
+    return Inventory(
+        pool,
+        release,
+        storage,
+        cluster_root,
+        slots,
+        tuple(servers),
+        manager.host if manager is not None else None,
+        zone,
+        ha,
+        manager,
+    )
+
+
+def _manager(r: _Reader, node: yaml.Node) -> ManagerEntry:
+    m = r.mapping(node, _MANAGER, "manager")
+    if "host" not in m:
+        raise r.fail(node, "manager needs a host")
+    host = r.host(m["host"], "manager host")
+    port = r.integer(m["port"], "manager port", 1, 65535) if "port" in m else MANAGER_PORT
+    user = r.text(m["user"], "manager user") if "user" in m else None
+    env = r.text(m["password_env"], "manager password_env") if "password_env" in m else None
+    if env is not None and not _ENV_NAME.match(env):
+        raise r.fail(
+            m["password_env"],
+            "manager password_env must name an environment variable (letters, digits, '_'), not hold "
+            "the password: passwords are not stored in inventories",
+        )
+    pw_file = r.file(m["password_file"], "manager password_file") if "password_file" in m else None
+    if env is not None and pw_file is not None:
+        raise r.fail(m["password_file"], "give the manager's password_env or its password_file, not both")
+    if user is None and (env or pw_file):
+        raise r.fail(node, "the manager's password_env / password_file needs a user")
+    if user is not None and not (env or pw_file):
+        raise r.fail(
+            node, "manager user needs password_env (an environment variable) or password_file (a file)"
+        )
+    ca_file = r.file(m["ca_file"], "manager ca_file") if "ca_file" in m else None
+    return ManagerEntry(host, port, user, env, pw_file, ca_file)
 
 
 def _flag(r: _Reader, node: yaml.Node, what: str) -> bool:

@@ -9,18 +9,22 @@ from __future__ import annotations
 from ovmref.prereq import Finding
 from ovmref.readiness.nplus1 import NPlusOne, ServerWhatIf
 from ovmref.readiness.readout import PoolReadout
+from ovmref.release import Release
 
 GUEST_HA_POOL_OFF = "READY-GUEST-HA-POOL-OFF"
 POOL_HA_GUEST_OFF = "READY-POOL-HA-GUEST-OFF"
 FAILOVER_CAPACITY = "READY-FAILOVER-CAPACITY"
 PLANNED_CAPACITY = "READY-PLANNED-CAPACITY"
 PREFERRED_AVAILABLE = "READY-PREFERRED-AVAILABLE"
+RESTART_ON_CRASH = "READY-HA-RESTART-ON-CRASH"
+RESTART = "RESTART"  # Vm.restartActionOnCrash as real 3.x JSON shows it for a restarted guest
 READINESS_RULES = (
     GUEST_HA_POOL_OFF,
     POOL_HA_GUEST_OFF,
     FAILOVER_CAPACITY,
     PLANNED_CAPACITY,
     PREFERRED_AVAILABLE,
+    RESTART_ON_CRASH,
 )
 
 
@@ -33,6 +37,7 @@ def readiness_findings(readout: PoolReadout, table: NPlusOne) -> list[Finding]:
         *_ha_flags(readout),
         *(f for s in table.servers for f in _capacity(s, readout)),
         _preferred(readout),
+        *_restart_on_crash(readout),
     ]
 
 
@@ -157,3 +162,49 @@ def _preferred(readout: PoolReadout) -> Finding:
         "passed",
         f"every HA guest ({len(protected)}) has a preferred server available, or none set (Auto)",
     )
+
+
+def _restart_on_crash(readout: PoolReadout) -> list[Finding]:
+    """Advisory (features/rules.yaml, `reading`): the documents say nothing of restartActionOnCrash,
+    so a guest with HA on whose crash action is not RESTART is `unknown` (no verdict), named.
+
+    Judged on 3.x only, and only where the inventory names a Manager (no server file gives the action);
+    `unknown` when it was named but not read."""
+    if readout.release is not Release.R3 or not readout.manager:
+        return []
+    if not readout.manager_read:
+        return [Finding(RESTART_ON_CRASH, None, "unknown", f"not known: {readout.manager}")]
+    protected = [g for g in readout.guests if g.ha]
+    odd = [g for g in protected if g.restart_on_crash is not None and g.restart_on_crash != RESTART]
+    if odd:
+        listed = ", ".join(f"{g.name!r} ({g.restart_on_crash})" for g in odd)
+        return [
+            Finding(
+                RESTART_ON_CRASH,
+                None,
+                "unknown",
+                f"advisory: HA guest(s) {listed} have restartActionOnCrash other than {RESTART}; the "
+                "documents do not say how HA treats it, so no verdict: check it in Oracle VM Manager",
+            )
+        ]
+    missing = [g.name for g in protected if g.restart_on_crash is None]
+    undecided = [g.name for g in readout.guests if g.ha is None]
+    unread = [s.name for s in readout.servers if not s.reachable or s.why_unknown]
+    if unread and not missing and not undecided:
+        return [Finding(RESTART_ON_CRASH, None, "unknown", f"the guests of {_names(unread)} were not read")]
+    if missing or undecided:
+        what = (
+            f"the restartActionOnCrash of HA guest(s) {_names(missing)} "
+            f"({readout.manager} does not list them)"
+            if missing
+            else f"the HA flag of {_names(undecided)}"
+        )
+        return [Finding(RESTART_ON_CRASH, None, "unknown", f"{what} is not known")]
+    return [
+        Finding(
+            RESTART_ON_CRASH,
+            None,
+            "passed",
+            f"every HA guest ({len(protected)}) has restartActionOnCrash {RESTART}",
+        )
+    ]

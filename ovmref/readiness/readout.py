@@ -32,6 +32,8 @@ class GuestReadout:
     ha_source: str = "unknown"
     preferred: tuple[str, ...] | None = None  # () is Auto (no preferred server)
     preferred_source: str = "unknown"
+    restart_on_crash: str | None = None  # 3.x Manager: Vm.restartActionOnCrash (RESTART, STOP, ...)
+    start_policy: str | None = None  # 3.x Manager: Vm.vmStartPolicy
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,9 @@ class PoolReadout:
     servers: tuple[ServerReadout, ...]
     guests: tuple[GuestReadout, ...]
     notes: tuple[str, ...] = field(default_factory=tuple)
+    master: str | None = None  # 3.x Manager: ServerPool.masterServerId (None: not known)
+    manager: str = ""  # the Manager the read-out was joined with ("" none named, or why it was not read)
+    manager_read: bool = False  # whether the Manager's facts were joined
 
     def server(self, name: str) -> ServerReadout | None:
         return next((s for s in self.servers if s.name == name), None)

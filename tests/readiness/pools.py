@@ -17,8 +17,12 @@ def pool(
     preferred: dict[str, tuple[str, ...]] | None = None,
     maintenance: Sequence[str] = (),
     locked: Sequence[str] = (),
+    restart_on_crash: dict[str, str | None] | None = None,
+    manager: str = "Oracle VM Manager (test)",
 ) -> PoolReadout:
-    """servers: (name, free MB); guests: (name, server, MB, HA)."""
+    """servers: (name, free MB); guests: (name, server, MB, HA). As read with a Manager (`manager`
+    "" for none) whose guests all say restartActionOnCrash RESTART unless `restart_on_crash` says."""
+    crash = restart_on_crash or {}
     prefs = preferred or {}
     return PoolReadout(
         "p",
@@ -27,6 +31,19 @@ def pool(
         "inventory",
         tuple(ServerReadout(n, True, free, free * 2, n in maintenance, n in locked) for n, free in servers),
         tuple(
-            GuestReadout(n, s, mb, 1, ha, "vm.cfg", prefs.get(n, ()), "inventory") for n, s, mb, ha in guests
+            GuestReadout(
+                n,
+                s,
+                mb,
+                1,
+                ha,
+                "vm.cfg",
+                prefs.get(n, ()),
+                "inventory",
+                crash.get(n, "RESTART") if manager else None,
+            )
+            for n, s, mb, ha in guests
         ),
+        manager=manager,
+        manager_read=bool(manager),
     )
