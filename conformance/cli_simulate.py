@@ -15,9 +15,11 @@ from conformance.file_kinds import (
     looks_like_pool_definition,
 )
 from conformance.statuses import EXIT_CODE_HELP, ExitCode
+from environments.manager.join import join_manager
 from environments.pooldef import PoolDefinitionError, load_pool_definition
 from environments.whatif import Fault, play, render
 from ovmref.readiness.faults import FaultError, parse_fault, play_faults, render_played
+from ovmref.readiness.readout import PoolReadout
 
 EXAMPLES = """\
 examples:
@@ -26,8 +28,11 @@ examples:
   ovm-conformance simulate --inventory inventory.yaml crash:ovs2 crash:ovs3
 
 With --inventory, the real pool is read out read-only over SSH (its guests, their memory and HA
-flags, as `validate --readiness` reads them; docs/readiness.md) and the faults are played on that
-read-out: nothing is done to the real pool. Exit status 4 when no server answers.
+flags, as `validate --readiness` reads them; docs/readiness.md) and, when the inventory names an
+Oracle VM Manager 3.x with credentials, joined with its facts (GET only; the Manager's over vm.cfg
+over the inventory's ha:). The faults are played on that read-out: nothing is done to the real
+pool. A Manager that does not answer is one line, its facts unknown. Exit status 4 when no server
+answers.
 
 POOL.yaml is a pool definition (servers, guests, preferred servers; see examples/pool.yaml),
 not the inventory of a real pool that `validate` reads.
@@ -48,7 +53,10 @@ def add_parser(sub: Any) -> None:
     sim.add_argument("pool", nargs="?", help="pool definition (see examples/pool.yaml)")
     sim.add_argument("faults", nargs="*", metavar="KIND:SERVER")
     sim.add_argument(
-        "--inventory", type=Path, help="play the faults on this real pool's read-out (read-only, over SSH)"
+        "--inventory",
+        type=Path,
+        help="play the faults on this real pool's read-out (read-only, over SSH), joined with its "
+        "Oracle VM Manager's facts (GET only) when the inventory names one with credentials",
     )
     sim.add_argument("--seed", type=int, default=1)
     sim.set_defaults(handler=cmd_simulate)
@@ -103,6 +111,8 @@ def _on_inventory(path: Path, texts: list[str]) -> int:
     except ReadoutError as exc:
         print(f"environment error: {exc}", file=sys.stderr)
         return int(ExitCode.ENVIRONMENT)
+    readout = join_manager(readout, inventory.manager)  # the Manager's facts, as validate joins them
+    print(_pool_ha_line(readout))
     try:
         after, played = play_faults(readout, faults)
     except FaultError as exc:
@@ -110,3 +120,10 @@ def _on_inventory(path: Path, texts: list[str]) -> int:
     for line in render_played(readout, after, played):
         print(line)
     return 0
+
+
+def _pool_ha_line(readout: PoolReadout) -> str:
+    """Where the pool's HA setting, on which every restart depends, was read (or why it is unknown)."""
+    if readout.pool_ha is None:
+        return f"pool HA: {readout.pool_ha_source}"
+    return f"pool HA: {'on' if readout.pool_ha else 'off'} ({readout.pool_ha_source})"

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import argparse
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from conformance.catalog import load_catalog
 from conformance.file_kinds import DEFINITION_HINT, looks_like_pool_definition
@@ -23,6 +23,7 @@ from conformance.options import OptionError, check_run_id, check_writable_dir, n
 from conformance.report_files import write_report
 from conformance.statuses import EXIT_CODE_HELP
 from conformance.validate import Member, PoolDescription, ValidationError, validate_pool, validation_report
+from environments.manager.join import join_manager
 from ovmref.cluster.o2cb_status import O2CBStatus
 from ovmref.cluster.services import SERVICE_ORDER
 from ovmref.hostfs import HostFS
@@ -30,9 +31,6 @@ from ovmref.prereq import ServiceState
 from ovmref.readiness.nplus1 import render_table
 from ovmref.readiness.readout import PoolReadout
 from ovmref.release import Release
-
-if TYPE_CHECKING:
-    from environments.ssh.inventory import ManagerEntry
 
 
 class ValidateUsageError(Exception):
@@ -72,44 +70,6 @@ def add_parser(sub: Any) -> None:  # argparse's subparsers action (its generic t
         "whose Oracle VM Manager 3.x is then read GET-only)",
     )
     validate.set_defaults(handler=cmd_validate)
-
-
-def join_manager(
-    readout: PoolReadout, entry: ManagerEntry | None, log: Callable[[str], object] = print
-) -> PoolReadout:
-    """The read-out with the Manager's facts (docs/readiness.md, "The Oracle VM Manager read-out"),
-    or with one line naming the Manager and why it said nothing: its facts stay unknown."""
-    if entry is None:
-        return readout
-    from environments.manager.merge import manager_unavailable, with_manager
-
-    if readout.release is not Release.R3:
-        why = (
-            f"Oracle VM Manager {entry.host}: not read (its REST API is Oracle VM 3.x's; "
-            f"the pool is {readout.release})"
-        )
-        log(f"manager: {why}")
-        return manager_unavailable(readout, why)
-    if not entry.has_credentials:
-        why = (
-            f"Oracle VM Manager {entry.host}: not read (the inventory gives no manager user with "
-            "password_env or password_file)"
-        )
-        log(f"manager: {why}")
-        return manager_unavailable(readout, why)
-    try:
-        from environments.manager.facts import ManagerUnavailable, ask_manager
-    except ImportError as exc:
-        why = f"Oracle VM Manager {entry.host}: not read (needs {exc.name}: pip install requests)"
-        log(f"manager: {why}")
-        return manager_unavailable(readout, why)
-    log(f"  Oracle VM Manager {entry.host}:{entry.port}: reading servers, pools and VMs (GET only) ...")
-    try:
-        facts = ask_manager(entry)
-    except ManagerUnavailable as exc:
-        log(f"manager: {exc}")
-        return manager_unavailable(readout, str(exc))
-    return with_manager(readout, facts)
 
 
 def cmd_validate(args: argparse.Namespace, extra: list[str]) -> int:

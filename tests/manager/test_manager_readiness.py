@@ -16,8 +16,8 @@ from conformance.render_html import render_html
 from conformance.render_json import report_to_dict
 from conformance.report_files import write_report
 from conformance.validate import Validation, validate_pool, validation_report
-from conformance.validate_cli import join_manager
 from environments.manager.facts import parse_facts
+from environments.manager.join import join_manager
 from environments.manager.merge import with_manager
 from environments.ssh.inventory import ManagerEntry
 from ovmref.host.installed_pool import InstalledPool
