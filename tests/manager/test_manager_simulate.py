@@ -98,7 +98,7 @@ def test_the_managers_ha_flag_decides_what_simulate_prints(
         "ServerPool": [pool("pool1", True, "vmserver1")],
         "Vm": [vm("web1", "vmserver1", ha)],
     }
-    with serving(tmp_path, objects) as look:  # type: ignore[arg-type]
+    with serving(tmp_path, objects) as look:
         inventory = _inventory(tmp_path, look.host, look.port, look.ca_file)
         code, out, _err = _simulate(inventory, monkeypatch, capsys)
         assert [m for m, _, _ in look.seen] == ["GET", "GET", "GET"]
