@@ -13,6 +13,7 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -108,6 +109,29 @@ def test_the_managers_ha_flag_decides_what_simulate_prints(
     assert _said(out, "web1") == said
     assert _after(out, "web1") == after
     assert not [line for line in out.splitlines() if line.startswith("manager: ")], out
+
+
+def test_the_manager_wins_over_vm_cfg_and_the_inventory_in_simulate(
+    tmp_path: Path, manager: Lookalike, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The servers and the inventory say HA off (ha.pool false, web1's vm.cfg False); the Manager
+    says the pool is clustered and web1 has HA: web1 is restarted."""
+
+    def said_off(inventory: Inventory, log: object = print) -> PoolReadout:
+        on_ssh = _ssh_readout(inventory)
+        web1 = replace(
+            on_ssh.guests[0], ha=False, ha_source="vm.cfg /OVS/Repositories/r/VirtualMachines/web1/vm.cfg"
+        )
+        return replace(on_ssh, pool_ha=False, pool_ha_source="inventory", guests=(web1,))
+
+    inventory = _inventory(tmp_path, manager.host, manager.port, manager.ca_file)
+    monkeypatch.setattr("environments.ssh.guest_readout.read_inventory", said_off)
+    monkeypatch.setenv(PW_ENV, PASSWORD)
+    assert main(["simulate", "--inventory", str(inventory), "crash:vmserver1"]) == 0
+    out = capsys.readouterr().out
+    assert PASSWORD not in out
+    assert "pool HA: on (Oracle VM Manager 127.0.0.1: ServerPool.clusterId)" in out.splitlines()
+    assert _said(out, "web1") == "'web1': restarted on vmserver2"
 
 
 def test_a_refusing_manager_is_one_line_and_the_faults_still_play(
