@@ -197,3 +197,20 @@ def serving(directory: Path, objects: dict[str, list[dict[str, Any]]]) -> Iterat
         server.shutdown()
         server.server_close()
         thread.join(timeout=10)
+
+
+PASSWORD_ENV = "OVM_TEST_MANAGER_PW"  # the variable the tests' inventories name for the password
+
+
+def loopback_inventory(path: Path, sshd: Any, look: Lookalike) -> Path:
+    """A one-server 3.x inventory: the server is the loopback sshd (tests/ssh/sshd_server.py), the
+    Manager this lookalike, its password in PASSWORD_ENV; validate and simulate read the same one."""
+    path.write_text(
+        "pool: pool1\nstorage: nfs\ncluster_root: nfs.example.com:/OVS\nrelease: '3.x'\n"
+        f"ssh: {{user: {sshd.user}, known_hosts: {sshd.known_hosts}, key_file: {sshd.key_file}, "
+        f"port: {sshd.port}, connect_timeout_s: 5}}\n"
+        "servers:\n  - {name: vmserver1, host: 127.0.0.1, fqdn: vmserver1.example.com, ip: 127.0.0.1}\n"
+        f"manager:\n  host: {look.host}\n  port: {look.port}\n  user: {USER}\n"
+        f"  password_env: {PASSWORD_ENV}\n  ca_file: {look.ca_file}\n"
+    )
+    return path

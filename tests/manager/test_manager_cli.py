@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.manager.lookalike import PASSWORD, USER, Lookalike
+from tests.manager.lookalike import PASSWORD, PASSWORD_ENV, Lookalike, loopback_inventory
 from tests.reports.sandbox_project import child_env
 from tests.ssh.sshd_server import Sshd
 
@@ -20,17 +20,9 @@ pytest.importorskip("paramiko", reason="validate needs the ssh extra (paramiko)"
 
 
 def _run(tmp_path: Path, sshd: Sshd, look: Lookalike) -> tuple[subprocess.CompletedProcess[str], Path]:
-    inventory = tmp_path / "inventory.yaml"
-    inventory.write_text(
-        "pool: pool1\nstorage: nfs\ncluster_root: nfs.example.com:/OVS\nrelease: '3.x'\n"
-        f"ssh: {{user: {sshd.user}, known_hosts: {sshd.known_hosts}, key_file: {sshd.key_file}, "
-        f"port: {sshd.port}, connect_timeout_s: 5}}\n"
-        "servers:\n  - {name: vmserver1, host: 127.0.0.1, fqdn: vmserver1.example.com, ip: 127.0.0.1}\n"
-        f"manager:\n  host: {look.host}\n  port: {look.port}\n  user: {USER}\n"
-        f"  password_env: OVM_TEST_MANAGER_PW\n  ca_file: {look.ca_file}\n"
-    )
+    inventory = loopback_inventory(tmp_path / "inventory.yaml", sshd, look)
     env = child_env()
-    env["OVM_TEST_MANAGER_PW"] = PASSWORD
+    env[PASSWORD_ENV] = PASSWORD
     reports = tmp_path / "r"
     done = subprocess.run(
         [sys.executable, "-m", "conformance", "validate", "--inventory", str(inventory), "--report-dir",

@@ -23,11 +23,21 @@ from environments.ssh.guest_readout import HA_UNKNOWN_3X, POOL_HA_UNKNOWN, PREFE
 from environments.ssh.inventory import Inventory
 from ovmref.readiness.readout import GuestReadout, PoolReadout, ServerReadout
 from ovmref.release import Release
-from tests.manager.lookalike import PASSWORD, USER, Lookalike, pool, server, serving, vm
+from tests.manager.lookalike import (
+    PASSWORD,
+    PASSWORD_ENV,
+    USER,
+    Lookalike,
+    loopback_inventory,
+    pool,
+    server,
+    serving,
+    vm,
+)
 from tests.reports.sandbox_project import child_env
 from tests.ssh.sshd_server import Sshd
 
-PW_ENV = "OVM_TEST_MANAGER_PW"
+PW_ENV = PASSWORD_ENV
 
 
 def _ssh_readout(inventory: Inventory, log: object = print) -> PoolReadout:
@@ -168,15 +178,7 @@ def test_simulate_end_to_end_reads_the_manager_and_never_shows_its_password(
     tmp_path: Path, sshd: Sshd, manager: Lookalike
 ) -> None:
     pytest.importorskip("paramiko", reason="simulate --inventory needs the ssh extra (paramiko)")
-    inventory = tmp_path / "inventory.yaml"
-    inventory.write_text(
-        "pool: pool1\nstorage: nfs\ncluster_root: nfs.example.com:/OVS\nrelease: '3.x'\n"
-        f"ssh: {{user: {sshd.user}, known_hosts: {sshd.known_hosts}, key_file: {sshd.key_file}, "
-        f"port: {sshd.port}, connect_timeout_s: 5}}\n"
-        "servers:\n  - {name: vmserver1, host: 127.0.0.1, fqdn: vmserver1.example.com, ip: 127.0.0.1}\n"
-        f"manager:\n  host: {manager.host}\n  port: {manager.port}\n  user: {USER}\n"
-        f"  password_env: {PW_ENV}\n  ca_file: {manager.ca_file}\n"
-    )
+    inventory = loopback_inventory(tmp_path / "inventory.yaml", sshd, manager)
     env = child_env()
     env[PW_ENV] = PASSWORD
     done = subprocess.run(
