@@ -52,6 +52,7 @@ from environments.ssh.guest_readout import ServerSession, read_pool
 from environments.ssh.inventory import (
     Inventory,
     InventoryError,
+    ManagerEntry,
     ServerEntry,
     WrongPoolError,
     allows_destructive,
@@ -100,6 +101,9 @@ _UNREACHABLE: dict[tuple[str, int], str] = {}
 # read-only sessions, kept for the scenarios that follow in this process (a login costs a key
 # exchange per server per scenario otherwise); each scenario still reads afresh (its own SSHHostFS)
 _SESSIONS: dict[ServerEntry, SSHHost] = {}
+# Managers found unusable in this process (unreachable, refusing, no credentials): later scenarios
+# say why at once instead of waiting for another timeout each; a Manager that answered is read afresh
+_MANAGER_UNUSABLE: dict[ManagerEntry, str] = {}
 _SESSION_LOCK = threading.Lock()
 
 
@@ -232,7 +236,15 @@ class SSHDriver(PoolDriver):
         if self._manager is None:
             from environments.manager.join import manager_facts
 
-            self._manager = manager_facts(entry, self.release, lambda line: self._mark("manager", None, line))
+            if entry in _MANAGER_UNUSABLE:
+                self._manager = _MANAGER_UNUSABLE[entry]
+                self._mark("manager", None, f"manager: {self._manager} (found so earlier in this run)")
+            else:
+                self._manager = manager_facts(
+                    entry, self.release, lambda line: self._mark("manager", None, line)
+                )
+                if isinstance(self._manager, str):
+                    _MANAGER_UNUSABLE[entry] = self._manager
         return self._manager
 
     def _manager_pool(self) -> ManagerPool | None:

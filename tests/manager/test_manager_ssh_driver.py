@@ -71,6 +71,15 @@ def test_a_refusing_manager_leaves_the_master_unknown_and_says_why(
     with pytest.raises(EnvironmentLimitation, match=r"give ha\.pool in the inventory"):
         driver.require("pool-ha")
     driver.close()
+    asked = len(manager.seen)
+    # the next scenario says why at once: a Manager that does not answer is not waited for again
+    later = SSHDriver(Release.R3, seed=2, inventory=tmp_path / "pool.yaml")
+    assert later.build_pool(_spec()).ok
+    with pytest.raises(EnvironmentLimitation, match=r"HTTP 401"):
+        later.require("master")
+    assert len(manager.seen) == asked
+    assert any("found so earlier in this run" in e.detail for e in later.timeline() if e.kind == "manager")
+    later.close()
 
 
 def test_a_pool_the_manager_says_is_unclustered_is_not_adopted_for_an_ha_scenario(
