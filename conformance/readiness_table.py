@@ -19,6 +19,8 @@ def readiness_to_dict(readout: PoolReadout, table: NPlusOne) -> dict[str, Any]:
         "pool_ha_source": readout.pool_ha_source,
         "master": readout.master,
         "manager": readout.manager,
+        # what the read-out could not join or found disagreeing (a guest the Manager does not list ...)
+        "notes": list(readout.notes),
         "servers": [
             {
                 "name": s.name,

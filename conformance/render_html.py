@@ -155,6 +155,11 @@ def readiness_html(data: Mapping[str, Any]) -> str:
         )
         + '<table class="readiness"><tr><th>server</th><th>if it failed now</th>'
         "<th>if taken down on purpose</th></tr>" + "".join(rows) + "</table>"
+        + (
+            "<p>Read-out notes:</p><ul>" + "".join(f"<li>{esc(n)}</li>" for n in data["notes"]) + "</ul>"
+            if data.get("notes")
+            else ""
+        )
     )
 
 

@@ -208,7 +208,8 @@ class PoolDriver(abc.ABC):
 
     def require(self, *aspects: str) -> None:  # noqa: B027 - drivers that see everything need not override it
         """Raise EnvironmentLimitation if this driver cannot observe one of these aspects of the pool
-        ("roles": roles and the master; "heartbeat": each server's live view)."""
+        ("master": which server is the Server Pool Master; "roles": every server's roles; "heartbeat":
+        each server's live view; "pool-ha": whether HA is on for the pool)."""
 
     def file_exists(self, server: str, path: str) -> bool:
         """Whether the path exists on the server (without reading it where a driver can avoid that)."""

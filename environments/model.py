@@ -111,7 +111,7 @@ class GuestState:
     name: str
     state: GuestStateName
     server: str | None
-    ha: bool
+    ha: bool | None  # None: not known (a real pool's Manager keeps the flag; environments/ssh)
     restarts: int = 0
     memory_mb: int = 0
     preferred: tuple[str, ...] = ()
@@ -135,7 +135,7 @@ class PoolState:
 
     time_ms: int
     release: Release
-    ha_enabled: bool
+    ha_enabled: bool | None  # None: not known (a real pool read without its Manager)
     master: str | None
     servers: dict[str, ServerState] = field(default_factory=dict)
     guests: dict[str, GuestState] = field(default_factory=dict)

@@ -89,7 +89,7 @@ def fails_while_starting(
 @when("the server pool master fails", target_fixture="fault")
 def master_fails(ovm_driver: PoolDriver) -> Fault:
     """Crash whichever server is the Server Pool Master now (measured with the master failover bound)."""
-    ovm_driver.require("roles")
+    ovm_driver.require("master")
     master = ovm_driver.observe().master
     assert master is not None, "the pool has no server pool master to fail"
     return remember_fault(ovm_driver, inject(ovm_driver, "crash", [master], as_kind="master"))

@@ -937,7 +937,7 @@ def runs_none(ovm_driver: PoolDriver, request: pytest.FixtureRequest, server: st
 @then(parsers.re(rf"(?P<server>{SERVER}) is the server pool master"))
 def is_master(ovm_driver: PoolDriver, request: pytest.FixtureRequest, server: str) -> None:
     """The pool's master (as observed) is that server, and it holds the master role."""
-    ovm_driver.require("roles")
+    ovm_driver.require("master")
     state = eventually(ovm_driver, lambda s: s.master == server, patience_ms(ovm_driver, request))
     assert state.master == server, f"the server pool master is {state.master}"
     assert "master" in state.servers[server].roles, (
@@ -948,7 +948,7 @@ def is_master(ovm_driver: PoolDriver, request: pytest.FixtureRequest, server: st
 @then("there is no server pool master")
 def no_master(ovm_driver: PoolDriver, request: pytest.FixtureRequest) -> None:
     """Through the horizon of the last fault no server takes the master role."""
-    ovm_driver.require("roles")
+    ovm_driver.require("master")
     let_horizon_pass(ovm_driver, request)
     state = ovm_driver.observe()
     holders = [s for s, st in state.servers.items() if "master" in st.roles and st.state in UP]
@@ -960,7 +960,7 @@ def master_is_first_lock_holder(ovm_driver: PoolDriver, request: pytest.FixtureR
     """After the master's fault, the first server recorded acquiring the master lock is the pool's
     master, and no other server took the master role meanwhile (the lock elects, not the server
     that merely saw the master die)."""
-    ovm_driver.require("roles")
+    ovm_driver.require("master")
     fault = last_fault(request)
     old = fault.before.master
     bound = ovm_driver.failover_bound_ms(fault.kind)
@@ -988,7 +988,7 @@ def master_is_first_lock_holder(ovm_driver: PoolDriver, request: pytest.FixtureR
 def new_master(ovm_driver: PoolDriver, request: pytest.FixtureRequest) -> None:
     """A surviving server (not the failed master) holds the master role by the master failover bound
     (plus the measured latency of the detection and the election, on a real-time clock)."""
-    ovm_driver.require("roles")
+    ovm_driver.require("master")
     fault = last_fault(request)
     old = fault.before.master
     bound = ovm_driver.failover_bound_ms(fault.kind)
@@ -1033,7 +1033,7 @@ def new_master(ovm_driver: PoolDriver, request: pytest.FixtureRequest) -> None:
 @then("exactly one server has the master role")
 def one_master(ovm_driver: PoolDriver) -> None:
     """Of the servers that are up, exactly one holds the master role, and it is the pool's master."""
-    ovm_driver.require("roles")
+    ovm_driver.require("master")
     state = ovm_driver.observe()
     holders = [s for s, st in state.servers.items() if "master" in st.roles and st.state in UP]
     assert holders == [state.master], f"master role held by {holders}, pool master is {state.master}"

@@ -242,6 +242,7 @@ def operation_refused(manager_action: ManagerAction) -> None:
 @then(parsers.re(r"HA is (?P<negation>not )?enabled on the server pool"))
 def pool_ha_state(ovm_driver: PoolDriver, negation: str | None) -> None:
     """The pool as observed has (or has not) HA enabled."""
+    ovm_driver.require("pool-ha")
     enabled = ovm_driver.observe().ha_enabled
     assert enabled is (negation is None), f"HA is {'enabled' if enabled else 'not enabled'} on the pool"
 

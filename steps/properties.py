@@ -37,7 +37,7 @@ def guests_before_first_fault(events: list[TimelineEvent]) -> set[str]:
 
 
 def ha_protected(state: PoolState, guest: str) -> bool:
-    return state.ha_enabled and state.guests[guest].ha
+    return state.ha_enabled is True and state.guests[guest].ha is True
 
 
 def unmet_restarts(driver: PoolDriver, surviving_only: bool) -> list[str]:

@@ -13,7 +13,38 @@ from ovmref.readiness.readout import PoolReadout
 from ovmref.release import Release
 
 if TYPE_CHECKING:
+    from environments.manager.facts import ManagerFacts
     from environments.ssh.inventory import ManagerEntry
+
+
+def manager_facts(
+    entry: ManagerEntry, release: Release, log: Callable[[str], object] = print
+) -> ManagerFacts | str:
+    """The Manager's facts, or one line naming the Manager and why it said nothing (logged)."""
+    if release is not Release.R3:
+        why = (
+            f"Oracle VM Manager {entry.host}: not read (its REST API is Oracle VM 3.x's; "
+            f"the pool is {release})"
+        )
+    elif not entry.has_credentials:
+        why = (
+            f"Oracle VM Manager {entry.host}: not read (the inventory gives no manager user with "
+            "password_env or password_file)"
+        )
+    else:
+        try:
+            from environments.manager.facts import ManagerUnavailable, ask_manager
+        except ImportError as exc:
+            why = f"Oracle VM Manager {entry.host}: not read (needs {exc.name}: pip install requests)"
+        else:
+            where = f"{entry.host}:{entry.port}"
+            log(f"  Oracle VM Manager {where}: reading servers, pools and VMs (GET only) ...")
+            try:
+                return ask_manager(entry)
+            except ManagerUnavailable as exc:
+                why = str(exc)
+    log(f"manager: {why}")
+    return why
 
 
 def join_manager(
@@ -23,32 +54,11 @@ def join_manager(
     or with one line naming the Manager and why it said nothing: its facts stay unknown."""
     if entry is None:
         return readout
+    return joined(readout, manager_facts(entry, readout.release, log))
+
+
+def joined(readout: PoolReadout, facts: ManagerFacts | str) -> PoolReadout:
+    """The read-out joined with facts already read, or with why there are none."""
     from environments.manager.merge import manager_unavailable, with_manager
 
-    if readout.release is not Release.R3:
-        why = (
-            f"Oracle VM Manager {entry.host}: not read (its REST API is Oracle VM 3.x's; "
-            f"the pool is {readout.release})"
-        )
-        log(f"manager: {why}")
-        return manager_unavailable(readout, why)
-    if not entry.has_credentials:
-        why = (
-            f"Oracle VM Manager {entry.host}: not read (the inventory gives no manager user with "
-            "password_env or password_file)"
-        )
-        log(f"manager: {why}")
-        return manager_unavailable(readout, why)
-    try:
-        from environments.manager.facts import ManagerUnavailable, ask_manager
-    except ImportError as exc:
-        why = f"Oracle VM Manager {entry.host}: not read (needs {exc.name}: pip install requests)"
-        log(f"manager: {why}")
-        return manager_unavailable(readout, why)
-    log(f"  Oracle VM Manager {entry.host}:{entry.port}: reading servers, pools and VMs (GET only) ...")
-    try:
-        facts = ask_manager(entry)
-    except ManagerUnavailable as exc:
-        log(f"manager: {exc}")
-        return manager_unavailable(readout, str(exc))
-    return with_manager(readout, facts)
+    return manager_unavailable(readout, facts) if isinstance(facts, str) else with_manager(readout, facts)

@@ -3,7 +3,8 @@
 Where the Manager was read, it wins: it is where Oracle VM 3.x keeps the pool's and the guests' HA
 settings (it writes the guests' vm.cfg), so its `ServerPool.clusterId` gives the pool's HA (an
 unclustered 3.x pool has no HA: ovm-ha-facts.md section 6), its `Vm.highAvailability` the guests'
-flags, its `Server.maintenanceMode` the servers in maintenance. A disagreement with vm.cfg or the
+flags (a guest is matched to the Vm whose id is its `xm list` name: environments/manager/match.py),
+its `Server.maintenanceMode` the servers in maintenance. A disagreement with vm.cfg or the
 inventory's `ha:` section is a note. What the Manager does not say (the inbound migration lock,
 preferred servers, a guest it does not list) keeps the inventory's value, or stays unknown.
 """
@@ -12,13 +13,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from environments.manager.facts import ManagerFacts, ManagerVm
+from environments.manager.facts import ManagerFacts
+from environments.manager.match import match_vms
 from ovmref.readiness.readout import GuestReadout, PoolReadout, ServerReadout
-
-
-def _vm_for(guest: str, by_key: dict[str, ManagerVm]) -> ManagerVm | None:
-    # `xm list` on 3.x names a domain by the Vm's id; match the name too (not established which)
-    return by_key.get(guest)
 
 
 def with_manager(readout: PoolReadout, facts: ManagerFacts) -> PoolReadout:
@@ -48,17 +45,15 @@ def with_manager(readout: PoolReadout, facts: ManagerFacts) -> PoolReadout:
                 )
             s = replace(s, maintenance=known.maintenance)
         servers.append(s)
-    by_key: dict[str, ManagerVm] = {}
-    for listed in facts.vms:
-        by_key.setdefault(listed.id, listed)
-        by_key.setdefault(listed.name, listed)
+    read = [s.name for s in readout.servers if s.reachable and not s.why_unknown]
+    matched = match_vms(((g.name, g.server) for g in readout.guests), facts.vms, read)
+    notes += matched.notes(where)
     guests: list[GuestReadout] = []
     for g in readout.guests:
-        found = _vm_for(g.name, by_key)
-        if found is None:
+        vm = matched.by_guest.get(g.name)
+        if vm is None:
             guests.append(g)
             continue
-        vm = found
         ha, source = g.ha, g.ha_source
         if vm.ha is not None:
             if g.ha is not None and g.ha != vm.ha:

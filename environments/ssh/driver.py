@@ -8,9 +8,14 @@ servers in its order; the report's timeline says which is which, and the steps
 compare host names through `known_as`, so nothing on a server is renamed.
 
 Everything goes through read-only SSH sessions (strict host keys, allow-listed
-reading commands, a timeout on each). What a scenario would change (a file, a
-Manager operation, a fault) raises EnvironmentLimitation, so the scenario is
-skipped with that reason and never passes. Destructive scenarios are not even
+reading commands, a timeout on each). `observe()` is the readiness read-out
+(environments/ssh/guest_readout.py): each server's guests and free memory (`xm list`, `xm info`),
+the guests' HA flags (3.x vm.cfg, else the inventory's `ha:`), the pool's HA (the inventory), and on
+3.x, when the inventory names a Manager, its GET-only read-out (environments/manager), read once per
+scenario: the pool's HA, the guests' HA and the Server Pool Master. What none of them establishes is
+unknown (None), and a step that needs it is skipped through `require`, saying why. What a
+scenario would change (a file, a Manager operation, a fault) raises EnvironmentLimitation, so
+the scenario is skipped with that reason and never passes. Destructive scenarios are not even
 started unless `--ovm-allow-destructive` names this very pool (conformance
 .options); even then this driver has no power control over real hardware, so
 their faults are refused with the reason.
@@ -27,7 +32,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from environments.base import EnvironmentBroken, EnvironmentLimitation, PoolDriver, ReadOnlyViolation
 from environments.model import (
@@ -43,15 +48,17 @@ from environments.model import (
     TimelineEvent,
 )
 from environments.ssh.connection import CommandRefused, HostUnreachable, SSHHost, redact
+from environments.ssh.guest_readout import ServerSession, read_pool
 from environments.ssh.inventory import (
     Inventory,
     InventoryError,
+    ManagerEntry,
     ServerEntry,
     WrongPoolError,
     allows_destructive,
     load_inventory,
 )
-from environments.ssh.readers import SERVICE, XM, XmListError, running_guests, service_states
+from environments.ssh.readers import SERVICE, XM, service_states
 from environments.ssh.remotefs import SSHHostFS
 from ovmref.cluster.clusterconf import CLUSTER_CONF, parse_cluster_conf
 from ovmref.cluster.services import SERVICE_ORDER, lock_file
@@ -59,6 +66,9 @@ from ovmref.errors import ConfigSyntaxError
 from ovmref.host.sysconfig import OVS_RELEASE, parse_ovs_release
 from ovmref.release import Release, UnknownReleaseError
 from ovmref.timing import O2CBTimings
+
+if TYPE_CHECKING:
+    from environments.manager.facts import ManagerFacts, ManagerPool
 
 T = TypeVar("T")
 
@@ -74,11 +84,16 @@ NO_POWER = (
     "an out-of-band switch); run fault scenarios on sim, local or docker"
 )
 UNOBSERVABLE = {
-    "roles": "server roles and the Server Pool Master are Oracle VM Manager's records, which the ssh "
-    "environment does not query",
+    "roles": "server roles are Oracle VM Manager's records, which the ssh environment does not "
+    "read (its Manager read-out gives the Server Pool Master only)",
     "heartbeat": "each server's view of the o2hb heartbeat lives in its kernel; the ssh environment "
     "reads files and init scripts only",
 }
+NO_MASTER_2X = (
+    "the Server Pool Master is Oracle VM Manager 2.x's record, and no file or command of a 2.x server "
+    "names it (the ssh environment reads a Manager's REST API on 3.x only)"
+)
+NO_MASTER_3X = "the Server Pool Master is Oracle VM Manager's record (ServerPool.masterServerId)"
 
 # hosts found unreachable in this process: every later scenario reports them at once, not after
 # another connect timeout each (the run goes on and the report names the host and why)
@@ -86,6 +101,9 @@ _UNREACHABLE: dict[tuple[str, int], str] = {}
 # read-only sessions, kept for the scenarios that follow in this process (a login costs a key
 # exchange per server per scenario otherwise); each scenario still reads afresh (its own SSHHostFS)
 _SESSIONS: dict[ServerEntry, SSHHost] = {}
+# Managers found unusable in this process (unreachable, refusing, no credentials): later scenarios
+# say why at once instead of waiting for another timeout each; a Manager that answered is read afresh
+_MANAGER_UNUSABLE: dict[ManagerEntry, str] = {}
 _SESSION_LOCK = threading.Lock()
 
 
@@ -135,6 +153,7 @@ class SSHDriver(PoolDriver):
         self._as: dict[str, ServerEntry] = {}  # scenario name -> the real server it stands for
         self._spec: PoolSpec | None = None
         self._init_scripts: dict[str, bool] = {}  # server -> its init scripts manage the HA services
+        self._manager: ManagerFacts | str | None = None  # read once a scenario; str: why it said nothing
 
     # ---- adopting the pool -----------------------------------------------------------------
     def build_pool(self, spec: PoolSpec) -> OpResult:
@@ -163,7 +182,7 @@ class SSHDriver(PoolDriver):
         if not spec.ha_enabled or not spec.clustered:
             raise EnvironmentLimitation(
                 f"the scenario needs a pool {'without HA' if spec.clustered else 'without clustering'}; "
-                f"the ssh environment adopts {inv.pool} as it is, an HA pool"
+                f"the ssh environment adopts {inv.pool} as it is, and changes no pool's HA setting"
             )
         with ThreadPoolExecutor(max_workers=min(8, len(inv.servers))) as logins:  # side by side
             for failure in logins.map(self._connect, inv.servers):
@@ -177,6 +196,9 @@ class SSHDriver(PoolDriver):
             )
         self._as = {s.name: e for s, e in zip(spec.servers, inv.servers, strict=True)}
         self._spec = spec
+        pool_ha, where = self._pool_ha()
+        if pool_ha is False:
+            raise EnvironmentLimitation(f"the scenario needs an HA pool; {inv.pool} has HA off ({where})")
         for scenario_name, entry in self._as.items():
             real = entry.fqdn or entry.name
             self._mark("adopt", scenario_name, f"{scenario_name} is {real} ({entry.address})")
@@ -194,9 +216,72 @@ class SSHDriver(PoolDriver):
         return None if entry is None else (entry.fqdn or entry.name)
 
     def require(self, *aspects: str) -> None:
+        """Skip the step, saying why, where the read-out does not establish what it needs."""
         for aspect in aspects:
             if aspect in UNOBSERVABLE:
                 raise EnvironmentLimitation(UNOBSERVABLE[aspect])
+            if aspect == "master" and self._master() is None:
+                raise EnvironmentLimitation(self._why_no_master())
+            if aspect == "pool-ha":
+                known, where = self._pool_ha()
+                if known is None:
+                    raise EnvironmentLimitation(f"whether HA is on for {self.inventory.pool} is {where}")
+
+    # ---- what the Manager and the inventory say ---------------------------------------------------
+    def _manager_facts(self) -> ManagerFacts | str | None:
+        """The Manager's read-out, asked once a scenario (None: the inventory names no Manager)."""
+        entry = self.inventory.manager
+        if entry is None:
+            return None
+        if self._manager is None:
+            from environments.manager.join import manager_facts
+
+            if entry in _MANAGER_UNUSABLE:
+                self._manager = _MANAGER_UNUSABLE[entry]
+                self._mark("manager", None, f"manager: {self._manager} (found so earlier in this run)")
+            else:
+                self._manager = manager_facts(
+                    entry, self.release, lambda line: self._mark("manager", None, line)
+                )
+                if isinstance(self._manager, str):
+                    _MANAGER_UNUSABLE[entry] = self._manager
+        return self._manager
+
+    def _manager_pool(self) -> ManagerPool | None:
+        facts = self._manager_facts()
+        if facts is None or isinstance(facts, str):
+            return None
+        return facts.pool_for(self.inventory.pool, [e.name for e in self.inventory.servers])
+
+    def _pool_ha(self) -> tuple[bool | None, str]:
+        """Whether the pool has HA on, and where that was read (the Manager wins), or why unknown."""
+        pool = self._manager_pool()
+        if pool is not None:
+            return pool.clustered, f"Oracle VM Manager {self.inventory.manager_host}: ServerPool.clusterId"
+        stated = self.inventory.ha.pool if self.inventory.ha is not None else None
+        if stated is not None:
+            return stated, "the inventory's ha.pool"
+        return None, "unknown: the Manager keeps the pool's HA setting; give ha.pool in the inventory"
+
+    def _master(self) -> str | None:
+        """The scenario's name of the Server Pool Master, as the Manager says (None: not known)."""
+        pool = self._manager_pool()
+        if pool is None or pool.master is None:
+            return None
+        return next((n for n, e in self._as.items() if e.name == pool.master), None)
+
+    def _why_no_master(self) -> str:
+        if self.release is not Release.R3:
+            return NO_MASTER_2X
+        facts = self._manager_facts()
+        if facts is None:
+            return f"{NO_MASTER_3X}, and the inventory names no manager"
+        if isinstance(facts, str):
+            return f"{NO_MASTER_3X}: {facts}"
+        pool = self._manager_pool()
+        if pool is None:
+            return f"{NO_MASTER_3X}: the Manager lists no pool {self.inventory.pool!r} or holding its servers"
+        return f"{NO_MASTER_3X}: it names {pool.master}, not a server of the inventory"
 
     def _connect(self, entry: ServerEntry) -> EnvironmentBroken | None:
         """Log in to one server (or reuse this process's session); the error, if it cannot be reached."""
@@ -368,41 +453,68 @@ class SSHDriver(PoolDriver):
         return found
 
     def observe(self) -> PoolState:
-        """Every adopted server with its cluster.conf node number and the guests `xm list` shows,
-        asked of all servers side by side (`xm list` alone takes a second on a busy Oracle VM 2.x).
-
-        Roles, the master and heartbeat views are Manager and kernel state (see `require`)."""
+        """The adopted servers with their cluster.conf node numbers, free memory and guests, from the
+        readiness read-out (servers asked side by side: `xm list` alone takes a second on a busy
+        Oracle VM 2.x), joined with the Manager's facts on 3.x. Unknown HA flags stay None; the
+        Server Pool Master is the Manager's (None without it); maintenance and the inbound lock are
+        the Manager's or the inventory's `ha:`; other roles and heartbeat views are not observed
+        (see `require`)."""
+        names = {e.name: n for n, e in self._as.items()}  # inventory name -> scenario name
         with ThreadPoolExecutor(max_workers=min(8, max(1, len(self._as)))) as pool:
-            seen = list(pool.map(self._server_state, self._as))
+            nodes = dict(zip(self._as, pool.map(self._node_number, self._as), strict=True))
+            try:
+                readout = read_pool(
+                    self.inventory.pool,
+                    self.release,
+                    list(names),
+                    self._server_session,
+                    self.inventory.ha,
+                    map_servers=pool.map,
+                )
+            except HostUnreachable as exc:  # names the host
+                raise EnvironmentBroken(f"a server became unreachable: {exc}") from None
+            except CommandRefused as exc:
+                raise ReadOnlyViolation(str(exc)) from None
+        facts = self._manager_facts()
+        if facts is not None:
+            from environments.manager.join import joined
+
+            readout = joined(readout, facts)
+        master = self._master()
+        pool_ha, _ = self._pool_ha()
         guests = {
-            g: GuestState(name=g, state="running", server=s.name, ha=False) for s in seen for g in s.guests
+            g.name: GuestState(
+                name=g.name, state="running", server=names[g.server], ha=g.ha, memory_mb=g.memory_mb
+            )
+            for g in readout.guests
+        }
+        servers = {
+            names[s.name]: ServerState(
+                name=names[s.name],
+                state="maintenance" if s.maintenance else "running",  # the Manager's, or ha.maintenance
+                node=nodes[names[s.name]],
+                roles=("master",) if names[s.name] == master else (),
+                guests=tuple(g.name for g in readout.guests if g.server == s.name),
+                free_memory_mb=s.free_mb or 0,  # 0 where `xm info` was not read (why_unknown says)
+                inbound_lock=s.inbound_lock,
+            )
+            for s in readout.servers
         }
         return PoolState(
             time_ms=self.now_ms(),
             release=self.release,
-            ha_enabled=True,
-            master=None,
-            servers={s.name: s for s in seen},
+            ha_enabled=pool_ha,
+            master=master,
+            servers=servers,
             guests=guests,
         )
 
-    def _server_state(self, name: str) -> ServerState:
-        host = self._host(name)
+    def _server_session(self, name: str) -> ServerSession:
+        """The server's read-only session and files (logged in again if the session was lost)."""
+        host = self._hosts[name]
         if not host.connected:  # a session lost since adoption: log in again, or say why not
-            self._guard(name, host.connect)
-        node = self._node_number(name)
-        try:
-            found = self._guard(name, partial(running_guests, host))
-        except XmListError:
-            found = None
-        return ServerState(
-            name=name,
-            state="running",
-            node=node,
-            roles=(),
-            guests=tuple(d.name for d in found or ()),
-            free_memory_mb=0,
-        )
+            host.connect()
+        return ServerSession(host, self._fs[name])
 
     def _node_number(self, server: str) -> int:
         """The server's own node number in its cluster.conf (-1 where it names no such node)."""

@@ -12,7 +12,7 @@ a plain directory name is never made into a path.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from environments.ssh.inventory import HaFacts, Inventory
@@ -31,6 +31,13 @@ PREFERRED_UNKNOWN = "unknown: the Manager keeps preferred servers (no server fil
 POOL_HA_UNKNOWN = "unknown: the Manager keeps the pool's HA setting; give ha.pool in the inventory"
 
 
+# what one server's read gives: its read-out, its guests (each with its vm.cfg and where it was
+# looked for), and notes
+ServerRead = tuple[ServerReadout, list[tuple[Domain, GuestConfig | None, str]], list[str]]
+# `map`, or a thread pool's `map`: the read applied to each server name, the results in order
+MapServers = Callable[[Callable[[str], ServerRead], Iterable[str]], Iterable[ServerRead]]
+
+
 @dataclass(frozen=True)
 class ServerSession:
     """One reachable server: its command session and its files, both read-only."""
@@ -41,7 +48,7 @@ class ServerSession:
 
 def read_server(
     name: str, session: ServerSession | None, release: Release, why_unreachable: str = ""
-) -> tuple[ServerReadout, list[tuple[Domain, GuestConfig | None, str]], list[str]]:
+) -> ServerRead:
     """The server's memory and guests (each with its vm.cfg, if found, and where it looked)."""
     notes: list[str] = []
     if session is None:
@@ -93,16 +100,21 @@ def read_pool(
     open_session: Callable[[str], ServerSession | None],
     ha: HaFacts | None,
     unreachable: Mapping[str, str] | None = None,
+    map_servers: MapServers = map,
 ) -> PoolReadout:
-    """Every server's read-out, joined with what the inventory states (vm.cfg wins where both say)."""
+    """Every server's read-out, joined with what the inventory states (vm.cfg wins where both say).
+
+    map_servers reads the servers (a thread pool's `map` reads them side by side; the result keeps
+    the servers' order)."""
     stated = ha or HaFacts(None, (), (), {})
     readouts: list[ServerReadout] = []
     guests: list[GuestReadout] = []
     notes: list[str] = []
-    for name in servers:
-        server, found, said = read_server(
-            name, open_session(name), release, (unreachable or {}).get(name, "")
-        )
+
+    def read(name: str) -> ServerRead:
+        return read_server(name, open_session(name), release, (unreachable or {}).get(name, ""))
+
+    for name, (server, found, said) in zip(servers, map_servers(read, servers), strict=True):
         notes += said
         readouts.append(
             ServerReadout(

@@ -163,3 +163,81 @@ def test_simulate_plays_faults_on_the_read_out_pool_and_changes_nothing(
     assert {
         s: pool.exec(s, ["cat", "/etc/xen-lookalike/domains.json"]).stdout for s in pool.servers
     } == before
+
+
+# ---- the lookalike Oracle VM Manager beside a container pool --------------------------------------
+# the Manager knows the first two servers' guests (HA on) and a guest that xm lists nowhere; xm on
+# vmserver3 lists a guest the Manager does not know: both mismatches are reported, neither dropped
+BESIDE = {  # server -> (xm name, MB, HA as the Manager says)
+    "vmserver1": [("0004fb00000600000000000000000001", 1024, True)],
+    "vmserver2": [("0004fb00000600000000000000000002", 1024, True)],
+}
+UNKNOWN_TO_MANAGER = "0004fb00000600000000000000000003"  # xm on vmserver3 lists it
+NOT_RUNNING = "0004fb000006000000000000000000ff"  # the Manager places it on vmserver3
+
+
+@pytest.mark.parametrize("healthy_pool", ["3.x"], indirect=True)
+def test_the_lookalike_manager_beside_a_container_pool_gives_master_ha_and_mismatches(
+    guests_given: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """validate --readiness and the ssh environment's observe() read the same pool: the Manager's
+    master and HA flags, matched to `xm list` by Vm id; the two mismatches named in the report."""
+    pytest.importorskip("werkzeug", reason="the lookalike Manager needs Werkzeug (the dev extra)")
+    from environments.model import PoolSpec, ServerSpec
+    from environments.ssh.driver import SSHDriver
+    from ovmref.release import Release
+    from tests.manager.lookalike import PASSWORD, PASSWORD_ENV, USER, describe_pool, serving, vm
+
+    pool = guests_given
+    xm = {s: [(n, mb) for n, mb, _ in g] for s, g in BESIDE.items()}
+    give_guests(pool, {**xm, "vmserver3": [(UNKNOWN_TO_MANAGER, 512)]}, ha=False, total_mb=4096)
+    objects = describe_pool("lookalike", list(pool.servers), "vmserver2", BESIDE)
+    objects["Vm"].append(vm("ghost", "vmserver3", True, vm_id_value=NOT_RUNNING))
+    monkeypatch.setenv(PASSWORD_ENV, PASSWORD)
+    with serving(tmp_path, objects) as look:
+        manager = [
+            "manager:",
+            f"  host: {look.host}",
+            f"  port: {look.port}",
+            f"  user: {USER}",
+            f"  password_env: {PASSWORD_ENV}",
+            f"  ca_file: {look.ca_file}",
+        ]
+        code, report = _validate(pool, tmp_path, [*_ha_section(True, [], None), *manager])
+        inventory = tmp_path / "pool.yaml"  # the one _validate wrote
+        driver = SSHDriver(Release.R3, seed=1, inventory=inventory)
+        try:
+            spec = PoolSpec(
+                storage="nfs", servers=tuple(ServerSpec(f"server{n}") for n in (1, 2, 3)), ha_enabled=True
+            )
+            assert driver.build_pool(spec).ok
+            state = driver.observe()
+            scenario = {driver.known_as(n): n for n in state.servers}  # fqdn -> the scenario's name
+        finally:
+            driver.close()
+        assert {m for m, _, _ in look.seen} == {"GET"}
+    readiness = report["readiness"]
+    assert (readiness["master"], readiness["pool_ha"]) == ("vmserver2", True)
+    ha = {g["name"]: (g["ha"], g["ha_source"]) for g in readiness["guests"]}
+    by_manager = "Oracle VM Manager 127.0.0.1: Vm.highAvailability"
+    assert ha["0004fb00000600000000000000000001"] == (True, by_manager)  # over vm.cfg's False
+    assert ha[UNKNOWN_TO_MANAGER][1].endswith(f"/VirtualMachines/{UNKNOWN_TO_MANAGER}/vm.cfg")
+    notes = readiness["notes"]
+    assert any(f"guest {UNKNOWN_TO_MANAGER!r} runs on vmserver3 (xm list)" in n for n in notes), notes
+    assert any(f"Vm 'ghost' (id {NOT_RUNNING!r}) runs on vmserver3" in n for n in notes), notes
+    # vmserver3's guest, unknown to the Manager, has HA off by its vm.cfg in an HA pool
+    assert {k for k, v in _statuses(report).items() if v == "failed"} == {("READY-POOL-HA-GUEST-OFF", "pool")}
+    assert code == 1
+    # the ssh environment, under the scenario's names (the inventory's order)
+    named = {s: scenario[pool.server(s).fqdn] for s in pool.servers}
+    assert (state.master, state.ha_enabled) == (named["vmserver2"], True)
+    assert {n: st.roles for n, st in state.servers.items()} == {
+        n: ("master",) if n == named["vmserver2"] else () for n in state.servers
+    }
+    assert {g.name: (g.server, g.ha) for g in state.guests.values()} == {
+        "0004fb00000600000000000000000001": (named["vmserver1"], True),
+        "0004fb00000600000000000000000002": (named["vmserver2"], True),
+        UNKNOWN_TO_MANAGER: (named["vmserver3"], False),
+    }
+    log = (tmp_path / "r" / "v").rglob("*")
+    assert not any(PASSWORD.encode() in p.read_bytes() for p in log if p.is_file())

@@ -18,7 +18,7 @@ import json
 import ssl
 import threading
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,12 +45,19 @@ def ident(kind: str, value: str, name: str, host: str = "127.0.0.1") -> dict[str
     }
 
 
-SERVER_IDS = {"vmserver1": "03:aa:02:fc:04:14:05:e3", "vmserver2": "03:aa:02:fc:04:14:05:e4"}
+def server_id(name: str) -> str:
+    """A server's id as the Manager writes it (colon-separated hex, the shape fog-oracle's mock
+    `serverId.value` has), made from its name: any pool's servers get one each, the same every run."""
+    digest = f"{zlib.crc32(name.encode()):08x}"
+    return "03:aa:02:fc:" + ":".join(digest[i : i + 2] for i in range(0, 8, 2))
+
+
+POOL_ID = "0004fb00000200001111"
 
 
 def server(name: str, maintenance: bool = False) -> dict[str, Any]:
     return {
-        "id": ident("Server", SERVER_IDS[name], name),
+        "id": ident("Server", server_id(name), name),
         "name": name,
         "serverRunState": "RUNNING",
         "maintenanceMode": maintenance,
@@ -59,24 +66,39 @@ def server(name: str, maintenance: bool = False) -> dict[str, Any]:
     }
 
 
-def pool(name: str, clustered: bool, master: str) -> dict[str, Any]:
+def pool(
+    name: str, clustered: bool, master: str, servers: Sequence[str] = ("vmserver1", "vmserver2")
+) -> dict[str, Any]:
     return {
-        "id": ident("ServerPool", "0004fb00000200001111", name),
+        "id": ident("ServerPool", POOL_ID, name),
         "name": name,
         "clusterId": ident("Cluster", "aa11bb22", "cluster") if clustered else None,
-        "masterServerId": ident("Server", SERVER_IDS[master], master),
-        "serverIds": [ident("Server", v, n) for n, v in SERVER_IDS.items()],
+        "masterServerId": ident("Server", server_id(master), master),
+        "serverIds": [ident("Server", server_id(n), n) for n in servers],
         "vmIds": [],
         "virtualIp": "192.0.2.10",
         "vmStartPolicy": "BEST_SERVER",
     }
 
 
+def vm_id(name: str) -> str:
+    """A Vm id as the Manager writes it: 32 lowercase hex digits, `0004fb0000060000` first
+    (fog-oracle's mock `list_vms.rb`), made from the name."""
+    return f"0004fb0000060000{zlib.crc32(name.encode()):08x}{zlib.adler32(name.encode()):08x}"
+
+
 def vm(
-    name: str, server_name: str | None, ha: bool, crash: str = "RESTART", memory: int = 1024
+    name: str,
+    server_name: str | None,
+    ha: bool,
+    crash: str = "RESTART",
+    memory: int = 1024,
+    *,
+    vm_id_value: str | None = None,
 ) -> dict[str, Any]:
+    """A Vm object; its id is `vm_id(name)` unless given (a 3.x server's `xm list` shows the id)."""
     return {
-        "id": ident("Vm", f"0004fb0000060000{zlib.crc32(name.encode()):010d}", name),
+        "id": ident("Vm", vm_id_value or vm_id(name), name),
         "name": name,
         "vmRunState": "RUNNING" if server_name else "STOPPED",
         "highAvailability": ha,
@@ -84,10 +106,33 @@ def vm(
         "restartActionOnPowerOff": "STOP",
         "restartActionOnRestart": "RESTART",
         "vmStartPolicy": "BEST_SERVER",
-        "serverId": ident("Server", SERVER_IDS[server_name], server_name) if server_name else None,
-        "serverPoolId": ident("ServerPool", "0004fb00000200001111", "pool1"),
+        "serverId": ident("Server", server_id(server_name), server_name) if server_name else None,
+        "serverPoolId": ident("ServerPool", POOL_ID, "pool1"),
         "memory": memory,
         "affinityGroupIds": [],
+    }
+
+
+def describe_pool(
+    name: str,
+    servers: Sequence[str],
+    master: str,
+    guests: Mapping[str, Sequence[tuple[str, int, bool]]],
+    *,
+    clustered: bool = True,
+) -> dict[str, list[dict[str, Any]]]:
+    """The Manager's objects for any pool: its servers, the pool (its master), and each guest as a Vm
+    whose id is the name `xm list` shows (3.x: a guest's domain is named by its Vm id, see
+    environments/manager/merge.py) and whose name is its simple name, as give_guests writes it in
+    vm.cfg. guests: server -> (xm name, MB, HA)."""
+    return {
+        "Server": [server(s) for s in servers],
+        "ServerPool": [pool(name, clustered, master, servers)],
+        "Vm": [
+            vm(f"guest-{xm_name[-4:]}", host, ha, memory=mb, vm_id_value=xm_name)
+            for host, listed in guests.items()
+            for xm_name, mb, ha in listed
+        ],
     }
 
 

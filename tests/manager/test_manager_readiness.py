@@ -85,9 +85,9 @@ def test_the_managers_facts_win_and_feed_the_readiness_rules(
 def test_a_consistent_pool_passes_the_restart_on_crash_rule(tmp_path: Path) -> None:
     objects = healthy_objects()
     objects["Vm"] = [
-        vm("web1", "vmserver1", True),
-        vm("db1", "vmserver2", True),
-        vm("tools", "vmserver2", False),
+        vm("web1", "vmserver1", True, vm_id_value="web1"),
+        vm("db1", "vmserver2", True, vm_id_value="db1"),
+        vm("tools", "vmserver2", False, vm_id_value="tools"),
     ]
     facts = parse_facts("m", objects["Server"], objects["ServerPool"], objects["Vm"])  # type: ignore[arg-type]
     readout = with_manager(_ssh_readout(), facts)

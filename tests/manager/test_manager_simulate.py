@@ -107,7 +107,7 @@ def test_the_managers_ha_flag_decides_what_simulate_prints(
     objects = {
         "Server": [server("vmserver1"), server("vmserver2")],
         "ServerPool": [pool("pool1", True, "vmserver1")],
-        "Vm": [vm("web1", "vmserver1", ha)],
+        "Vm": [vm("web1", "vmserver1", ha, vm_id_value="web1")],  # xm lists a guest by its Vm id
     }
     with serving(tmp_path, objects) as look:
         inventory = _inventory(tmp_path, look.host, look.port, look.ca_file)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 
 from conformance.catalog import load_catalog
@@ -146,3 +147,11 @@ def test_unknown_pool_ha_leaves_the_verdict_incomplete_and_the_html_shows_the_ta
     html = render_html(report)
     assert 'id="readiness"' in html and "app&#x27;; rm -rf / #" in html and "rm -rf / #'" not in html
     json.dumps(report_to_dict(report))
+
+
+def test_the_read_outs_notes_are_in_the_json_and_escaped_in_the_html() -> None:
+    said = 'guest "<b>x</b>" runs on vmserver1 (xm list), but Oracle VM Manager m lists no Vm with that id'
+    _, report = _validate(replace(pool(SERVERS, GUESTS), notes=(said,)))
+    assert report_to_dict(report)["readiness"]["notes"] == [said]
+    html = render_html(report)
+    assert "<li>guest &quot;&lt;b&gt;x&lt;/b&gt;&quot; runs on vmserver1" in html and "<b>x</b>" not in html
