@@ -15,7 +15,8 @@ from environments.base import EnvironmentLimitation
 from steps import faults, guests, host, observe, pool, properties, time
 
 STEP_MODULES = (pool, guests, faults, time, host, observe, properties)
-pytest_plugins = [m.__name__ for m in STEP_MODULES]
+# records holds the default `fault` and `manager_action` fixtures that When steps override
+pytest_plugins = [*(m.__name__ for m in STEP_MODULES), "steps.records"]
 
 
 @pytest.hookimpl(wrapper=True)

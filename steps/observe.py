@@ -13,7 +13,6 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 
-import pytest
 from pytest_bdd import parsers, then
 
 from environments import invariants as tl
@@ -22,16 +21,17 @@ from environments.latency import Grant
 from environments.model import GuestState, PoolState
 from steps.records import (
     SERVER,
+    SERVERS,
     Fault,
     ManagerAction,
     first_fault,
     history_of,
-    last_action,
-    last_fault,
     last_recovery,
+    latest,
     names,
     numbered_range,
-    reference,
+    required_action,
+    required_fault,
 )
 from steps.timing import (
     ChainStep,
@@ -44,7 +44,6 @@ from steps.timing import (
     wait_granted,
 )
 
-_SERVERS = rf"{SERVER}(?:(?:, | and ){SERVER})*"
 UP = ("running", "maintenance")
 
 
@@ -59,21 +58,21 @@ def bound_of(driver: PoolDriver, ref: Fault | ManagerAction | None) -> tuple[int
     return ref.at_ms, ref.at_ms + driver.failover_bound_ms("crash")
 
 
-def horizon(driver: PoolDriver, request: pytest.FixtureRequest) -> tuple[int, int]:
+def horizon(driver: PoolDriver, fault: Fault | None, manager_action: ManagerAction | None) -> tuple[int, int]:
     """(start, end) of the window in which the last fault or operation may still have effects."""
-    start, deadline = bound_of(driver, reference(request))
+    start, deadline = bound_of(driver, latest(fault, manager_action))
     return start, deadline + driver.timings.iteration_ms
 
 
-def patience_ms(driver: PoolDriver, request: pytest.FixtureRequest) -> int:
+def patience_ms(driver: PoolDriver, fault: Fault | None, manager_action: ManagerAction | None) -> int:
     """How long an eventual check may wait from now: to the horizon plus a server reboot."""
-    _, end = horizon(driver, request)
+    _, end = horizon(driver, fault, manager_action)
     return max(0, end - driver.now_ms()) + driver.timings.reboot_ms + driver.failover_bound_ms("crash")
 
 
-def let_horizon_pass(driver: PoolDriver, request: pytest.FixtureRequest) -> int:
+def let_horizon_pass(driver: PoolDriver, fault: Fault | None, manager_action: ManagerAction | None) -> int:
     """Advance to the end of the horizon (never backwards); returns the horizon's start."""
-    start, end = horizon(driver, request)
+    start, end = horizon(driver, fault, manager_action)
     driver.advance(max(0, end - driver.now_ms()))
     return start
 
@@ -100,20 +99,20 @@ def history(driver: PoolDriver, name: str, last: int = 8) -> str:
 
 # ---------------------------------------------------------------------------- guests after a failure
 @then(parsers.re(rf"guest (?P<name>{SERVER}) is running on another server within the failover bound"))
-def restarted_within_bound(ovm_driver: PoolDriver, request: pytest.FixtureRequest, name: str) -> None:
+def restarted_within_bound(ovm_driver: PoolDriver, fault: Fault | None, name: str) -> None:
     """The guest runs on an available server other than the one it ran on, by fault time + failover bound."""
-    check_failover(ovm_driver, last_fault(request), [name])
+    check_failover(ovm_driver, required_fault(fault), [name])
 
 
 @then(
     parsers.re(
-        rf"every HA guest of (?P<servers>{_SERVERS}) is running on another server within the "
+        rf"every HA guest of (?P<servers>{SERVERS}) is running on another server within the "
         r"failover bound"
     )
 )
-def all_restarted_within_bound(ovm_driver: PoolDriver, request: pytest.FixtureRequest, servers: str) -> None:
+def all_restarted_within_bound(ovm_driver: PoolDriver, fault: Fault | None, servers: str) -> None:
     """Every HA guest that ran on the named servers before the fault runs elsewhere within the bound."""
-    fault = last_fault(request)
+    fault = required_fault(fault)
     victims = names(servers)
     ha = [
         g.name for g in fault.before.guests.values() if g.ha and g.state == "running" and g.server in victims
@@ -124,12 +123,12 @@ def all_restarted_within_bound(ovm_driver: PoolDriver, request: pytest.FixtureRe
 
 @then(
     parsers.re(
-        rf"every HA guest of (?P<servers>{_SERVERS}) is running on another server within the "
+        rf"every HA guest of (?P<servers>{SERVERS}) is running on another server within the "
         r"failover bound of the first fault"
     )
 )
 def all_restarted_within_first_bound(
-    ovm_driver: PoolDriver, request: pytest.FixtureRequest, servers: str
+    ovm_driver: PoolDriver, servers: str
 ) -> None:
     """Every HA guest that ran on the named servers before the scenario's first fault runs elsewhere
     within the failover bound of that first fault, however many faults followed it."""
@@ -149,9 +148,9 @@ def all_restarted_within_first_bound(
 
 
 @then(parsers.re(r"every HA guest is running within the failover bound"))
-def every_ha_guest_running(ovm_driver: PoolDriver, request: pytest.FixtureRequest) -> None:
+def every_ha_guest_running(ovm_driver: PoolDriver, fault: Fault | None) -> None:
     """Every HA guest that ran before the fault runs again (on a server still up) within the bound."""
-    fault = last_fault(request)
+    fault = required_fault(fault)
     ha = [g.name for g in fault.before.guests.values() if g.ha and g.state == "running"]
     assert ha, "no HA guest ran before the fault: the scenario checks nothing"
     check_failover(ovm_driver, fault, ha, must_move=False)
@@ -227,12 +226,12 @@ def check_failover(
     parsers.re(rf"guest (?P<name>{SERVER}) is restarted on another server within the guest restart bound")
 )
 def crashed_guest_restarted_elsewhere(
-    ovm_driver: PoolDriver, request: pytest.FixtureRequest, name: str
+    ovm_driver: PoolDriver, fault: Fault | None, name: str
 ) -> None:
     """After the guest crashed (its server up), it runs on another server that is up, and its first
     boot there reached running within the guest restart bound: the crash report and the start
     command an iteration each, and the boot (plus the measured latency, on a real-time clock)."""
-    fault = last_fault(request)
+    fault = required_fault(fault)
     origin = guest(fault.before, name).server
     bound = ovm_driver.timings.guest_restart_bound_ms()
 
@@ -279,9 +278,11 @@ def crashed_guest_restarted_elsewhere(
 
 
 @then(parsers.re(rf"guest (?P<name>{SERVER}) is not restarted"))
-def not_restarted(ovm_driver: PoolDriver, request: pytest.FixtureRequest, name: str) -> None:
+def not_restarted(
+    ovm_driver: PoolDriver, fault: Fault | None, manager_action: ManagerAction | None, name: str
+) -> None:
     """Until the failover bound has passed, the guest is not started again anywhere; it is not running."""
-    start = let_horizon_pass(ovm_driver, request)
+    start = let_horizon_pass(ovm_driver, fault, manager_action)
     g = guest(ovm_driver.observe(), name)
     starts = [
         e for e in ovm_driver.timeline() if e.kind == "guest_start" and e.guest == name and e.t_ms >= start
@@ -291,30 +292,35 @@ def not_restarted(ovm_driver: PoolDriver, request: pytest.FixtureRequest, name: 
 
 
 @then(parsers.re(rf"guest (?P<name>{SERVER}) is stopped"))
-def guest_stopped(ovm_driver: PoolDriver, request: pytest.FixtureRequest, name: str) -> None:
+def guest_stopped(
+    ovm_driver: PoolDriver, fault: Fault | None, manager_action: ManagerAction | None, name: str
+) -> None:
     """Once the pool has reacted, the guest is stopped and associated with no server."""
-    let_horizon_pass(ovm_driver, request)
+    let_horizon_pass(ovm_driver, fault, manager_action)
     g = guest(ovm_driver.observe(), name)
     assert g.state == "stopped" and g.server is None, show(g)
 
 
 @then(parsers.re(rf"guest (?P<name>{SERVER}) is powered off"))
-def powered_off(ovm_driver: PoolDriver, request: pytest.FixtureRequest, name: str) -> None:
+def powered_off(
+    ovm_driver: PoolDriver, fault: Fault | None, manager_action: ManagerAction | None, name: str
+) -> None:
     """The guest waits powered off (HA found no server for it) and is on no server."""
-    state = eventually(
-        ovm_driver, lambda s: guest(s, name).state == "powered_off", patience_ms(ovm_driver, request)
-    )
+    wait_ms = patience_ms(ovm_driver, fault, manager_action)
+    state = eventually(ovm_driver, lambda s: guest(s, name).state == "powered_off", wait_ms)
     g = guest(state, name)
     assert g.state == "powered_off" and g.server is None, show(g)
 
 
 @then(parsers.re(rf"guest (?P<name>{SERVER}) is not associated with any server"))
-def unassigned(ovm_driver: PoolDriver, request: pytest.FixtureRequest, name: str) -> None:
+def unassigned(
+    ovm_driver: PoolDriver, fault: Fault | None, manager_action: ManagerAction | None, name: str
+) -> None:
     """A guest that is not running (stopped or powered off) belongs to no server."""
     state = eventually(
         ovm_driver,
         lambda s: guest(s, name).state in ("stopped", "powered_off"),
-        patience_ms(ovm_driver, request),
+        patience_ms(ovm_driver, fault, manager_action),
     )
     g = guest(state, name)
     assert g.state in ("stopped", "powered_off") and g.server is None, show(g)
@@ -322,12 +328,14 @@ def unassigned(ovm_driver: PoolDriver, request: pytest.FixtureRequest, name: str
 
 
 @then(parsers.re(rf"guest (?P<name>{SERVER}) is running on (?P<server>{SERVER})"))
-def running_on(ovm_driver: PoolDriver, request: pytest.FixtureRequest, name: str, server: str) -> None:
+def running_on(
+    ovm_driver: PoolDriver, fault: Fault | None, manager_action: ManagerAction | None, name: str, server: str
+) -> None:
     """The guest (eventually) runs on exactly that server."""
     state = eventually(
         ovm_driver,
         lambda s: guest(s, name).state == "running" and guest(s, name).server == server,
-        patience_ms(ovm_driver, request),
+        patience_ms(ovm_driver, fault, manager_action),
     )
     g = guest(state, name)
     assert g.state == "running" and g.server == server, f"{show(g)}, expected running on {server}" + history(
@@ -335,39 +343,43 @@ def running_on(ovm_driver: PoolDriver, request: pytest.FixtureRequest, name: str
     )
 
 
-@then(parsers.re(rf"guest (?P<name>{SERVER}) is running on one of (?P<servers>{_SERVERS})"))
+@then(parsers.re(rf"guest (?P<name>{SERVER}) is running on one of (?P<servers>{SERVERS})"))
 def running_on_one_of(
-    ovm_driver: PoolDriver, request: pytest.FixtureRequest, name: str, servers: str
+    ovm_driver: PoolDriver, fault: Fault | None, manager_action: ManagerAction | None, name: str, servers: str
 ) -> None:
     """The guest (eventually) runs on one of the named servers."""
     allowed = names(servers)
     state = eventually(
         ovm_driver,
         lambda s: guest(s, name).state == "running" and guest(s, name).server in allowed,
-        patience_ms(ovm_driver, request),
+        patience_ms(ovm_driver, fault, manager_action),
     )
     g = guest(state, name)
     assert g.state == "running" and g.server in allowed, f"{show(g)}, expected running on one of {allowed}"
 
 
 @then(parsers.re(rf"guests (?P<first>{SERVER}) to (?P<last>{SERVER}) are running"))
-def all_running(ovm_driver: PoolDriver, request: pytest.FixtureRequest, first: str, last: str) -> None:
+def all_running(
+    ovm_driver: PoolDriver, fault: Fault | None, manager_action: ManagerAction | None, first: str, last: str
+) -> None:
     """Every guest of the range (eventually) runs on a server that is up."""
     wanted = numbered_range(first, last)
     state = eventually(
         ovm_driver,
         lambda s: all(guest(s, g).state == "running" for g in wanted),
-        patience_ms(ovm_driver, request),
+        patience_ms(ovm_driver, fault, manager_action),
     )
     for g in wanted:
         assert guest(state, g).state == "running", show(guest(state, g))
 
 
-def settle_after_recovery(driver: PoolDriver, request: pytest.FixtureRequest) -> None:
+def settle_after_recovery(
+    driver: PoolDriver, fault: Fault | None, manager_action: ManagerAction | None
+) -> None:
     """A server brought back after the last fault or operation reboots, rejoins and gets guests
     restarted on it after the horizon of that fault: wait for the pool to settle first."""
     came_back = last_recovery(driver)
-    ref = reference(request)
+    ref = latest(fault, manager_action)
     if came_back is not None and (ref is None or came_back >= ref.at_ms):
         from steps.time import pool_settles  # a When step's helper, not a step of this module
 
@@ -381,12 +393,18 @@ def settle_after_recovery(driver: PoolDriver, request: pytest.FixtureRequest) ->
     )
 )
 def count_in_state(
-    ovm_driver: PoolDriver, request: pytest.FixtureRequest, count: str, first: str, last: str, what: str
+    ovm_driver: PoolDriver,
+    fault: Fault | None,
+    manager_action: ManagerAction | None,
+    count: str,
+    first: str,
+    last: str,
+    what: str,
 ) -> None:
     """Once the pool has reacted (and settled, after a server came back), exactly that many guests
     of the range are in that state."""
-    let_horizon_pass(ovm_driver, request)
-    settle_after_recovery(ovm_driver, request)
+    let_horizon_pass(ovm_driver, fault, manager_action)
+    settle_after_recovery(ovm_driver, fault, manager_action)
     state = ovm_driver.observe()
     wanted = "powered_off" if what == "powered off" else "running"
     found = [g for g in numbered_range(first, last) if guest(state, g).state == wanted]
@@ -397,10 +415,14 @@ def count_in_state(
 
 @then(parsers.re(rf"guest (?P<name>{SERVER}) is restarted(?P<elsewhere> on another server)?"))
 def restarted(
-    ovm_driver: PoolDriver, request: pytest.FixtureRequest, name: str, elsewhere: str | None
+    ovm_driver: PoolDriver,
+    fault: Fault | None,
+    manager_action: ManagerAction | None,
+    name: str,
+    elsewhere: str | None,
 ) -> None:
     """The guest was booted again (one more restart) and runs, on another server if so stated."""
-    ref = reference(request)
+    ref = latest(fault, manager_action)
     assert ref is not None, "this Then step needs an earlier When step"
     before = guest(ref.before, name)
 
@@ -412,17 +434,19 @@ def restarted(
             and (not elsewhere or g.server != before.server)
         )
 
-    g = guest(eventually(ovm_driver, done, patience_ms(ovm_driver, request)), name)
+    g = guest(eventually(ovm_driver, done, patience_ms(ovm_driver, fault, manager_action)), name)
     assert done(ovm_driver.observe()), f"{show(g)}; before: {show(before)}"
     assert g.restarts == before.restarts + 1, f"{name} was restarted {g.restarts - before.restarts} times"
 
 
 @then(parsers.re(rf"guest (?P<name>{SERVER}) keeps running on (?P<server>{SERVER})"))
-def keeps_running(ovm_driver: PoolDriver, request: pytest.FixtureRequest, name: str, server: str) -> None:
+def keeps_running(
+    ovm_driver: PoolDriver, fault: Fault | None, manager_action: ManagerAction | None, name: str, server: str
+) -> None:
     """Through the whole horizon the guest is never stopped, restarted or moved: it runs on that server."""
-    start = let_horizon_pass(ovm_driver, request)
+    start = let_horizon_pass(ovm_driver, fault, manager_action)
     g = guest(ovm_driver.observe(), name)
-    ref = reference(request)
+    ref = latest(fault, manager_action)
     restarts_before = guest(ref.before, name).restarts if ref else g.restarts
     stops = [
         e for e in ovm_driver.timeline() if e.kind == "guest_stop" and e.guest == name and e.t_ms >= start
@@ -434,13 +458,15 @@ def keeps_running(ovm_driver: PoolDriver, request: pytest.FixtureRequest, name: 
 @then(
     parsers.re(rf"guest (?P<name>{SERVER}) survives the hang of (?P<server>{SERVER}) without being restarted")
 )
-def survives_hang(ovm_driver: PoolDriver, request: pytest.FixtureRequest, name: str, server: str) -> None:
+def survives_hang(
+    ovm_driver: PoolDriver, fault: Fault | None, manager_action: ManagerAction | None, name: str, server: str
+) -> None:
     """A freeze is not a stop: through the horizon of the hang the guest is never started again
     anywhere, and once its server is back it runs there, with no more restarts than before. Its
     domain, frozen with the server, may show a gap while the server was hung, nowhere else."""
-    fault = last_fault(request)
+    fault = required_fault(fault)
     assert fault.kind == "hang" and server in fault.servers, f"the last fault is not a hang of {server}"
-    let_horizon_pass(ovm_driver, request)
+    let_horizon_pass(ovm_driver, fault, manager_action)
     before = guest(fault.before, name)
     assert before.server == server and before.state == "running", f"before the hang: {show(before)}"
     came_back = last_recovery(ovm_driver)
@@ -465,24 +491,26 @@ def survives_hang(ovm_driver: PoolDriver, request: pytest.FixtureRequest, name: 
 
 
 @then(parsers.re(rf"(?P<server>{SERVER}) runs (?P<count>\d+) guests?"))
-def runs_count(ovm_driver: PoolDriver, request: pytest.FixtureRequest, server: str, count: str) -> None:
+def runs_count(
+    ovm_driver: PoolDriver, fault: Fault | None, manager_action: ManagerAction | None, server: str, count: str
+) -> None:
     """Once the pool has reacted (and settled, after a server came back), exactly that many guests
     run on the server."""
-    let_horizon_pass(ovm_driver, request)
-    settle_after_recovery(ovm_driver, request)
+    let_horizon_pass(ovm_driver, fault, manager_action)
+    settle_after_recovery(ovm_driver, fault, manager_action)
     running = ovm_driver.observe().running_on(server)
     assert len(running) == int(count), f"{server} runs {len(running)} guests ({sorted(running)}), not {count}"
 
 
 @then(parsers.re(rf"guests (?P<first>{SERVER}) and (?P<second>{SERVER}) run on different servers"))
 def on_different_servers(
-    ovm_driver: PoolDriver, request: pytest.FixtureRequest, first: str, second: str
+    ovm_driver: PoolDriver, fault: Fault | None, manager_action: ManagerAction | None, first: str, second: str
 ) -> None:
     """Once the pool has reacted, both guests run, each on a server of its own."""
     state = eventually(
         ovm_driver,
         lambda s: guest(s, first).state == "running" and guest(s, second).state == "running",
-        patience_ms(ovm_driver, request),
+        patience_ms(ovm_driver, fault, manager_action),
     )
     a, b = guest(state, first), guest(state, second)
     assert a.state == "running" and b.state == "running", f"{show(a)}; {show(b)}"
@@ -490,7 +518,9 @@ def on_different_servers(
 
 
 @then(parsers.re(rf"guest (?P<name>{SERVER}) was live migrated to (?P<target>another server|{SERVER})"))
-def live_migrated(ovm_driver: PoolDriver, request: pytest.FixtureRequest, name: str, target: str) -> None:
+def live_migrated(
+    ovm_driver: PoolDriver, fault: Fault | None, manager_action: ManagerAction | None, name: str, target: str
+) -> None:
     """The guest runs on another (or the named) server, and the timeline shows it was never
     interrupted: from the operation on, each hop from one server to the next was a live migration
     (the target resumed it, it did not boot it), and between its running interval on one server
@@ -498,7 +528,7 @@ def live_migrated(ovm_driver: PoolDriver, request: pytest.FixtureRequest, name: 
     iteration; a restart takes a whole guest boot). Judged from the servers' records, not from the
     implementation's own restart counter. On a real-time clock the pause is within the machine's
     latency, so there only the order of the intervals is judged, and every start's kind."""
-    ref = reference(request)
+    ref = latest(fault, manager_action)
     assert ref is not None, "this Then step needs an earlier When step"
     before = guest(ref.before, name)
 
@@ -507,7 +537,7 @@ def live_migrated(ovm_driver: PoolDriver, request: pytest.FixtureRequest, name: 
         where_ok = g.server == target if target != "another server" else g.server != before.server
         return g.state == "running" and g.server is not None and where_ok
 
-    g = guest(eventually(ovm_driver, done, patience_ms(ovm_driver, request)), name)
+    g = guest(eventually(ovm_driver, done, patience_ms(ovm_driver, fault, manager_action)), name)
     assert done(ovm_driver.observe()), f"{show(g)}; it ran on {before.server}"
     uninterrupted(ovm_driver, name, ref.at_ms)
 
@@ -566,15 +596,17 @@ def fence_times(driver: PoolDriver, server: str, after_ms: int) -> list[int]:
     ]
 
 
-@then(parsers.re(rf"(?P<servers>{_SERVERS}) (?:fences itself|fence themselves)"))
-def fences(ovm_driver: PoolDriver, request: pytest.FixtureRequest, servers: str) -> None:
+@then(parsers.re(rf"(?P<servers>{SERVERS}) (?:fences itself|fence themselves)"))
+def fences(
+    ovm_driver: PoolDriver, fault: Fault | None, manager_action: ManagerAction | None, servers: str
+) -> None:
     """Each named server fences itself (O2CB self-fence: it stops and reboots) after the last fault."""
-    start, _ = horizon(ovm_driver, request)
+    start, _ = horizon(ovm_driver, fault, manager_action)
     victims = names(servers)
     eventually(
         ovm_driver,
         lambda s: all(fence_times(ovm_driver, v, start) for v in victims),
-        patience_ms(ovm_driver, request),
+        patience_ms(ovm_driver, fault, manager_action),
     )
     for v in victims:
         assert fence_times(ovm_driver, v, start), (
@@ -583,9 +615,11 @@ def fences(ovm_driver: PoolDriver, request: pytest.FixtureRequest, servers: str)
 
 
 @then(parsers.re(rf"(?P<server>{SERVER}) fences itself before the other servers see it as dead"))
-def fences_first(ovm_driver: PoolDriver, request: pytest.FixtureRequest, server: str) -> None:
+def fences_first(
+    ovm_driver: PoolDriver, fault: Fault | None, manager_action: ManagerAction | None, server: str
+) -> None:
     """The server fences itself while every other server still sees it heartbeating."""
-    fault = last_fault(request)
+    fault = required_fault(fault)
     others = [s for s in fault.before.servers if s != server and fault.before.servers[s].state in UP]
     fenced_while_seen: list[bool] = []
 
@@ -598,7 +632,7 @@ def fences_first(ovm_driver: PoolDriver, request: pytest.FixtureRequest, server:
         return False
 
     ovm_driver.wait_until(
-        watch, patience_ms(ovm_driver, request), step_ms=ovm_driver.timings.iteration_ms // 4
+        watch, patience_ms(ovm_driver, fault, manager_action), step_ms=ovm_driver.timings.iteration_ms // 4
     )
     assert fence_times(ovm_driver, server, fault.at_ms), f"{server} never fenced itself"
     assert not fenced_while_seen, f"another server saw {server} dead before {server} fenced itself"
@@ -610,15 +644,17 @@ def fences_first(ovm_driver: PoolDriver, request: pytest.FixtureRequest, server:
         r"after its last heartbeat write"
     )
 )
-def fences_on_write_timeout(ovm_driver: PoolDriver, request: pytest.FixtureRequest, server: str) -> None:
+def fences_on_write_timeout(
+    ovm_driver: PoolDriver, fault: Fault | None, manager_action: ManagerAction | None, server: str
+) -> None:
     """The self-fence fires (dead_threshold-1) iterations after the server's last good heartbeat write:
     never sooner (exact on every clock: the fence timer is armed when that write completes), and no
     later than that plus a quarter iteration for the write's own I/O (and the measured latency of
     the write's completion and of the fence timer, on a real-time clock)."""
-    fault = last_fault(request)
+    fault = required_fault(fault)
     t = ovm_driver.timings
     eventually(ovm_driver, lambda s: bool(fence_times(ovm_driver, server, fault.at_ms)),
-               patience_ms(ovm_driver, request))
+               patience_ms(ovm_driver, fault, manager_action))
     fenced = fence_times(ovm_driver, server, fault.at_ms)
     assert fenced, f"{server} never fenced itself"
     writes = [
@@ -649,10 +685,12 @@ def fences_on_write_timeout(ovm_driver: PoolDriver, request: pytest.FixtureReque
     )
 
 
-@then(parsers.re(rf"(?P<servers>{_SERVERS}) (?:stays|stay) in the cluster"))
-def stays(ovm_driver: PoolDriver, request: pytest.FixtureRequest, servers: str) -> None:
+@then(parsers.re(rf"(?P<servers>{SERVERS}) (?:stays|stay) in the cluster"))
+def stays(
+    ovm_driver: PoolDriver, fault: Fault | None, manager_action: ManagerAction | None, servers: str
+) -> None:
     """Through the horizon of the last fault the servers never fence and remain up and heartbeating."""
-    start = let_horizon_pass(ovm_driver, request)
+    start = let_horizon_pass(ovm_driver, fault, manager_action)
     state = ovm_driver.observe()
     for s in names(servers):
         assert not fence_times(ovm_driver, s, start), f"{s} fenced itself"
@@ -661,9 +699,11 @@ def stays(ovm_driver: PoolDriver, request: pytest.FixtureRequest, servers: str) 
 
 
 @then(parsers.re(rf"(?P<server>{SERVER}) does not fence itself"))
-def does_not_fence(ovm_driver: PoolDriver, request: pytest.FixtureRequest, server: str) -> None:
+def does_not_fence(
+    ovm_driver: PoolDriver, fault: Fault | None, manager_action: ManagerAction | None, server: str
+) -> None:
     """Through the horizon of the last fault or operation the server never fences itself."""
-    start = let_horizon_pass(ovm_driver, request)
+    start = let_horizon_pass(ovm_driver, fault, manager_action)
     assert not fence_times(ovm_driver, server, start), f"{server} fenced itself"
 
 
@@ -708,12 +748,14 @@ def reads_after_last_write(driver: PoolDriver, observer: str, server: str, decid
 
 
 @then(parsers.re(rf"every other server sees (?P<server>{SERVER}) as dead after the O2CB dead threshold"))
-def seen_dead(ovm_driver: PoolDriver, request: pytest.FixtureRequest, server: str) -> None:
+def seen_dead(
+    ovm_driver: PoolDriver, fault: Fault | None, manager_action: ManagerAction | None, server: str
+) -> None:
     """Peers drop the server from their live view only after O2CB_HEARTBEAT_THRESHOLD unchanged reads of
     its slot following the read that saw its last write (where heartbeat writes are recorded;
     else no sooner than threshold-1 iterations after the fault), and no later than threshold+1
     heartbeat iterations after the fault (plus the measured latency, on a real-time clock)."""
-    fault = last_fault(request)
+    fault = required_fault(fault)
     t = ovm_driver.timings
     others = [s for s, st in fault.before.servers.items() if s != server and st.state in UP]
     node = fault.before.servers[server].node
@@ -747,7 +789,7 @@ def seen_dead(ovm_driver: PoolDriver, request: pytest.FixtureRequest, server: st
         if after is not None
         else f"{latest} never recorded {server} leaving the heartbeat region",
     )
-    state = eventually(ovm_driver, all_see_dead, patience_ms(ovm_driver, request))
+    state = eventually(ovm_driver, all_see_dead, patience_ms(ovm_driver, fault, manager_action))
     assert all_see_dead(state), f"{late} ms after the fault some server still sees {server} alive"
     for other, at in seen.items():
         assert at is not None
@@ -767,13 +809,13 @@ def seen_dead(ovm_driver: PoolDriver, request: pytest.FixtureRequest, server: st
 @then(
     parsers.re(rf"every other server sees (?P<server>{SERVER}) leave within (?P<n>\d+) heartbeat iterations")
 )
-def seen_leaving(ovm_driver: PoolDriver, request: pytest.FixtureRequest, server: str, n: str) -> None:
+def seen_leaving(ovm_driver: PoolDriver, manager_action: ManagerAction | None, server: str, n: str) -> None:
     """After a clean shutdown, the other servers drop the server from their live view within n iterations.
 
     Judged on when each server recorded the node leaving its heartbeat region, not on when a poll
     noticed, so a real-time environment is held to the same limit as the simulator (plus the
     measured lateness of the observers' heartbeat reads)."""
-    action = last_action(request)
+    action = required_action(manager_action)
     down = [
         e.t_ms
         for e in ovm_driver.timeline()
@@ -815,16 +857,19 @@ def seen_leaving(ovm_driver: PoolDriver, request: pytest.FixtureRequest, server:
 
 
 @then(parsers.re(rf"(?P<server>{SERVER}) rejoins the cluster after rebooting"))
-def rejoins(ovm_driver: PoolDriver, request: pytest.FixtureRequest, server: str) -> None:
+def rejoins(
+    ovm_driver: PoolDriver, fault: Fault | None, manager_action: ManagerAction | None, server: str
+) -> None:
     """The server went down, rebooted, and is up again in every running server's live view."""
-    start, _ = horizon(ovm_driver, request)
+    start, _ = horizon(ovm_driver, fault, manager_action)
 
     def back(state: PoolState) -> bool:
         if state.servers[server].state not in UP:
             return False
         return all(server in st.live_view for st in state.servers.values() if st.state in UP)
 
-    state = eventually(ovm_driver, back, patience_ms(ovm_driver, request) + ovm_driver.timings.reboot_ms)
+    wait_ms = patience_ms(ovm_driver, fault, manager_action) + ovm_driver.timings.reboot_ms
+    state = eventually(ovm_driver, back, wait_ms)
     went_down = [
         e
         for e in ovm_driver.timeline()
@@ -835,9 +880,11 @@ def rejoins(ovm_driver: PoolDriver, request: pytest.FixtureRequest, server: str)
 
 
 @then(parsers.re(rf"(?P<server>{SERVER}) is no longer in the pool"))
-def deleted(ovm_driver: PoolDriver, request: pytest.FixtureRequest, server: str) -> None:
+def deleted(
+    ovm_driver: PoolDriver, fault: Fault | None, manager_action: ManagerAction | None, server: str
+) -> None:
     """The server is gone from the pool (absent or deleted) and runs nothing."""
-    let_horizon_pass(ovm_driver, request)
+    let_horizon_pass(ovm_driver, fault, manager_action)
     state = ovm_driver.observe()
     s = state.servers.get(server)
     assert s is None or s.state == "deleted", f"{server} is {s.state}"
@@ -873,9 +920,9 @@ def nobody_sees(ovm_driver: PoolDriver, server: str) -> None:
 
 
 @then(parsers.re(rf"(?P<server>{SERVER}) records a heartbeat error"))
-def heartbeat_error(ovm_driver: PoolDriver, request: pytest.FixtureRequest, server: str) -> None:
+def heartbeat_error(ovm_driver: PoolDriver, fault: Fault | None, server: str) -> None:
     """Since the last fault the server's heartbeat recorded a failed read or write of its region."""
-    fault = last_fault(request)
+    fault = required_fault(fault)
     errors = [
         e
         for e in ovm_driver.timeline()
@@ -885,13 +932,15 @@ def heartbeat_error(ovm_driver: PoolDriver, request: pytest.FixtureRequest, serv
 
 
 @then(parsers.re(rf"every server sees (?P<server>{SERVER}) heartbeating"))
-def all_see(ovm_driver: PoolDriver, request: pytest.FixtureRequest, server: str) -> None:
+def all_see(
+    ovm_driver: PoolDriver, fault: Fault | None, manager_action: ManagerAction | None, server: str
+) -> None:
     """Eventually every running server's live view holds the server."""
 
     def seen(state: PoolState) -> bool:
         return all(server in st.live_view for st in state.servers.values() if st.state in UP)
 
-    state = eventually(ovm_driver, seen, patience_ms(ovm_driver, request))
+    state = eventually(ovm_driver, seen, patience_ms(ovm_driver, fault, manager_action))
     blind = [s for s, st in state.servers.items() if st.state in UP and server not in st.live_view]
     assert not blind, f"{blind} do not see {server} heartbeating"
 
@@ -905,18 +954,20 @@ def never_twice(ovm_driver: PoolDriver) -> None:
 
 
 @then(parsers.re(rf"(?P<server>{SERVER}) never runs guest (?P<name>{SERVER}) again"))
-def never_again(ovm_driver: PoolDriver, request: pytest.FixtureRequest, server: str, name: str) -> None:
+def never_again(ovm_driver: PoolDriver, fault: Fault | None, server: str, name: str) -> None:
     """After the last fault the guest never runs on that server for any length of time."""
-    fault = last_fault(request)
+    fault = required_fault(fault)
     runs = tl.ran_on_after(ovm_driver.timeline(), name, server, fault.at_ms)
     assert not runs, f"{server} ran {name} again: {tl.describe(runs[0])}"
 
 
 @then(parsers.re(rf"(?P<server>{SERVER}) receives no guests"))
-def receives_none(ovm_driver: PoolDriver, request: pytest.FixtureRequest, server: str) -> None:
+def receives_none(
+    ovm_driver: PoolDriver, fault: Fault | None, manager_action: ManagerAction | None, server: str
+) -> None:
     """Through the horizon no guest is started or migrated onto the server; it runs none it did not have."""
-    start = let_horizon_pass(ovm_driver, request)
-    ref = reference(request)
+    start = let_horizon_pass(ovm_driver, fault, manager_action)
+    ref = latest(fault, manager_action)
     had = set(ref.before.running_on(server)) if ref else set()
     arrivals = [
         e for e in ovm_driver.timeline() if e.kind == "guest_start" and e.server == server and e.t_ms >= start
@@ -927,18 +978,24 @@ def receives_none(ovm_driver: PoolDriver, request: pytest.FixtureRequest, server
 
 
 @then(parsers.re(rf"(?P<server>{SERVER}) runs no guests"))
-def runs_none(ovm_driver: PoolDriver, request: pytest.FixtureRequest, server: str) -> None:
+def runs_none(
+    ovm_driver: PoolDriver, fault: Fault | None, manager_action: ManagerAction | None, server: str
+) -> None:
     """Once the pool has reacted, no guest runs on the server."""
-    state = eventually(ovm_driver, lambda s: not s.running_on(server), patience_ms(ovm_driver, request))
+    wait_ms = patience_ms(ovm_driver, fault, manager_action)
+    state = eventually(ovm_driver, lambda s: not s.running_on(server), wait_ms)
     assert not state.running_on(server), f"{server} still runs {state.running_on(server)}"
 
 
 # ---------------------------------------------------------------------------- master and roles
 @then(parsers.re(rf"(?P<server>{SERVER}) is the server pool master"))
-def is_master(ovm_driver: PoolDriver, request: pytest.FixtureRequest, server: str) -> None:
+def is_master(
+    ovm_driver: PoolDriver, fault: Fault | None, manager_action: ManagerAction | None, server: str
+) -> None:
     """The pool's master (as observed) is that server, and it holds the master role."""
     ovm_driver.require("roles")
-    state = eventually(ovm_driver, lambda s: s.master == server, patience_ms(ovm_driver, request))
+    wait_ms = patience_ms(ovm_driver, fault, manager_action)
+    state = eventually(ovm_driver, lambda s: s.master == server, wait_ms)
     assert state.master == server, f"the server pool master is {state.master}"
     assert "master" in state.servers[server].roles, (
         f"{server} lacks the master role: {state.servers[server].roles}"
@@ -946,22 +1003,22 @@ def is_master(ovm_driver: PoolDriver, request: pytest.FixtureRequest, server: st
 
 
 @then("there is no server pool master")
-def no_master(ovm_driver: PoolDriver, request: pytest.FixtureRequest) -> None:
+def no_master(ovm_driver: PoolDriver, fault: Fault | None, manager_action: ManagerAction | None) -> None:
     """Through the horizon of the last fault no server takes the master role."""
     ovm_driver.require("roles")
-    let_horizon_pass(ovm_driver, request)
+    let_horizon_pass(ovm_driver, fault, manager_action)
     state = ovm_driver.observe()
     holders = [s for s, st in state.servers.items() if "master" in st.roles and st.state in UP]
     assert state.master is None and not holders, f"{state.master or holders} became server pool master"
 
 
 @then("the new server pool master is the first server that acquired the master lock")
-def master_is_first_lock_holder(ovm_driver: PoolDriver, request: pytest.FixtureRequest) -> None:
+def master_is_first_lock_holder(ovm_driver: PoolDriver, fault: Fault | None) -> None:
     """After the master's fault, the first server recorded acquiring the master lock is the pool's
     master, and no other server took the master role meanwhile (the lock elects, not the server
     that merely saw the master die)."""
     ovm_driver.require("roles")
-    fault = last_fault(request)
+    fault = required_fault(fault)
     old = fault.before.master
     bound = ovm_driver.failover_bound_ms(fault.kind)
     ovm_driver.wait_until(
@@ -985,11 +1042,11 @@ def master_is_first_lock_holder(ovm_driver: PoolDriver, request: pytest.FixtureR
 
 
 @then("another server becomes the server pool master within the failover bound")
-def new_master(ovm_driver: PoolDriver, request: pytest.FixtureRequest) -> None:
+def new_master(ovm_driver: PoolDriver, fault: Fault | None) -> None:
     """A surviving server (not the failed master) holds the master role by the master failover bound
     (plus the measured latency of the detection and the election, on a real-time clock)."""
     ovm_driver.require("roles")
-    fault = last_fault(request)
+    fault = required_fault(fault)
     old = fault.before.master
     bound = ovm_driver.failover_bound_ms(fault.kind)
 
@@ -1049,10 +1106,12 @@ def has_roles(ovm_driver: PoolDriver, server: str, roles: str) -> None:
 
 
 @then(parsers.re(r"no running server has the (?P<role>\w+) role"))
-def nobody_has_role(ovm_driver: PoolDriver, request: pytest.FixtureRequest, role: str) -> None:
+def nobody_has_role(
+    ovm_driver: PoolDriver, fault: Fault | None, manager_action: ManagerAction | None, role: str
+) -> None:
     """Through the horizon of the last fault, no server that is up holds the role."""
     ovm_driver.require("roles")
-    let_horizon_pass(ovm_driver, request)
+    let_horizon_pass(ovm_driver, fault, manager_action)
     state = ovm_driver.observe()
     holders = [s for s, st in state.servers.items() if role in st.roles and st.state in UP]
     assert not holders, f"{holders} hold the {role} role"
