@@ -36,12 +36,14 @@ def servers_of(driver: PoolDriver) -> list[str]:
 
 
 def read(driver: PoolDriver, server: str, path: str) -> str:
+    __tracebackhide__ = True
     text = driver.read_file(server, path)
     assert text is not None, f"{path} does not exist on {server}"
     return text
 
 
 def run_ok(driver: PoolDriver, server: str, command: str) -> None:
+    __tracebackhide__ = True
     result = driver.run(server, shlex.split(command))
     assert result.succeeded, (
         f"`{command}` on {server} failed (rc {result.rc}): {result.stderr or result.stdout}"

@@ -50,6 +50,7 @@ def build(
     clustered: bool = True,
     prepared: Literal["pool", "master"] = "pool",
 ) -> PoolSpec:
+    __tracebackhide__ = True
     kind, root = STORAGE[storage]
     spec = PoolSpec(
         storage=kind,

@@ -139,6 +139,7 @@ def remember_fault(driver: object, fault: Fault) -> Fault:
 
 def first_fault(driver: object) -> Fault:
     """The scenario's first fault; a clear error when it has none."""
+    __tracebackhide__ = True
     faults = history_of(driver).faults
     if not faults:
         raise AssertionError("this Then step measures from the first fault: add a When step that injects one")
