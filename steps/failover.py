@@ -13,24 +13,8 @@ from environments.base import PoolDriver
 from environments.latency import Grant
 from environments.model import PoolState
 from steps.observed import UP, guest, history, show
-from steps.records import (
-    SERVER,
-    SERVERS,
-    Fault,
-    first_fault,
-    history_of,
-    names,
-    required_fault,
-)
-from steps.timing import (
-    ChainStep,
-    check_late,
-    failover_steps,
-    first,
-    grant_for,
-    granted,
-    wait_granted,
-)
+from steps.records import SERVER, SERVERS, Fault, first_fault, history_of, names, required_fault
+from steps.timing import ChainStep, check_late, failover_steps, first, grant_for, granted, wait_granted
 
 
 @then(parsers.re(rf"guest (?P<name>{SERVER}) is running on another server within the failover bound"))

@@ -12,20 +12,8 @@ from environments.base import PoolDriver
 from environments.model import PoolState
 from steps.horizon import eventually, horizon, let_horizon_pass, patience_ms
 from steps.observed import UP
-from steps.records import (
-    SERVER,
-    SERVERS,
-    Fault,
-    ManagerAction,
-    names,
-    required_fault,
-)
-from steps.timing import (
-    ChainStep,
-    check_late,
-    clock_resolution_ms,
-    grant_for,
-)
+from steps.records import SERVER, SERVERS, Fault, ManagerAction, names, required_fault
+from steps.timing import ChainStep, check_late, clock_resolution_ms, grant_for
 
 
 def fence_times(driver: PoolDriver, server: str, after_ms: int) -> list[int]:

@@ -8,15 +8,7 @@ from environments.base import PoolDriver
 from environments.model import PoolState
 from steps.horizon import eventually, let_horizon_pass, patience_ms, settle_after_recovery
 from steps.observed import guest, history, show
-from steps.records import (
-    SERVER,
-    Fault,
-    ManagerAction,
-    last_recovery,
-    latest,
-    numbered_range,
-    required_fault,
-)
+from steps.records import SERVER, Fault, ManagerAction, last_recovery, latest, numbered_range, required_fault
 
 
 @then(parsers.re(rf"guest (?P<name>{SERVER}) is not restarted"))

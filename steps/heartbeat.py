@@ -14,21 +14,8 @@ from environments.latency import Grant
 from environments.model import PoolState
 from steps.horizon import eventually, horizon, let_horizon_pass, patience_ms
 from steps.observed import UP
-from steps.records import (
-    SERVER,
-    Fault,
-    ManagerAction,
-    required_action,
-    required_fault,
-)
-from steps.timing import (
-    ChainStep,
-    check_late,
-    clock_resolution_ms,
-    grant_for,
-    granted,
-    wait_granted,
-)
+from steps.records import SERVER, Fault, ManagerAction, required_action, required_fault
+from steps.timing import ChainStep, check_late, clock_resolution_ms, grant_for, granted, wait_granted
 
 
 def seen_down_at(driver: PoolDriver, observer: str, node: int, after_ms: int) -> int | None:

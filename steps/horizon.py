@@ -11,12 +11,7 @@ from collections.abc import Callable
 
 from environments.base import PoolDriver
 from environments.model import PoolState
-from steps.records import (
-    Fault,
-    ManagerAction,
-    last_recovery,
-    latest,
-)
+from steps.records import Fault, ManagerAction, last_recovery, latest
 
 
 def bound_of(driver: PoolDriver, ref: Fault | ManagerAction | None) -> tuple[int, int]:

@@ -9,21 +9,8 @@ from environments.latency import Grant
 from environments.model import PoolState
 from steps.horizon import eventually, let_horizon_pass, patience_ms
 from steps.observed import UP
-from steps.records import (
-    SERVER,
-    Fault,
-    ManagerAction,
-    names,
-    required_fault,
-)
-from steps.timing import (
-    ChainStep,
-    check_late,
-    first,
-    grant_for,
-    granted,
-    wait_granted,
-)
+from steps.records import SERVER, Fault, ManagerAction, names, required_fault
+from steps.timing import ChainStep, check_late, first, grant_for, granted, wait_granted
 
 
 @then(parsers.re(rf"(?P<server>{SERVER}) is the server pool master"))

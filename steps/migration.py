@@ -15,17 +15,8 @@ from environments.base import PoolDriver
 from environments.model import PoolState
 from steps.horizon import eventually, patience_ms
 from steps.observed import guest, history, show
-from steps.records import (
-    SERVER,
-    Fault,
-    ManagerAction,
-    latest,
-)
-from steps.timing import (
-    ChainStep,
-    check_late,
-    grant_for,
-)
+from steps.records import SERVER, Fault, ManagerAction, latest
+from steps.timing import ChainStep, check_late, grant_for
 
 
 @then(parsers.re(rf"guest (?P<name>{SERVER}) was live migrated to (?P<target>another server|{SERVER})"))

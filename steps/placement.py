@@ -8,15 +8,7 @@ from environments import invariants as tl
 from environments.base import PoolDriver
 from steps.horizon import eventually, let_horizon_pass, patience_ms, settle_after_recovery
 from steps.observed import guest, history, show
-from steps.records import (
-    SERVER,
-    SERVERS,
-    Fault,
-    ManagerAction,
-    latest,
-    names,
-    required_fault,
-)
+from steps.records import SERVER, SERVERS, Fault, ManagerAction, latest, names, required_fault
 
 
 @then(parsers.re(rf"guest (?P<name>{SERVER}) is running on (?P<server>{SERVER})"))
