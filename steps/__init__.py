@@ -12,10 +12,39 @@ from collections.abc import Generator
 import pytest
 
 from environments.base import EnvironmentLimitation
-from steps import faults, guests, host, observe, pool, properties, time
+from steps import (
+    failover,
+    faults,
+    fencing,
+    guest_state,
+    guests,
+    heartbeat,
+    host,
+    master,
+    migration,
+    placement,
+    pool,
+    properties,
+    time,
+)
 
-STEP_MODULES = (pool, guests, faults, time, host, observe, properties)
-pytest_plugins = [m.__name__ for m in STEP_MODULES]
+STEP_MODULES = (
+    pool,
+    guests,
+    faults,
+    time,
+    host,
+    failover,
+    guest_state,
+    placement,
+    migration,
+    fencing,
+    heartbeat,
+    master,
+    properties,
+)
+# records holds the default `fault` and `manager_action` fixtures that When steps override
+pytest_plugins = [*(m.__name__ for m in STEP_MODULES), "steps.records"]
 
 
 @pytest.hookimpl(wrapper=True)

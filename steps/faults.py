@@ -12,7 +12,7 @@ from pytest_bdd import parsers, when
 
 from environments.base import PoolDriver
 from environments.model import FaultKind, PoolState
-from steps.records import SERVER, Fault, names, remember_fault, remember_recovery
+from steps.records import SERVER, SERVERS, Fault, names, remember_fault, remember_recovery
 
 _FAULTS: dict[str, FaultKind] = {
     "fails": "crash",
@@ -24,7 +24,6 @@ _FAULTS: dict[str, FaultKind] = {
 }
 _FAULT_RE = "|".join(sorted(_FAULTS, key=len, reverse=True))
 _PLURAL_FAULTS = "lose access to the shared storage|fail|hang"
-_SERVERS = rf"{SERVER}(?:(?:, | and ){SERVER})*"
 
 
 def inject(
@@ -35,7 +34,7 @@ def inject(
     return Fault(as_kind or kind, tuple(servers), at_ms, before)
 
 
-@when(parsers.re(rf"(?:servers )?(?P<servers>{_SERVERS}) (?P<fault>{_FAULT_RE})"), target_fixture="fault")
+@when(parsers.re(rf"(?:servers )?(?P<servers>{SERVERS}) (?P<fault>{_FAULT_RE})"), target_fixture="fault")
 def server_fault(ovm_driver: PoolDriver, servers: str, fault: str) -> Fault:
     """Crash ("fails"), freeze ("hangs") or cut a server off its shared storage, at this instant."""
     return remember_fault(ovm_driver, inject(ovm_driver, _FAULTS[fault], names(servers)))
@@ -43,7 +42,7 @@ def server_fault(ovm_driver: PoolDriver, servers: str, fault: str) -> Fault:
 
 @when(
     parsers.re(
-        rf"servers (?P<servers>{_SERVERS}) (?P<fault>{_PLURAL_FAULTS}) (?P<seconds>\d+) seconds apart"
+        rf"servers (?P<servers>{SERVERS}) (?P<fault>{_PLURAL_FAULTS}) (?P<seconds>\d+) seconds apart"
     ),
     target_fixture="fault",
 )
@@ -95,7 +94,7 @@ def master_fails(ovm_driver: PoolDriver) -> Fault:
     return remember_fault(ovm_driver, inject(ovm_driver, "crash", [master], as_kind="master"))
 
 
-@when(parsers.re(rf"the network partitions (?P<servers>{_SERVERS}) from the rest"), target_fixture="fault")
+@when(parsers.re(rf"the network partitions (?P<servers>{SERVERS}) from the rest"), target_fixture="fault")
 def partition(ovm_driver: PoolDriver, servers: str) -> Fault:
     """Cut the named servers off the cluster network from all other servers (storage stays)."""
     return remember_fault(ovm_driver, inject(ovm_driver, "partition", names(servers)))

@@ -29,6 +29,7 @@ def settle_ms(driver: PoolDriver) -> int:
 def create(
     driver: PoolDriver, guest: str, memory: str | None, ha: str, preferred: tuple[str, ...] = ()
 ) -> None:
+    __tracebackhide__ = True
     spec = GuestSpec(
         name=guest, memory_mb=int(memory or DEFAULT_GUEST_MB), ha=(ha == "enabled"), preferred=preferred
     )
@@ -38,6 +39,7 @@ def create(
 
 def start(driver: PoolDriver, guest: str) -> str:
     """Start a guest and wait until it runs; returns the server it runs on."""
+    __tracebackhide__ = True
     result = driver.start_guest(guest)
     assert result.ok, f"could not start guest {guest}: {result.message}"
     driver.wait_until(lambda s: s.guests[guest].state == "running", settle_ms(driver))
@@ -48,6 +50,7 @@ def start(driver: PoolDriver, guest: str) -> str:
 
 def place_on(driver: PoolDriver, guest: str, server: str) -> None:
     """Live-migrate a running guest to `server` unless it already runs there."""
+    __tracebackhide__ = True
     if driver.observe().guests[guest].server == server:
         return
     result = driver.migrate_guest(guest, server)

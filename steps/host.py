@@ -18,7 +18,7 @@ from ovmref.cluster.services import OPTIONAL_SERVICES
 from ovmref.release import Release
 from ovmref.storage.fstab import read_mount_table
 from ovmref.storage.layout import names_uuid
-from steps.records import SERVER, CommandRun, ManagerAction
+from steps.records import SERVER, CommandRun, ManagerAction, required_action
 
 SERVICES_IN_ORDER = ("o2cb", "ocfs2", "ovsrepositories", "ovs-agent")
 REPOSITORIES = "/etc/ovs/repositories"
@@ -36,12 +36,14 @@ def servers_of(driver: PoolDriver) -> list[str]:
 
 
 def read(driver: PoolDriver, server: str, path: str) -> str:
+    __tracebackhide__ = True
     text = driver.read_file(server, path)
     assert text is not None, f"{path} does not exist on {server}"
     return text
 
 
 def run_ok(driver: PoolDriver, server: str, command: str) -> None:
+    __tracebackhide__ = True
     result = driver.run(server, shlex.split(command))
     assert result.succeeded, (
         f"`{command}` on {server} failed (rc {result.rc}): {result.stderr or result.stdout}"
@@ -337,9 +339,10 @@ def clusterconf_kept(ovm_driver: PoolDriver, handwritten_cluster_conf: str) -> N
     )
 )
 def ran_when_enabling(
-    ovm_driver: PoolDriver, manager_action: ManagerAction, server: str, command: str, quote: str
+    ovm_driver: PoolDriver, manager_action: ManagerAction | None, server: str, command: str, quote: str
 ) -> None:
     """The server's command log (the timeline) shows the command, successful, since HA was enabled."""
+    manager_action = required_action(manager_action)
     assert manager_action.operation == "enable HA", f"the last operation was {manager_action.operation!r}"
     runs = [
         e for e in ovm_driver.timeline()

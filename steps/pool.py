@@ -20,7 +20,7 @@ from pytest_bdd import given, parsers, then, when
 from environments.base import PoolDriver
 from environments.model import OpResult, PoolSpec, ServerSpec, StorageKind
 from ovmref.failover import requests as rq
-from steps.records import SERVER, ManagerAction, names
+from steps.records import SERVER, ManagerAction, names, required_action
 
 STORAGE: dict[str, tuple[StorageKind, str]] = {
     "NFS": ("nfs", "example.com:/OVS"),
@@ -50,6 +50,7 @@ def build(
     clustered: bool = True,
     prepared: Literal["pool", "master"] = "pool",
 ) -> PoolSpec:
+    __tracebackhide__ = True
     kind, root = STORAGE[storage]
     spec = PoolSpec(
         storage=kind,
@@ -215,8 +216,9 @@ def inbound_lock(ovm_driver: PoolDriver, server: str) -> None:
 
 # ---------------------------------------------------------------------------- outcomes
 @then(parsers.re(r"enabling HA fails naming rule (?P<rule>[A-Z0-9-]+)"))
-def enabling_fails(manager_action: ManagerAction, rule: str) -> None:
+def enabling_fails(manager_action: ManagerAction | None, rule: str) -> None:
     """Oracle VM Manager refused to enable HA and its errors name this rule of the catalog."""
+    manager_action = required_action(manager_action)
     assert manager_action.operation == "enable HA", f"the last operation was {manager_action.operation!r}"
     result = manager_action.result
     assert not result.ok, f"enabling HA succeeded although {rule} is broken: {result.message}"
@@ -226,15 +228,17 @@ def enabling_fails(manager_action: ManagerAction, rule: str) -> None:
 
 
 @then("the operation succeeds")
-def operation_succeeds(manager_action: ManagerAction) -> None:
+def operation_succeeds(manager_action: ManagerAction | None) -> None:
     """Oracle VM Manager accepted and completed the last operation."""
+    manager_action = required_action(manager_action)
     result = manager_action.result
     assert result.ok, f"{manager_action.operation} failed: {result.message} {list(result.errors)}"
 
 
 @then("the operation is refused")
-def operation_refused(manager_action: ManagerAction) -> None:
+def operation_refused(manager_action: ManagerAction | None) -> None:
     """Oracle VM Manager refused the last operation."""
+    manager_action = required_action(manager_action)
     result = manager_action.result
     assert not result.ok, f"{manager_action.operation} was accepted: {result.message}"
 

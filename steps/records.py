@@ -2,7 +2,9 @@
 
 Then-steps measure from these (a failover bound runs from the fault), so
 the When step records the time and a snapshot of the pool *before* acting.
-They travel as pytest-bdd `target_fixture` values, never in a shared bag.
+They travel as pytest-bdd `target_fixture` values, never in a shared bag: the
+`fault` and `manager_action` fixtures here are None until a When step hands
+one on, and a Then step declares the one it needs as a parameter.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import pytest
 from environments.model import CommandResult, FaultKind, OpResult, PoolState
 
 SERVER = r"[A-Za-z][\w.-]*"  # a server or guest name: one word, no spaces
+SERVERS = rf"{SERVER}(?:(?:, | and ){SERVER})*"  # 'a', 'a and b' or 'a, b and c'
 _LIST_SPLIT = re.compile(r"\s*,\s*|\s+and\s+")
 
 
@@ -69,42 +72,44 @@ def numbered_range(first: str, last: str) -> list[str]:
     return [f"{m1.group(1)}{i}" for i in range(int(m1.group(2)), int(m2.group(2)) + 1)]
 
 
-def optional_fixture(request: pytest.FixtureRequest, name: str) -> object | None:
-    """A value an earlier step may have handed on, or None when no step did."""
-    try:
-        value: object = request.getfixturevalue(name)
-    except pytest.FixtureLookupError:
-        return None
-    return value
+@pytest.fixture
+def fault() -> Fault | None:
+    """No fault yet: a When step that injects one hands it on in its place (`target_fixture="fault"`)."""
+    return None
 
 
-def last_fault(request: pytest.FixtureRequest) -> Fault:
-    """The fault injected by an earlier When step; a clear error when the scenario has none."""
-    fault = optional_fixture(request, "fault")
-    if not isinstance(fault, Fault):
+@pytest.fixture
+def manager_action() -> ManagerAction | None:
+    """No Manager operation yet: a When step that performs one hands it on in its place."""
+    return None
+
+
+def required_fault(fault: Fault | None) -> Fault:
+    """The fault a Then step measures from; a clear error when the scenario injected none."""
+    __tracebackhide__ = True
+    if fault is None:
         raise AssertionError("this Then step measures from a fault: add a When step that injects one first")
     return fault
 
 
-def last_action(request: pytest.FixtureRequest) -> ManagerAction:
-    """The Manager operation of an earlier When step; a clear error when the scenario has none."""
-    action = optional_fixture(request, "manager_action")
-    if not isinstance(action, ManagerAction):
+def required_action(manager_action: ManagerAction | None) -> ManagerAction:
+    """The Manager operation a Then step checks; a clear error when the scenario performed none."""
+    __tracebackhide__ = True
+    if manager_action is None:
         raise AssertionError(
             "this Then step checks a Manager operation: add a When step that performs one first"
         )
-    return action
+    return manager_action
 
 
-def reference(request: pytest.FixtureRequest) -> Fault | ManagerAction | None:
-    """The latest fault or Manager operation: what the pool is expected to be reacting to."""
-    found = [
-        v
-        for v in (optional_fixture(request, "fault"), optional_fixture(request, "manager_action"))
-        if isinstance(v, Fault | ManagerAction)
-    ]
+def latest(fault: Fault | None, manager_action: ManagerAction | None) -> Fault | ManagerAction | None:
+    """The later of the fault and the Manager operation: what the pool is expected to be reacting to.
+
+    A plain function of the two handed-on values, not a fixture of its own: pytest caches a fixture
+    for the whole scenario, and a When step that hands on a new fault does not reset the fixtures
+    derived from the old one, so a `reference` fixture would still name the first fault."""
+    found = [v for v in (fault, manager_action) if v is not None]
     return max(found, key=lambda v: v.at_ms) if found else None
-
 
 
 @dataclass
@@ -134,6 +139,7 @@ def remember_fault(driver: object, fault: Fault) -> Fault:
 
 def first_fault(driver: object) -> Fault:
     """The scenario's first fault; a clear error when it has none."""
+    __tracebackhide__ = True
     faults = history_of(driver).faults
     if not faults:
         raise AssertionError("this Then step measures from the first fault: add a When step that injects one")

@@ -7,7 +7,7 @@ from pytest_bdd import parsers, when
 from environments.base import PoolDriver
 from environments.model import PoolState
 from ovmref.agent import SYNC_ITERATIONS
-from steps.records import Fault
+from steps.records import Fault, required_fault
 
 
 @when(parsers.re(r"(?P<seconds>\d+) seconds? pass(?:es)?"))
@@ -17,8 +17,9 @@ def seconds_pass(ovm_driver: PoolDriver, seconds: str) -> None:
 
 
 @when("the failover bound has passed")
-def failover_bound_passes(ovm_driver: PoolDriver, fault: Fault) -> None:
+def failover_bound_passes(ovm_driver: PoolDriver, fault: Fault | None) -> None:
     """Let time pass until the failover bound of the last fault has elapsed since it happened."""
+    fault = required_fault(fault)
     deadline = fault.at_ms + ovm_driver.failover_bound_ms(fault.kind)
     ovm_driver.advance(max(0, deadline - ovm_driver.now_ms()))
 

@@ -155,6 +155,7 @@ def check_late(
     """An event that must come no later than `bound_ms` after its reference came `measured_ms` after
     it (None: never). Records the judgement; raises TooSlowToJudge, or AssertionError with the
     failure, what was granted, and `evidence` (a history of events, say) last."""
+    __tracebackhide__ = True
     judgement = Judgement(check, bound_ms, measured_ms, grant, judge_late(measured_ms, bound_ms, grant))
     driver.record_judgement(judgement)
     if judgement.verdict == "too slow to judge":

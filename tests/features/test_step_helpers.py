@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from environments import invariants as tl
-from environments.model import TimelineEvent
-from steps.records import names, numbered_range
+from environments.model import OpResult, PoolState, TimelineEvent
+from ovmref.release import Release
+from steps.records import Fault, ManagerAction, latest, names, numbered_range, required_action, required_fault
 
 
 def test_names_reads_oracle_style_lists() -> None:
@@ -23,6 +24,23 @@ def test_numbered_range() -> None:
         numbered_range("vm3", "vm1")
     with pytest.raises(ValueError):
         numbered_range("vm1", "guest3")
+
+
+def test_the_pool_reacts_to_the_later_of_the_fault_and_the_operation() -> None:
+    before = PoolState(0, Release.R2_2, True, None)
+    fault = Fault("crash", ("server2",), 1000, before)
+    action = ManagerAction("enable HA", None, OpResult(True), 2000, before)
+    assert latest(fault, action) is action
+    assert latest(fault, None) is fault
+    assert latest(None, action) is action
+    assert latest(None, None) is None
+
+
+def test_a_then_step_without_its_when_step_says_which_one_is_missing() -> None:
+    with pytest.raises(AssertionError, match="add a When step that injects one"):
+        required_fault(None)
+    with pytest.raises(AssertionError, match="add a When step that performs one"):
+        required_action(None)
 
 
 def ev(t: int, kind: str, server: str, guest: str = "vm1") -> TimelineEvent:
