@@ -32,6 +32,7 @@ from typing import Any, TypeVar
 from environments.base import EnvironmentBroken, EnvironmentLimitation, PoolDriver, ReadOnlyViolation
 from environments.model import (
     CommandResult,
+    EventKind,
     FaultKind,
     GuestSpec,
     GuestState,
@@ -428,7 +429,7 @@ class SSHDriver(PoolDriver):
     def timeline(self) -> list[TimelineEvent]:
         return list(self._timeline)
 
-    def _mark(self, kind: str, server: str | None, detail: str) -> None:
+    def _mark(self, kind: EventKind, server: str | None, detail: str) -> None:
         self._timeline.append(TimelineEvent(self.now_ms(), kind, server, detail=redact(detail)))
 
     def close(self) -> None:
