@@ -20,6 +20,8 @@ from environments.model import InjectedFault, TimelineEvent
 
 # what the master records when it will not (or cannot yet) run a guest again
 SETBACK_KINDS = frozenset({"guest_powered_off", "guest_not_restarted", "start_failed"})
+# every kind an outcome reads: the rest (heartbeats above all) is skipped before the walk
+_OUTCOME_KINDS = SETBACK_KINDS | {"fault", "node_down", "fence", "guest_start", "guest_running", "guest_stop"}
 NOT_RUNNING_AGAIN = "not running again by the end of the timeline"
 
 BoundOf = Callable[[InjectedFault], int | None]
@@ -205,7 +207,7 @@ def fault_outcomes(events: Iterable[TimelineEvent], bound_of: BoundOf | None = N
     """Per fault event: its outcome. A pool-wide event (a partition's, no server) is kept only when
     no fault event names a server; the per-server ones say more. `bound_of` gives the bound the
     environment promises for an injected fault (None: no bound)."""
-    timeline = sorted(events, key=lambda e: e.t_ms)
+    timeline = sorted((e for e in events if e.kind in _OUTCOME_KINDS), key=lambda e: e.t_ms)
     faults = [e for e in timeline if e.fault is not None]
     if any(e.server for e in faults):
         faults = [e for e in faults if e.server]
