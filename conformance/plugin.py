@@ -23,7 +23,7 @@ import pytest
 import environments
 from conformance import messages, scenario_info, suite
 from conformance.catalog import Catalog, CatalogError
-from conformance.evidence import cap_timeline, failover_marks
+from conformance.evidence import cap_timeline
 from conformance.options import (
     OPTIONS_KEY,
     OptionError,
@@ -44,7 +44,8 @@ from conformance.reporting import ConformanceSession
 from conformance.results import EVIDENCE_KEY, METADATA_KEY, OUTCOME_KEY, ScenarioMeta
 from conformance.statuses import from_pytest, terminal_word
 from environments.base import EnvironmentBroken, PoolDriver, TooSlowToJudge
-from environments.model import FaultKind
+from environments.model import FaultKind, InjectedFault
+from environments.outcome import fault_outcomes
 from ovmref.release import Release
 from ovmref.timing import O2CBTimings
 
@@ -437,12 +438,13 @@ def _evidence(item: pytest.Item) -> dict[str, Any]:
     driver = item.stash.get(DRIVER_KEY, None)
     if driver is not None:
         try:
-            events = [e.as_dict() for e in driver.timeline()]
+            timeline = driver.timeline()
         except Exception as exc:  # a broken environment must not hide the scenario's own result
             evidence["timeline_error"] = f"{type(exc).__name__}: {exc}"
         else:
+            events = [e.as_dict() for e in timeline]
             evidence["timeline"], evidence["timeline_truncated"] = cap_timeline(events)
-            evidence["failover"] = failover_marks(evidence["timeline"], _bound_of(driver))
+            evidence["failover"] = [o.as_dict() for o in fault_outcomes(timeline, _bound_of(driver))]
         evidence["latency"] = latency_evidence(driver)
     return evidence
 
@@ -459,14 +461,14 @@ def latency_evidence(driver: PoolDriver) -> dict[str, Any]:
     }
 
 
-def _bound_of(driver: PoolDriver) -> Callable[[str], int | None]:
-    """The driver's failover bound for a fault event's detail, when that names a fault kind."""
+def _bound_of(driver: PoolDriver) -> Callable[[InjectedFault], int | None]:
+    """The driver's failover bound for an injected fault's kind, when the port has one for it."""
 
-    def bound(fault: str) -> int | None:
-        if fault not in get_args(FaultKind):
-            return None  # e.g. "guest crash": no documented bound
+    def bound(fault: InjectedFault) -> int | None:
+        if fault.kind not in get_args(FaultKind):
+            return None  # a guest crash, a second pool: no failover bound
         try:
-            return driver.failover_bound_ms(cast(FaultKind, fault))
+            return driver.failover_bound_ms(cast(FaultKind, fault.kind))
         except ValueError:  # timings that do not know this kind
             return None
 

@@ -27,9 +27,9 @@ from conformance.catalog import Rule
 from conformance.report_model import ConformanceReport, RuleRow
 from conformance.results import ScenarioResult
 from conformance.statuses import PRECEDENCE, STATUSES, label, worst
-from conformance.timeline_facts import FaultSummary, fault_summaries
 from conformance.timeline_svg import CSS as TIMELINE_CSS
 from conformance.timeline_svg import render_timeline_svg
+from environments.outcome import FaultOutcome
 
 CSS = """
 *{box-sizing:border-box}
@@ -518,7 +518,7 @@ def _run_result(s: ScenarioResult, lazy: dict[str, str], inline: bool) -> str:
     parts.append(_timing_checks(s.latency))
     if s.has_fault:
         title = f"{meta.display} [{meta.release}]"
-        captions = "".join(_caption(f, s.status) for f in fault_summaries(s.timeline, s.failover))
+        captions = "".join(_caption(f, s.status) for f in s.failover)
         if s.timeline_truncated:
             captions += '<p class="reason">Timeline truncated: heartbeats were thinned out.</p>'
         if inline:
@@ -575,13 +575,14 @@ def _secs(ms: int) -> str:
     return f"{ms / 1000:g} s"
 
 
-def _caption(f: FaultSummary, status: str) -> str:
+def _caption(f: FaultOutcome, status: str) -> str:
     """One line per fault: detection, fence, and each guest running again against the bound.
 
     Green means "within the bound" only on a scenario that passed: on a failed one, a guest back in
     time may still be back in the wrong place, so the words stay and the colour goes."""
     where = f" on {esc(f.server)}" if f.server else ""
-    bits = [f"<strong>{esc(f.fault)}</strong>{where} at {_secs(f.at_ms)}"]
+    what = f.fault.kind.replace("_", " ")
+    bits = [f"<strong>{esc(what)}</strong>{where} at {_secs(f.at_ms)}"]
     if f.detected_after_ms is not None:
         who = f" ({esc(f.detected_by)})" if f.detected_by else ""
         bits.append(f"detected after <strong>{_secs(f.detected_after_ms)}</strong>{who}")
@@ -591,19 +592,20 @@ def _caption(f: FaultSummary, status: str) -> str:
         bits.append(f"fenced after {_secs(f.fenced_after_ms)}")
     within_class = "within" if status == "passed" else "within-failed"
     for g in f.guests:
-        if g.after_ms is None:
-            bits.append(f"{esc(g.guest)}: {esc(g.note)}")
+        after = g.after_ms(f.at_ms)
+        if after is None:
+            bits.append(f"{esc(g.guest)}: {esc(g.setback)}")
             continue
-        text = f"{esc(g.guest)} running on {esc(g.server or '?')} after <strong>{_secs(g.after_ms)}</strong>"
-        if g.note:  # held up on the way (powered off for want of a server): the bound does not apply
-            bits.append(f"{text} ({esc(g.note)})")
+        text = f"{esc(g.guest)} running on {esc(g.server or '?')} after <strong>{_secs(after)}</strong>"
+        if g.setback:  # held up on the way (powered off for want of a server): the bound does not apply
+            bits.append(f"{text} ({esc(g.setback)})")
             continue
-        if f.bound_ms is not None and g.after_ms > f.bound_ms:
-            text = f'<span class="over">{text} &gt; bound {_secs(f.bound_ms)}</span>'
-        elif f.bound_ms is not None:
-            text = f'<span class="{within_class}">{text} &le; bound {_secs(f.bound_ms)}</span>'
+        if g.bound_ms is not None and after > g.bound_ms:
+            text = f'<span class="over">{text} &gt; bound {_secs(g.bound_ms)}</span>'
+        elif g.bound_ms is not None:
+            text = f'<span class="{within_class}">{text} &le; bound {_secs(g.bound_ms)}</span>'
         bits.append(text)
-    if f.bound_ms is not None and not any(g.after_ms is not None for g in f.guests):
+    if f.bound_ms is not None and not any(g.running_ms is not None for g in f.guests):
         bits.append(f"failover bound {_secs(f.bound_ms)}")
     prefix = "" if status == "passed" else f"{badge(status)} "
     return f'<p class="fault-summary">{prefix}{"; ".join(bits)}.</p>'

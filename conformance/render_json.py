@@ -1,8 +1,12 @@
-"""conformance.json: the machine-readable report (schema 2).
+"""conformance.json: the machine-readable report (schema 3).
 
 Schema 2 speaks the words of conformance.statuses: `not-run` (was
 `skipped`), `environment-error` (was `error`) and `suite-error`; each
 scenario run carries its Given/When/Then with each step's outcome.
+Schema 3: a scenario run's `failover` is the list of its faults' outcomes
+(environments.outcome.FaultOutcome.as_dict: the fault's kind as the step
+meant it and its victims, instants in ms, each hit guest's next run and
+bound), where schema 2 had marks in seconds after the fault.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from conformance.catalog import Rule
 from conformance.report_model import RULE_STATUSES, ConformanceReport, RuleRow
 from conformance.results import ScenarioResult
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 def report_to_dict(report: ConformanceReport) -> dict[str, Any]:
@@ -106,7 +110,7 @@ def scenario_to_dict(result: ScenarioResult) -> dict[str, Any]:
         "failed_step": result.failed_step_text,
         "example": dict(meta.example),
         "steps": steps,
-        "failover": list(result.failover),
+        "failover": [o.as_dict() for o in result.failover],
         "too_slow_to_judge": result.too_slow,
         "latency": result.latency,
     }

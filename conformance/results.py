@@ -14,11 +14,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from conformance.statuses import PRECEDENCE, Status, from_pytest
+from environments.outcome import FaultOutcome
 
 ScenarioStatus = Status  # the name the renderers and validate.py use
 
 METADATA_KEY = "ovm_scenario"  # set at collection: rules, release, scenario, steps, feature, seed, replay
-EVIDENCE_KEY = "ovm_evidence"  # set after the call: step outcomes, message, timeline, failover marks
+EVIDENCE_KEY = "ovm_evidence"  # set after the call: step outcomes, message, timeline, fault outcomes
 # set on any failed phase: {"kind": suite|environment|"", "message": ..., "too_slow": true (an
 # environment error because the run's measured latency left nothing to judge)}
 OUTCOME_KEY = "ovm_outcome"
@@ -137,7 +138,7 @@ class ScenarioResult:
     message: str = ""
     timeline: tuple[dict[str, Any], ...] = ()
     timeline_truncated: bool = False
-    failover: tuple[dict[str, Any], ...] = ()
+    failover: tuple[FaultOutcome, ...] = ()  # each injected fault's outcome, as the plugin computed it
     # timing checks with what a real-time run granted them, and the latency it measured
     latency: dict[str, Any] = field(default_factory=dict)
     too_slow: bool = False  # an error because the measured latency left nothing to judge
@@ -226,7 +227,7 @@ class ResultCollector:
                     message=pending.message,
                     timeline=tuple(evidence.get("timeline", ())),
                     timeline_truncated=bool(evidence.get("timeline_truncated", False)),
-                    failover=tuple(evidence.get("failover", ())),
+                    failover=tuple(FaultOutcome.from_dict(o) for o in evidence.get("failover", ())),
                     latency=dict(evidence.get("latency", {})),
                     too_slow=pending.too_slow and pending.status == "environment-error",
                     step_outcomes=tuple(str(s) for s in evidence.get("steps", ())),

@@ -1,9 +1,11 @@
-"""What a scenario's timeline says, as stretches and durations a reader can check.
+"""What a scenario's timeline says, as stretches the SVG draws.
 
-The SVG draws these stretches (where each guest ran, when each server was
-down) and the HTML caption prints the durations (fault -> detection, fault
--> each guest running again, against the failover bound), so both are
-computed once here from the raw events, not guessed while drawing.
+Where each guest ran, when it was powered off and when each server was
+down, computed once here from the report's events, not guessed while
+drawing. The durations the HTML caption prints (fault -> detection, fault
+-> each guest running again, against the failover bound) are not worked
+out here: they are the fault outcomes (environments.outcome) the plugin
+stored with the evidence.
 """
 
 from __future__ import annotations
@@ -12,10 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-# faults that stop the server at once; partition and storage faults leave it running until it fences itself
-_STOPPING_FAULTS = frozenset({"crash", "master", "hang"})
-# a guest outcome that says it will not run again after a fault
-_NOT_RESTARTED_KINDS = frozenset({"guest_powered_off", "guest_not_restarted", "start_failed"})
+from environments.model import InjectedFault
 
 
 @dataclass(frozen=True)
@@ -55,28 +54,6 @@ class DownStretch:
     cause: str
 
 
-@dataclass(frozen=True)
-class GuestOutcome:
-    """What became of one guest that was on the failed server."""
-
-    guest: str
-    server: str | None  # where it ran again
-    after_ms: int | None  # fault -> running again
-    note: str  # why it did not run again; or what held it up (powered off) before it did
-
-
-@dataclass(frozen=True)
-class FaultSummary:
-    fault: str
-    server: str | None
-    at_ms: int
-    detected_after_ms: int | None
-    detected_by: str  # the node_down detail: who saw it
-    fenced_after_ms: int | None
-    guests: tuple[GuestOutcome, ...]
-    bound_ms: int | None  # the failover bound for this fault kind, when the evidence has it
-
-
 def _t(e: Mapping[str, Any]) -> int:
     return int(e.get("t_ms", 0))
 
@@ -84,6 +61,11 @@ def _t(e: Mapping[str, Any]) -> int:
 def _text(e: Mapping[str, Any], key: str) -> str:
     value = e.get(key)
     return str(value) if value else ""
+
+
+def _injected(e: Mapping[str, Any]) -> InjectedFault | None:
+    data = e.get("fault")
+    return InjectedFault.from_dict(data) if isinstance(data, Mapping) else None
 
 
 def in_time_order(events: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -153,8 +135,9 @@ def down_stretches(events: Sequence[Mapping[str, Any]]) -> list[DownStretch]:
         if not server:
             continue
         cause = ""
-        if kind == "fault" and detail in _STOPPING_FAULTS and not e.get("guest"):
-            cause = "hung" if detail == "hang" else "crashed"
+        fault = _injected(e)
+        if fault is not None and fault.stops_its_server and not e.get("guest"):
+            cause = "hung" if fault.kind == "hang" else "crashed"
         elif kind == "fence":
             cause = "fenced" + (f": {detail}" if detail else "")
         elif kind == "halt":
@@ -169,83 +152,3 @@ def down_stretches(events: Sequence[Mapping[str, Any]]) -> list[DownStretch]:
             done.append(DownStretch(server, start, _t(e), ", then ".join(causes)))
     done += [DownStretch(s, start, None, ", then ".join(causes)) for s, (start, causes) in open_.items()]
     return sorted(done, key=lambda d: (d.server, d.start_ms))
-
-
-def fault_summaries(
-    events: Sequence[Mapping[str, Any]], marks: Sequence[Mapping[str, Any]] = ()
-) -> list[FaultSummary]:
-    """Per injected fault: detection, fence and each affected guest, with the bound from the marks.
-
-    A pool-wide fault (a partition, no server) is summarised only when no
-    per-server fault was recorded with it; the per-server ones say more.
-    """
-    evs = in_time_order(events)
-    faults = [e for e in evs if e.get("kind") == "fault"]
-    if any(e.get("server") for e in faults):
-        faults = [e for e in faults if e.get("server")]
-    stretches = guest_stretches(evs)
-    return [_summary(fault, evs, stretches, marks) for fault in faults]
-
-
-def _summary(
-    fault: Mapping[str, Any],
-    events: list[dict[str, Any]],
-    stretches: list[GuestStretch],
-    marks: Sequence[Mapping[str, Any]],
-) -> FaultSummary:
-    t0, server, guest = _t(fault), _text(fault, "server") or None, _text(fault, "guest")
-    after = [e for e in events if _t(e) >= t0]
-    detected = next(
-        (e for e in after if e.get("kind") == "node_down" and server in (None, e.get("server"))), None
-    )
-    fenced = next((e for e in after if e.get("kind") == "fence" and e.get("server") == server), None)
-    if guest:  # a guest-level fault: only that guest, and it may run again on the same server
-        affected = [guest]
-    else:
-        affected = sorted(
-            {
-                s.guest
-                for s in stretches
-                if (server is None or s.server == server)
-                and (s.start_ms is None or s.start_ms <= t0)
-                and (s.end_ms is None or s.end_ms >= t0)
-            }
-        )
-    return FaultSummary(
-        fault=_text(fault, "detail") or "fault",
-        server=server,
-        at_ms=t0,
-        detected_after_ms=None if detected is None else _t(detected) - t0,
-        detected_by=_text(detected, "detail") if detected is not None else "",
-        fenced_after_ms=None if fenced is None else _t(fenced) - t0,
-        guests=tuple(_outcome(g, t0, None if guest else server, after) for g in affected),
-        bound_ms=_bound_ms(marks, server, t0),
-    )
-
-
-def _outcome(guest: str, t0: int, failed_server: str | None, after: list[dict[str, Any]]) -> GuestOutcome:
-    """Where and when the guest ran again; a powered-off spell on the way is noted (no bound applies)."""
-    setback = ""
-    booted_on_failed = False  # a fresh start on the failed server once it is back counts; a resume does not
-    for e in after:
-        if e.get("guest") != guest:
-            continue
-        if e.get("kind") == "guest_start" and _t(e) > t0 and e.get("server") == failed_server:
-            booted_on_failed = True
-        if (
-            e.get("kind") == "guest_running"
-            and _t(e) > t0
-            and (e.get("server") != failed_server or booted_on_failed)
-        ):
-            return GuestOutcome(guest, _text(e, "server"), _t(e) - t0, f"{setback} first" if setback else "")
-        if e.get("kind") in _NOT_RESTARTED_KINDS:
-            setback = f"{e['kind']}: {_text(e, 'detail')}".rstrip(": ")
-    return GuestOutcome(guest, None, None, setback or "not running again by the end of the timeline")
-
-
-def _bound_ms(marks: Sequence[Mapping[str, Any]], server: str | None, t0: int) -> int | None:
-    for mark in marks:
-        if mark.get("server") == server and round(float(mark.get("at_s", -1)) * 1000) == t0:
-            bound = mark.get("bound_s")
-            return None if bound is None else round(float(bound) * 1000)
-    return None

@@ -23,6 +23,7 @@ from conformance.timeline_facts import (
     in_time_order,
     powered_off_stretches,
 )
+from environments.outcome import FaultOutcome
 
 LABEL_W = 120
 PLOT_W = 760
@@ -179,13 +180,13 @@ class _Placer:
 def render_timeline_svg(
     events: Iterable[Mapping[str, Any]],
     title: str = "",
-    failover: Iterable[Mapping[str, Any]] = (),
+    failover: Iterable[FaultOutcome] = (),
     standalone: bool = False,
 ) -> str:
     """SVG markup for the events (dicts shaped like TimelineEvent.as_dict()).
 
-    `failover` marks (conformance.evidence) that carry a bound draw it: a
-    dashed line where each fault's failover bound ends. `standalone` embeds
+    Each fault outcome (environments.outcome) that carries a bound draws it: a
+    dashed line where that fault's failover bound ends. `standalone` embeds
     the style sheet (a page with several timelines carries CSS once)."""
     evs = in_time_order(events)
     stretches = guest_stretches(evs)
@@ -376,29 +377,21 @@ def _powered_off(p: PoweredOff, lane_y: float, scale: _Scale) -> str:
     )
 
 
-def _bound_times(failover: Iterable[Mapping[str, Any]]) -> list[int]:
-    return [
-        round((float(m["at_s"]) + float(m["bound_s"])) * 1000)
-        for m in failover
-        if m.get("bound_s") is not None and m.get("at_s") is not None
-    ]
+def _bound_times(failover: Iterable[FaultOutcome]) -> list[int]:
+    return [t for o in failover if (t := o.bound_ends_ms) is not None]
 
 
-def _bounds(
-    failover: Iterable[Mapping[str, Any]], scale: _Scale, plot_h: float, placer: _Placer
-) -> list[str]:
+def _bounds(failover: Iterable[FaultOutcome], scale: _Scale, plot_h: float, placer: _Placer) -> list[str]:
     """A dashed line across every lane where a fault's failover bound ends, labelled with it."""
     out = []
-    for mark in failover:
-        bound_s, at_s = mark.get("bound_s"), mark.get("at_s")
-        if bound_s is None or at_s is None:
-            continue
-        t = round((float(at_s) + float(bound_s)) * 1000)
-        if not scale.shows(t):
+    for outcome in failover:
+        t = outcome.bound_ends_ms
+        if outcome.bound_ms is None or t is None or not scale.shows(t):
             continue
         x = scale.x(t)
-        tip = f"failover bound of the {mark.get('fault', 'fault')}: {float(bound_s):g} s after it"
-        text = f"bound {float(bound_s):g} s"
+        bound_s = outcome.bound_ms / 1000
+        tip = f"failover bound of the {outcome.fault.kind.replace('_', ' ')}: {bound_s:g} s after it"
+        text = f"bound {bound_s:g} s"
         width = SMALL_CHAR_PX * len(text)
         tx = x - 3 - width if x > LABEL_W + PLOT_W - 60 else x + 3  # inside the drawing
         label = ""

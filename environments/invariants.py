@@ -12,43 +12,10 @@ from dataclasses import dataclass
 
 from environments.model import TimelineEvent
 
-
-@dataclass(frozen=True)
-class RunInterval:
-    """A guest running on one server from `start_ms` until `end_ms` (None: still running)."""
-
-    guest: str
-    server: str
-    start_ms: int
-    end_ms: int | None
-
-    def overlaps(self, other: RunInterval) -> bool:
-        """True when both ran at some common instant of positive length."""
-        if not (self.lasted and other.lasted):
-            return False
-        end_a = self.end_ms if self.end_ms is not None else float("inf")
-        end_b = other.end_ms if other.end_ms is not None else float("inf")
-        return self.start_ms < end_b and other.start_ms < end_a
-
-    @property
-    def lasted(self) -> bool:
-        return self.end_ms is None or self.end_ms > self.start_ms
-
-
-def run_intervals(events: Iterable[TimelineEvent]) -> list[RunInterval]:
-    """Per guest and server: from `guest_running` to the next `guest_stop` of that guest on that server."""
-    open_at: dict[tuple[str, str], int] = {}
-    done: list[RunInterval] = []
-    for e in sorted(events, key=lambda e: e.t_ms):
-        if e.guest is None or e.server is None:
-            continue
-        key = (e.guest, e.server)
-        if e.kind == "guest_running" and key not in open_at:
-            open_at[key] = e.t_ms
-        elif e.kind == "guest_stop" and key in open_at:
-            done.append(RunInterval(e.guest, e.server, open_at.pop(key), e.t_ms))
-    done.extend(RunInterval(g, s, t, None) for (g, s), t in open_at.items())
-    return sorted(done, key=lambda i: (i.guest, i.start_ms, i.server))
+# where guests ran is read in environments.outcome; re-exported for the steps that ask it here
+from environments.outcome import RunInterval as RunInterval
+from environments.outcome import run_intervals as run_intervals
+from environments.outcome import runs_after
 
 
 def double_runs(events: Iterable[TimelineEvent]) -> list[tuple[RunInterval, RunInterval]]:
@@ -67,11 +34,7 @@ def ran_on_after(
     events: Sequence[TimelineEvent], guest: str, server: str, after_ms: int
 ) -> list[RunInterval]:
     """Intervals of positive length in which `guest` ran on `server` at some instant after `after_ms`."""
-    return [
-        i
-        for i in run_intervals(events)
-        if i.guest == guest and i.server == server and i.lasted and (i.end_ms is None or i.end_ms > after_ms)
-    ]
+    return [i for i in runs_after(events, guest, after_ms) if i.server == server]
 
 
 def describe(interval: RunInterval) -> str:
@@ -101,7 +64,7 @@ def first_time(
 
 # ---- whole-run properties: what every fault schedule must leave true ------------------------------
 #: timeline marks after which a server runs nothing until it boots again
-DOWN_FAULTS = frozenset({"crash", "hang", "storage", "master"})
+DOWN_FAULTS = frozenset({"crash", "hang", "storage", "master"})  # injected kinds (a partition: fence)
 DOWN_KINDS = frozenset({"fence", "halt", "leave"})
 
 
@@ -114,7 +77,7 @@ def went_down(event: TimelineEvent) -> bool:
     """The event takes its server down: a crash, hang or storage loss injected, a fence, a halt."""
     if event.server is None or event.guest is not None:
         return False
-    return event.kind in DOWN_KINDS or (event.kind == "fault" and event.detail in DOWN_FAULTS)
+    return event.kind in DOWN_KINDS or (event.fault is not None and event.fault.kind in DOWN_FAULTS)
 
 
 def servers_down_since(events: Iterable[TimelineEvent], since_ms: int) -> set[str]:

@@ -14,7 +14,7 @@ from typing import Any
 
 from environments.base import PoolDriver
 from environments.hostsetup import PoolHostSetup, run_in_order
-from environments.model import GuestSpec, OpResult, PoolState
+from environments.model import EventKind, GuestSpec, OpResult, PoolState
 from ovmref.failover import requests as rq
 from ovmref.prereq import Finding
 
@@ -54,7 +54,7 @@ class ManagedPoolDriver(PoolDriver):
         """Deliver `shutdown -h now` / `reboot` typed on the server to its agent."""
 
     @abc.abstractmethod
-    def _mark(self, kind: str, server: str | None, guest: str | None = None, detail: str = "") -> None:
+    def _mark(self, kind: EventKind, server: str | None, guest: str | None = None, detail: str = "") -> None:
         """Add an event to the timeline at the driver's present time."""
 
     def shutdown_from_command_line(self, server: str, *, restart: bool = False) -> OpResult:

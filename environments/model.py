@@ -6,9 +6,11 @@ the pool is simulated, made of processes, containers, or real hosts.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, cast, get_args
 
+from ovmref.effects import RecordKind
 from ovmref.release import Release
 
 StorageKind = Literal["nfs", "ocfs2-iscsi", "ocfs2-san"]
@@ -144,21 +146,96 @@ class PoolState:
         return [g.name for g in self.guests.values() if g.state == "running" and g.server == server]
 
 
+# what a driver itself marks on the timeline; ovmref's own records (RecordKind) come on top of these
+DriverEventKind = Literal[
+    "adopt",  # ssh: a scenario's server stands for a real host
+    "agent_start",
+    "agent_wrapper",  # local/docker: the agent is run by another program than serverd
+    "command",
+    "error",
+    "fault",  # an injected fault; its `fault` field says which, as the step meant it
+    "guest_running",
+    "guest_start",
+    "guest_stop",
+    "heartbeat",
+    "leave",
+    "manager",  # ssh: what the Oracle VM Manager read-out said (or why it could not be read)
+    "propagate",
+    "read",  # ssh: a file read off a real host
+    "reboot",
+    "recover",
+    "rejoin",
+]
+EventKind = Literal[RecordKind, DriverEventKind]
+EVENT_KINDS: frozenset[str] = frozenset(get_args(EventKind))
+
+# the faults a driver injects: a step's FaultKind ("master" is a crash of whichever server is the
+# pool master, judged by the master failover bound), a guest's crash, a second pool on the storage
+InjectedKind = Literal[FaultKind, "guest_crash", "second_pool"]
+INJECTED_KINDS: frozenset[str] = frozenset(get_args(InjectedKind))
+
+
+def event_kind(kind: str) -> EventKind:
+    """A kind read from outside the type checker's sight (a server process's events file), checked."""
+    if kind not in EVENT_KINDS:
+        raise ValueError(f"unknown timeline event kind {kind!r}")
+    return cast(EventKind, kind)
+
+
+@dataclass(frozen=True)
+class InjectedFault:
+    """A fault as it was injected: its kind as the step meant it, and what it hit.
+
+    `victims` are the servers it hit (a partition: every server cut off; a guest crash: the
+    guest). Every fault event of one injection carries the same InjectedFault, so the report
+    and the steps read the kind from here, never from the event's free-text detail.
+    """
+
+    kind: InjectedKind
+    victims: tuple[str, ...] = ()
+
+    @property
+    def stops_its_server(self) -> bool:
+        """Crash, master and hang stop the server at once; partition and storage faults leave it
+        running until it fences itself; a guest crash or a second pool stops no server."""
+        return self.kind in ("crash", "master", "hang")
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "victims": list(self.victims)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> InjectedFault:
+        kind = str(data["kind"])
+        if kind not in INJECTED_KINDS:
+            raise ValueError(f"unknown injected fault kind {kind!r}")
+        return cls(cast(InjectedKind, kind), tuple(str(v) for v in data.get("victims", ())))
+
+
 @dataclass(frozen=True)
 class TimelineEvent:
-    """One mark on a scenario's timeline (report evidence, drawn as SVG)."""
+    """One mark on a scenario's timeline (report evidence, drawn as SVG); a fault event carries
+    the injected fault it marks."""
 
     t_ms: int
-    kind: str  # heartbeat, fault, node_down, node_up, fence, guest_stop, guest_start, guest_running, ...
+    kind: EventKind
     server: str | None = None
     guest: str | None = None
     detail: str = ""
+    fault: InjectedFault | None = None
+
+    def __post_init__(self) -> None:
+        if (self.kind == "fault") != (self.fault is not None):
+            having = "without" if self.fault is None else "with"
+            raise ValueError(f"a {self.kind} event {having} an injected fault")
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "t_ms": self.t_ms,
             "kind": self.kind,
             "server": self.server,
             "guest": self.guest,
             "detail": self.detail,
         }
+        if self.fault is not None:
+            out["fault"] = self.fault.as_dict()
+        return out

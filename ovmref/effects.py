@@ -8,7 +8,7 @@ and feeds the results back as events (ovmref.events).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from ovmref.lease import Expect
 
@@ -111,11 +111,46 @@ class StorePoolDB:
     db: Any
 
 
+RecordKind = Literal[
+    # the agent and the pool master (ovmref.agent, ovmref.failover.coordinator)
+    "guest_not_restarted",
+    "guest_powered_off",
+    "ha_failed",
+    "halt",
+    "joined",
+    "leaving",
+    "lock_wait",
+    "lost_report",
+    "master",
+    "master_lease_unreadable",
+    "master_lock",
+    "migrate",
+    "node_down",
+    "restart",
+    "start_failed",
+    "unknown_message",
+    # the cluster stack (ovmref.cluster.node): o2cb, o2hb, o2net, o2quo
+    "fence",
+    "o2cb-start",
+    "o2cb-stop",
+    "o2hb-node-down",
+    "o2hb-node-up",
+    "o2hb-read-error",
+    "o2hb-read-ok",
+    "o2hb-warning",
+    "o2hb-write-error",
+    "o2hb-write-ok",
+    "o2net-connected",
+    "o2net-disconnected",
+    "o2quo-decision",
+]
+
+
 @dataclass(frozen=True)
 class Record:
     """Evidence for the report timeline: something the logic decided or saw."""
 
-    kind: str
+    kind: RecordKind
     detail: str = ""
     guest: str | None = None
     data: dict[str, Any] = field(default_factory=dict)

@@ -12,6 +12,7 @@ from pytest_bdd import parsers, then
 from environments.base import PoolDriver
 from environments.latency import Grant
 from environments.model import PoolState
+from environments.outcome import next_run
 from steps.observed import UP, guest, history, show
 from steps.records import SERVER, SERVERS, Fault, first_fault, history_of, names, required_fault
 from steps.timing import ChainStep, check_late, failover_steps, first, grant_for, granted, wait_granted
@@ -81,6 +82,7 @@ def check_failover(
     """Each guest runs again (elsewhere, if `must_move`) on a server that is up, and its first
     boot after the fault reached running within the failover bound (plus the measured latency,
     and the fault's spread: victims hit some seconds apart are judged from the last of them)."""
+    __tracebackhide__ = True
     bound = driver.failover_bound_ms(fault.kind) + fault.spread_ms
     deadline = fault.at_ms + bound
     origin = {g: fault.before.guests[g].server for g in guests}
@@ -112,15 +114,10 @@ def check_failover(
         stopped = any(e.kind == "guest_stop" and e.guest == g and e.t_ms >= fault.at_ms for e in events)
         if not must_move and not stopped and state.guests[g].server == origin[g] and moved(state, g):
             continue  # never interrupted: its server survived the fault
-        began = [
-            e.t_ms
-            for e in events
-            if e.kind == "guest_running"
-            and e.guest == g
-            and e.t_ms >= fault.at_ms
-            and (not must_move or e.server != origin[g])
-        ]
-        came_back[g] = min(began) - fault.at_ms if began else None
+        # must_move: only a run on another server counts; otherwise a run anywhere does
+        left = origin[g] if must_move else None
+        run = next_run(events, g, fault.at_ms, left, elsewhere=True, bound_ms=bound)
+        came_back[g] = run.after_ms(fault.at_ms)
     if came_back:
         never = [g for g, after in came_back.items() if after is None]
         worst = never[0] if never else max(came_back, key=lambda g: came_back[g] or 0)

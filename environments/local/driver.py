@@ -68,14 +68,18 @@ from environments.local.serverconfig import (
 from environments.local.sharedstore import SharedStore
 from environments.managed import ManagedPoolDriver
 from environments.model import (
+    EVENT_KINDS,
     CommandResult,
+    EventKind,
     FaultKind,
+    InjectedFault,
     OpResult,
     PoolSpec,
     PoolState,
     ServerSpec,
     ServerStateName,
     TimelineEvent,
+    event_kind,
 )
 from environments.ocfs2file import MIN_SIZE_BYTES, format_heartbeat_file, heartbeat_region_offset
 from ovmref.failover import requests as rq
@@ -583,6 +587,7 @@ class LocalDriver(ManagedPoolDriver):
         return after
 
     def _inject(self, fault: FaultKind, servers: Sequence[str]) -> int:
+        injected = InjectedFault(fault, tuple(servers))
         if fault == "partition":
             if self.network is None:
                 raise EnvironmentLimitation(
@@ -595,11 +600,10 @@ class LocalDriver(ManagedPoolDriver):
             # the partition counts from its first cut: the preparations before it (new bridges, asking
             # Docker which servers run) cut nothing, and would only widen the fault's uncertainty
             at = called if began is None else max(called, self._pool_ms(began))
-            self._mark(
-                "fault", None, detail=f"network partition: {', '.join(servers)} cut off from the rest", at=at
-            )
+            cut = f"network partition: {', '.join(servers)} cut off from the rest"
+            self._mark("fault", None, detail=cut, at=at, fault=injected)
             for s in servers:
-                self._mark("fault", s, detail="partition", at=at)
+                self._mark("fault", s, detail="partition", at=at, fault=injected)
             return at
         if fault not in ("crash", "master", "hang", "storage"):
             raise ValueError(f"unknown fault {fault!r}")
@@ -607,12 +611,12 @@ class LocalDriver(ManagedPoolDriver):
         for s in servers:
             host = self._host(s)
             if fault in ("crash", "master"):
-                self._power_off(host, "crashed", "crashed", fault=fault)
+                self._power_off(host, "crashed", "crashed", fault=injected)
             elif fault == "hang":
-                self._freeze(host)
+                self._freeze(host, injected)
             else:
                 self._break_storage(host)
-                self._mark("fault", s, detail=fault)
+                self._mark("fault", s, detail=fault, fault=injected)
             at = max(at, self.now_ms() if fault == "storage" else self._last_fault_ms)
         return at
 
@@ -647,7 +651,8 @@ class LocalDriver(ManagedPoolDriver):
                 continue
             phase_pid = status["guests"].get(guest)
             if phase_pid is not None and phase_pid[0] == "running":
-                self._mark("fault", host.name, guest, "guest crash")
+                crash = InjectedFault("guest_crash", (guest,))
+                self._mark("fault", host.name, guest, "guest crash", fault=crash)
                 self._kill_guest_process(host, int(phase_pid[1]))
                 return
         raise EnvironmentLimitation(f"guest {guest} is not running anywhere")
@@ -686,7 +691,7 @@ class LocalDriver(ManagedPoolDriver):
             host.killed_by_us = True
             self._signal(host, signal.SIGKILL)
 
-    def _freeze(self, host: LocalHost) -> None:
+    def _freeze(self, host: LocalHost, fault: InjectedFault) -> None:
         """SIGSTOP the server's process group; the fault and the frozen guests are marked at that instant."""
         before = self.now_ms()
         if host.state in ("running", "maintenance"):
@@ -694,18 +699,20 @@ class LocalDriver(ManagedPoolDriver):
             self._signal(host, signal.SIGSTOP)
         at = self._last_fault_ms = self._took_effect(host, before)
         self.ledger.exclude(host.name, LAG, at)
-        self._mark("fault", host.name, detail="hang", at=at)
+        self._mark("fault", host.name, detail=fault.kind, at=at, fault=fault)
         self._read_events(host)
         for guest in sorted(host.running):
             self._mark("guest_stop", host.name, guest, "frozen with its hung server", at=at)
 
-    def _power_off(self, host: LocalHost, state: ServerStateName, why: str, fault: str | None = None) -> None:
+    def _power_off(
+        self, host: LocalHost, state: ServerStateName, why: str, fault: InjectedFault | None = None
+    ) -> None:
         """Pull the plug and mark what died, at that instant."""
         before = self.now_ms()
         self._cut_power(host)
         at = self._last_fault_ms = self._took_effect(host, before)
         if fault is not None:
-            self._mark("fault", host.name, detail=fault, at=at)
+            self._mark("fault", host.name, detail=fault.kind, at=at, fault=fault)
         if host.process is not None:
             self._reap(host, wait=True)
         for guest in sorted(host.running):
@@ -976,7 +983,11 @@ class LocalDriver(ManagedPoolDriver):
             host.running[guest] = int(line.get("pid", 0))
         elif kind == "guest_stop" and guest:
             host.running.pop(guest, None)
-        self._add(TimelineEvent(at, kind, server, guest, str(line.get("detail", ""))), instant)
+        detail = str(line.get("detail", ""))
+        if kind in EVENT_KINDS:
+            self._add(TimelineEvent(at, event_kind(kind), server, guest, detail), instant)
+        else:  # a server process that speaks another vocabulary: shown, not dropped
+            self._add(TimelineEvent(at, "error", server, guest, f"unknown event {kind!r}: {detail}"), instant)
 
     def _propagate(self, source: LocalHost, node: int, at: int) -> None:
         assert self.setup is not None
@@ -1064,10 +1075,16 @@ class LocalDriver(ManagedPoolDriver):
 
     # ============================================================================= observation
     def _mark(
-        self, kind: str, server: str | None, guest: str | None = None, detail: str = "", at: int | None = None
+        self,
+        kind: EventKind,
+        server: str | None,
+        guest: str | None = None,
+        detail: str = "",
+        at: int | None = None,
+        fault: InjectedFault | None = None,
     ) -> None:
         instant = self._instant() if at is None else float(at)
-        self._add(TimelineEvent(int(instant), kind, server, guest, detail), instant)
+        self._add(TimelineEvent(int(instant), kind, server, guest, detail, fault), instant)
 
     def _add(self, event: TimelineEvent, instant: float | None = None) -> None:
         self._timeline.append(event)

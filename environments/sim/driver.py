@@ -21,7 +21,9 @@ from environments.hostsetup import PoolHostSetup
 from environments.managed import ManagedPoolDriver
 from environments.model import (
     CommandResult,
+    EventKind,
     FaultKind,
+    InjectedFault,
     OpResult,
     PoolSpec,
     PoolState,
@@ -277,15 +279,17 @@ class SimDriver(ManagedPoolDriver):
     def inject(self, fault: FaultKind, servers: Sequence[str]) -> int:
         for s in servers:
             self._host(s)
+        injected = InjectedFault(fault, tuple(servers))
         if fault == "partition":
             self.net.partition(servers, self.hosts)
-            self._mark("fault", None, detail=f"network partition: {', '.join(servers)} cut off from the rest")
+            cut = f"network partition: {', '.join(servers)} cut off from the rest"
+            self._mark("fault", None, detail=cut, fault=injected)
             for s in servers:
-                self._mark("fault", s, detail="partition")
+                self._mark("fault", s, detail="partition", fault=injected)
             return self.clock.now_ms
         for s in servers:
             host = self._host(s)
-            self._mark("fault", s, detail=fault)
+            self._mark("fault", s, detail=fault, fault=injected)
             if fault in ("crash", "master"):
                 self._power_off(host, "crashed", "crashed")
             elif fault == "hang":
@@ -316,7 +320,12 @@ class SimDriver(ManagedPoolDriver):
         from ovmref.heartbeat.block import HeartbeatBlock, encode_block
 
         started = self.clock.now_ms
-        self._mark("fault", None, detail=f"a second server pool of {servers} servers on the same storage")
+        self._mark(
+            "fault",
+            None,
+            detail=f"a second server pool of {servers} servers on the same storage",
+            fault=InjectedFault("second_pool"),
+        )
         sequence = [0]
 
         def beat() -> None:
@@ -339,7 +348,7 @@ class SimDriver(ManagedPoolDriver):
             if host.guests.get(guest) == "running" and host.executing:
                 del host.guests[guest]
                 self._mark("guest_stop", host.name, guest, "guest crashed")
-                self._mark("fault", host.name, guest, "guest crash")
+                self._mark("fault", host.name, guest, "guest crash", InjectedFault("guest_crash", (guest,)))
                 self._deliver_later(host, IO_MS, ev.GuestExited(guest, crashed=True))
                 return
         raise EnvironmentLimitation(f"guest {guest} is not running anywhere")
@@ -630,8 +639,15 @@ class SimDriver(ManagedPoolDriver):
                 poll = min(deadline, now + max(1, -(-(upcoming - now) // step)) * step)
             self.clock.run_until(poll)
 
-    def _mark(self, kind: str, server: str | None, guest: str | None = None, detail: str = "") -> None:
-        self._timeline.append(TimelineEvent(self.clock.now_ms, kind, server, guest, detail))
+    def _mark(
+        self,
+        kind: EventKind,
+        server: str | None,
+        guest: str | None = None,
+        detail: str = "",
+        fault: InjectedFault | None = None,
+    ) -> None:
+        self._timeline.append(TimelineEvent(self.clock.now_ms, kind, server, guest, detail, fault))
 
     def timeline(self) -> list[TimelineEvent]:
         return list(self._timeline)

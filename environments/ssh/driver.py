@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from environments.base import EnvironmentBroken, EnvironmentLimitation, PoolDriver, ReadOnlyViolation
 from environments.model import (
     CommandResult,
+    EventKind,
     FaultKind,
     GuestSpec,
     GuestState,
@@ -540,7 +541,7 @@ class SSHDriver(PoolDriver):
     def timeline(self) -> list[TimelineEvent]:
         return list(self._timeline)
 
-    def _mark(self, kind: str, server: str | None, detail: str) -> None:
+    def _mark(self, kind: EventKind, server: str | None, detail: str) -> None:
         self._timeline.append(TimelineEvent(self.now_ms(), kind, server, detail=redact(detail)))
 
     def close(self) -> None:

@@ -589,7 +589,9 @@ class Coordinator:
     def _send(self, server: str, message: object) -> None:
         self._out.append(fx.Send(self.db.servers[server].node, message))
 
-    def _record(self, kind: str, detail: str, *, guest: str | None = None, server: str | None = None) -> None:
+    def _record(
+        self, kind: fx.RecordKind, detail: str, *, guest: str | None = None, server: str | None = None
+    ) -> None:
         data = {"server": server} if server else {}
         self._out.append(fx.Record(kind, detail, guest=guest, data=data))
 

@@ -1,4 +1,5 @@
 from environments.invariants import double_runs, first_time
+from environments.model import InjectedFault
 from environments.model import TimelineEvent as E
 
 
@@ -15,7 +16,8 @@ def test_overlap_is_found_and_handover_is_not() -> None:
 
 
 def test_first_time_filters() -> None:
-    tl = [E(1, "fault", "s1"), E(4, "node_down", "s2"), E(7, "node_down", "s1")]
+    crash = InjectedFault("crash", ("s1",))
+    tl = [E(1, "fault", "s1", fault=crash), E(4, "node_down", "s2"), E(7, "node_down", "s1")]
     assert first_time(tl, "node_down", server="s1") == 7
     assert first_time(tl, "node_down", after_ms=5) == 7
     assert first_time(tl, "fence") is None

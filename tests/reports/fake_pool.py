@@ -14,9 +14,11 @@ from collections.abc import Sequence
 from environments.base import EnvironmentLimitation, PoolDriver
 from environments.model import (
     CommandResult,
+    EventKind,
     FaultKind,
     GuestSpec,
     GuestState,
+    InjectedFault,
     OpResult,
     PoolSpec,
     PoolState,
@@ -71,7 +73,7 @@ class FakeDriver(PoolDriver):
         for server in servers:
             self._servers[server] = "crashed"
             self._down_since[server] = self._now
-            self._record("fault", server, detail="crash")
+            self._record("fault", server, detail="crash", fault=InjectedFault("crash", tuple(servers)))
 
     def now_ms(self) -> int:
         return self._now
@@ -118,8 +120,15 @@ class FakeDriver(PoolDriver):
                 self._record("guest_start", target, guest)
                 self._boots[guest] = self._now + self.timings.guest_boot_ms
 
-    def _record(self, kind: str, server: str | None, guest: str | None = None, detail: str = "") -> None:
-        self._events.append(TimelineEvent(self._now, kind, server, guest, detail))
+    def _record(
+        self,
+        kind: EventKind,
+        server: str | None,
+        guest: str | None = None,
+        detail: str = "",
+        fault: InjectedFault | None = None,
+    ) -> None:
+        self._events.append(TimelineEvent(self._now, kind, server, guest, detail, fault))
 
     # ---- observation -------------------------------------------------------------------
     def observe(self) -> PoolState:

@@ -14,6 +14,8 @@ from conformance.catalog import parse_catalog
 from conformance.render_html import anchor, render_html
 from conformance.report_model import RunInfo, build_report
 from conformance.results import ScenarioMeta, ScenarioResult, ScenarioStatus, StepInfo
+from environments.model import InjectedFault
+from environments.outcome import FaultOutcome, NextRun
 from ovmref.release import Release
 
 CAT = parse_catalog(CATALOG)
@@ -26,11 +28,30 @@ STEPS = (
 TIMELINE = (
     {"t_ms": 0, "kind": "guest_start", "server": "s1", "guest": "vm1", "detail": ""},
     {"t_ms": 2000, "kind": "guest_running", "server": "s1", "guest": "vm1", "detail": ""},
-    {"t_ms": 3000, "kind": "fault", "server": "s1", "guest": None, "detail": "crash"},
+    {
+        "t_ms": 3000,
+        "kind": "fault",
+        "server": "s1",
+        "guest": None,
+        "detail": "crash",
+        "fault": {"kind": "crash", "victims": ["s1"]},
+    },
     {"t_ms": 3000, "kind": "guest_stop", "server": "s1", "guest": "vm1", "detail": "crashed"},
     {"t_ms": 8000, "kind": "node_down", "server": "s1", "guest": None, "detail": "master s2 saw s1 dead"},
     {"t_ms": 8000, "kind": "guest_start", "server": "s2", "guest": "vm1", "detail": ""},
     {"t_ms": 10_500, "kind": "guest_running", "server": "s2", "guest": "vm1", "detail": ""},
+)
+# what environments.outcome makes of TIMELINE with a 9 s failover bound
+OUTCOMES = (
+    FaultOutcome(
+        InjectedFault("crash", ("s1",)),
+        "s1",
+        3000,
+        detected_ms=8000,
+        detected_by="master s2 saw s1 dead",
+        bound_ms=9000,
+        guests=(NextRun("vm1", "s1", "s2", 10_500, bound_ms=9000),),
+    ),
 )
 
 
@@ -148,14 +169,13 @@ def test_the_documents_quotes_are_visible() -> None:
 
 
 def test_a_caption_never_reads_as_success_on_a_failed_scenario() -> None:
-    marks = ({"server": "s1", "at_s": 3.0, "bound_s": 9.0},)
-    ok = run("ok", "2.2", "passed", timeline=TIMELINE, failover=marks)
+    ok = run("ok", "2.2", "passed", timeline=TIMELINE, failover=OUTCOMES)
     wrong_place = run(
         "wrong",
         "3.x",
         "failed",
         timeline=TIMELINE,
-        failover=marks,
+        failover=OUTCOMES,
         outcomes=("passed", "passed", "failed"),
         message="vm1 ran on the wrong server",
     )
@@ -170,10 +190,9 @@ def test_a_caption_never_reads_as_success_on_a_failed_scenario() -> None:
 
 
 def test_failed_timelines_are_inline_and_passing_ones_drawn_on_demand_from_one_blob() -> None:
-    marks = ({"server": "s1", "at_s": 3.0, "bound_s": 9.0},)
-    ok = run("ok", "2.2", "passed", timeline=TIMELINE, failover=marks)
+    ok = run("ok", "2.2", "passed", timeline=TIMELINE, failover=OUTCOMES)
     bad = run(
-        "bad", "3.x", "failed", timeline=TIMELINE, failover=marks, outcomes=("passed", "passed", "failed")
+        "bad", "3.x", "failed", timeline=TIMELINE, failover=OUTCOMES, outcomes=("passed", "passed", "failed")
     )
     page = render_html(build_report(CAT, [ok, bad], RUN))
     inline = re.findall(r"<svg.*?</svg>", page, re.S)

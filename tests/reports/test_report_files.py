@@ -46,7 +46,7 @@ def finished_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[s
 
 def test_json_header_and_summary(finished_run: tuple[Path, dict[str, Any]]) -> None:
     _, report = finished_run
-    assert report["schema"] == 2
+    assert report["schema"] == 3
     assert report["run_id"] == "run1"
     assert report["release"] == report["releases"] == ["2.1", "2.2", "3.x"]
     assert report["environment"] == "fake"
@@ -121,19 +121,31 @@ def test_failed_scenarios_carry_steps_message_and_replay_command(
     assert first["duration_s"] > 0
 
 
-def test_failover_marks_are_measured_from_the_timeline(finished_run: tuple[Path, dict[str, Any]]) -> None:
+def test_each_faults_outcome_is_measured_from_the_timeline(finished_run: tuple[Path, dict[str, Any]]) -> None:
     _, report = finished_run
     crash = next(s for s in scenario_rows(report) if s["name"].startswith("A crashed server"))
     # fake pool: 1 s iterations, declared dead after 5, guest boots in 2 s
+    bound = 9000  # the driver's failover_bound_ms("crash"): (5 + 1) * 1 s + 1 s + 2 s boot
     assert crash["failover"] == [
         {
-            "fault": "crash",
+            "fault": {"kind": "crash", "victims": ["server1"]},
             "server": "server1",
-            "at_s": 3.0,
-            "detected_after_s": 5.0,
-            "fenced_after_s": 5.0,
-            "guests_running_after_s": {"vm1": 7.0},
-            "bound_s": 9.0,  # the driver's failover_bound_ms("crash"): (5 + 1) * 1 s + 1 s + 2 s boot
+            "guest": None,
+            "at_ms": 3000,
+            "detected_ms": 8000,
+            "detected_by": "",
+            "fenced_ms": 8000,
+            "bound_ms": bound,
+            "guests": [
+                {
+                    "guest": "vm1",
+                    "was_on": "server1",
+                    "server": "server2",
+                    "running_ms": 10_000,
+                    "setback": "",
+                    "bound_ms": bound,
+                }
+            ],
         }
     ]
 

@@ -10,7 +10,7 @@ from sandbox_project import CATALOG
 
 from conformance import report_files
 from conformance.catalog import parse_catalog
-from conformance.evidence import cap_timeline, failover_marks
+from conformance.evidence import cap_timeline
 from conformance.render_json import report_to_dict
 from conformance.report_model import ConformanceReport, RunInfo, build_report, verdict_for
 from conformance.results import ResultCollector, ScenarioMeta, ScenarioResult, ScenarioStatus
@@ -215,25 +215,6 @@ def test_cap_timeline_keeps_every_non_heartbeat_event() -> None:
     assert sum(1 for e in capped if e["kind"] == "fault") == 1
     assert capped == sorted(capped, key=lambda e: int(str(e["t_ms"])))
     assert cap_timeline(events[:50], limit=100) == (events[:50], False)
-
-
-def test_failover_marks_per_fault() -> None:
-    events = [
-        {"t_ms": 1000, "kind": "fault", "server": "s1", "detail": "hang"},
-        {"t_ms": 5000, "kind": "node_down", "server": "s2"},  # another server: not this fault's detection
-        {"t_ms": 7000, "kind": "node_down", "server": "s1"},
-        {"t_ms": 7500, "kind": "guest_running", "server": "s1", "guest": "g0"},  # still on the failed one
-        {"t_ms": 9000, "kind": "guest_running", "server": "s2", "guest": "g1"},
-    ]
-    assert failover_marks(events) == [
-        {
-            "fault": "hang",
-            "server": "s1",
-            "at_s": 1.0,
-            "detected_after_s": 6.0,
-            "guests_running_after_s": {"g1": 8.0},
-        }
-    ]
 
 
 def test_svg_has_a_lane_per_server_and_guest_and_escapes_text() -> None:

@@ -1,27 +1,31 @@
-"""Timeline facts (guest stretches, server down time, fault durations) and how the SVG draws them."""
+"""Timeline facts (guest stretches, powered-off spells, server down time) and how the SVG draws them."""
 
 from __future__ import annotations
 
 import re
 from typing import Any
 
-from conformance.evidence import failover_marks
 from conformance.timeline_facts import (
     DownStretch,
-    GuestOutcome,
     GuestStretch,
     down_stretches,
-    fault_summaries,
     guest_stretches,
     powered_off_stretches,
 )
 from conformance.timeline_svg import LABEL_W, PLOT_W, render_timeline_svg
+from environments.model import InjectedFault
+from environments.outcome import FaultOutcome
 
 
 def ev(
     t: int, kind: str, server: str | None = None, guest: str | None = None, detail: str = ""
 ) -> dict[str, Any]:
-    return {"t_ms": t, "kind": kind, "server": server, "guest": guest, "detail": detail}
+    """An event as the report stores it; a fault's detail names its kind, as the drivers write it."""
+    event: dict[str, Any] = {"t_ms": t, "kind": kind, "server": server, "guest": guest, "detail": detail}
+    if kind == "fault":
+        injected = "guest_crash" if guest else detail
+        event["fault"] = {"kind": injected, "victims": [guest or server]}
+    return event
 
 
 # A crash of s3 at 10 s: s1 (master) detects it at 40 s and restarts vm1 on s2 (boots 5 s); vm2, without
@@ -111,59 +115,6 @@ def test_powered_off_until_started_again() -> None:
     ]
 
 
-def test_fault_summary_durations_and_bound() -> None:
-    marks = failover_marks(CRASH, bound_ms=lambda fault: 38_000 if fault == "crash" else None)
-    assert marks[0]["bound_s"] == 38.0
-    (summary,) = fault_summaries(CRASH, marks)
-    assert (summary.fault, summary.server, summary.at_ms) == ("crash", "s3", 10_000)
-    assert summary.detected_after_ms == 30_000
-    assert summary.detected_by == "master s1 saw s3 dead"
-    assert summary.fenced_after_ms is None
-    assert summary.bound_ms == 38_000
-    assert summary.guests == (
-        GuestOutcome("vm1", "s2", 35_001, ""),
-        GuestOutcome("vm2", None, None, "guest_not_restarted: HA is not enabled on the guest"),
-    )
-    assert fault_summaries(CRASH)[0].bound_ms is None, "no bound unless the evidence has one"
-
-
-def test_guest_fault_summary_counts_a_restart_on_the_same_server() -> None:
-    events = [
-        ev(0, "guest_start", "s1", "vm1"),
-        ev(1000, "guest_running", "s1", "vm1"),
-        ev(4000, "guest_stop", "s1", "vm1", "guest crashed"),
-        ev(4000, "fault", "s1", "vm1", "guest crash"),
-        ev(4500, "guest_start", "s1", "vm1"),
-        ev(6500, "guest_running", "s1", "vm1"),
-    ]
-    (summary,) = fault_summaries(events, failover_marks(events, bound_ms=lambda fault: None))
-    assert summary.guests == (GuestOutcome("vm1", "s1", 2500, ""),)
-    assert summary.bound_ms is None and summary.detected_after_ms is None
-
-
-def test_a_guest_powered_off_on_the_way_still_counts_when_it_runs_again() -> None:
-    events = [
-        *CRASH,
-        ev(75_000, "guest_start", "s3", "vm2", "boot"),
-        ev(80_000, "guest_running", "s3", "vm2"),
-    ]
-    (summary,) = fault_summaries(events)
-    assert summary.guests[1] == GuestOutcome(
-        "vm2", "s3", 70_000, "guest_not_restarted: HA is not enabled on the guest first"
-    )
-
-
-def test_partition_is_summarised_per_cut_off_server() -> None:
-    events = [
-        ev(1000, "fault", None, detail="network partition: s2 cut off from the rest"),
-        ev(1000, "fault", "s2", detail="partition"),
-        ev(9000, "fence", "s2", detail="no quorum"),
-        ev(12_000, "node_down", "s2", detail="master s1 saw s2 dead"),
-    ]
-    (summary,) = fault_summaries(events)
-    assert (summary.server, summary.fenced_after_ms, summary.detected_after_ms) == ("s2", 8000, 11_000)
-
-
 def _x(t_ms: int, span_ms: int) -> float:
     return LABEL_W + t_ms / span_ms * PLOT_W
 
@@ -251,20 +202,6 @@ def test_svg_draws_a_lone_stop_and_a_powered_off_guest() -> None:
     assert '<g class="ev guest_powered_off">' in svg, "the master's decision, on its lane"
 
 
-def test_a_guest_resumed_on_its_hung_server_has_not_failed_over() -> None:
-    events = [
-        ev(0, "guest_start", "s2", "vm1"),
-        ev(1000, "guest_running", "s2", "vm1"),
-        ev(2000, "fault", "s2", detail="hang"),
-        ev(2000, "guest_stop", "s2", "vm1", "frozen with its hung server"),
-        ev(5000, "recover", "s2"),
-        ev(5000, "guest_running", "s2", "vm1", "resumed with its server"),
-    ]
-    (summary,) = fault_summaries(events)
-    expected = GuestOutcome("vm1", None, None, "not running again by the end of the timeline")
-    assert summary.guests == (expected,)
-
-
 def _text_boxes(svg: str) -> list[tuple[float, float, float, str]]:
     """(x0, x1, y, text) of every small label, with the renderer's own width estimate."""
     import re as _re
@@ -309,8 +246,8 @@ def test_labels_never_overlap_even_when_marks_crowd_together() -> None:
     svg = render_timeline_svg(
         events,
         failover=[
-            {"server": "server2", "at_s": 50.0, "bound_s": 1.0},
-            {"server": "server2", "at_s": 50.08, "bound_s": 1.0},
+            FaultOutcome(InjectedFault("crash", ("server2",)), "server2", 50_000, bound_ms=1000),
+            FaultOutcome(InjectedFault("crash", ("server2",)), "server2", 50_080, bound_ms=1000),
         ],
     )
     boxes = _text_boxes(svg)
@@ -326,6 +263,7 @@ def test_the_failover_bound_is_marked_even_past_the_last_event() -> None:
         {"t_ms": 10_000, "kind": "fault", "server": "s1", "guest": None, "detail": "crash"},
         {"t_ms": 12_000, "kind": "node_down", "server": "s1", "guest": None, "detail": ""},
     ]
-    svg = render_timeline_svg(events, failover=[{"server": "s1", "at_s": 10.0, "bound_s": 71.0}])
+    crash = FaultOutcome(InjectedFault("crash", ("s1",)), "s1", 10_000, bound_ms=71_000)
+    svg = render_timeline_svg(events, failover=[crash])
     assert svg.count('class="bound"') == 1 and ">bound 71 s<" in svg
     assert "<style>" not in svg and "<style>" in render_timeline_svg(events, standalone=True)
