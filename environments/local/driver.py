@@ -77,6 +77,7 @@ from environments.model import (
     TimelineEvent,
 )
 from environments.ocfs2file import MIN_SIZE_BYTES, format_heartbeat_file, heartbeat_region_offset
+from ovmref import control as ctl
 from ovmref.failover import requests as rq
 from ovmref.failover.pooldb import PoolDB
 from ovmref.host.installed_pool import PoolHostFS, ServerInfo
@@ -474,10 +475,7 @@ class LocalDriver(ManagedPoolDriver):
             return joined
         for other in self.hosts.values():
             if other.executing and other is not host:
-                self._rpc(
-                    other,
-                    {"op": "add_peer", "node": node, "name": spec.name, "ip": host.ip, "port": O2NET_PORT},
-                )
+                self._control(other, ctl.PeerAdded(node, spec.name, (host.ip, O2NET_PORT)))
         self._boot(host)
         self._await_processes([host])
         ok = self.wait_until(
@@ -580,11 +578,11 @@ class LocalDriver(ManagedPoolDriver):
                 self._start_agent(host)
             return
         if not heartbeat:
-            self._rpc(host, {"op": "leave"})
+            self._control(host, ctl.ClusterServicesStopped())
             self._reap(host, wait=True)
             return
         if daemon != host.agent_daemon:
-            self._rpc(host, {"op": "daemon", "running": daemon})
+            self._control(host, ctl.AgentDaemon(daemon))
         host.agent_daemon = daemon
 
     # ============================================================================= faults
@@ -1012,6 +1010,10 @@ class LocalDriver(ManagedPoolDriver):
         )
 
     # ============================================================================= control
+    def _control(self, host: LocalHost, event: ctl.ControlEvent) -> None:
+        """Deliver one of ovmref.control's events to the server's agent, as the simulator does."""
+        self._rpc(host, {"op": "control", "event": event})
+
     def _rpc(self, host: LocalHost, request: dict[str, Any], timeout_s: float = RPC_TIMEOUT_S) -> Any:
         """One request on the server's control socket; None when it cannot be reached in time."""
         if host.process is None or host.power.state == "hung":

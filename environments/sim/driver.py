@@ -32,6 +32,7 @@ from environments.sim.host import SimHost
 from environments.sim.network import SimNetwork
 from environments.sim.scheduler import Scheduler
 from environments.sim.storage import SimSharedStorage
+from ovmref import control as ctl
 from ovmref import effects as fx
 from ovmref import events as ev
 from ovmref.agent import Agent
@@ -186,7 +187,8 @@ class SimDriver(ManagedPoolDriver):
             return joined
         for other in self.hosts.values():
             if other.agent is not None and other is not host:
-                other.agent.add_peer(node, spec.name)
+                added = ctl.PeerAdded(node, spec.name)
+                self._execute(other, other.agent.control(self.clock.now_ms, added))
         self._boot(host)
         ok = self.wait_until(
             lambda s: s.servers.get(spec.name) is not None and self._is_active(spec.name),
@@ -264,15 +266,14 @@ class SimDriver(ManagedPoolDriver):
         if not heartbeat:
             self._mark("leave", host.name, detail="cluster services stopped: the server leaves the cluster")
             agent = host.agent
-            self._execute(host, agent.leave_cluster(self.clock.now_ms))
+            self._execute(host, agent.control(self.clock.now_ms, ctl.ClusterServicesStopped()))
             host.agent = None
             host.timers.clear()
             host.incarnation += 1
             return
-        if daemon and not host.agent_daemon:
-            host.agent_daemon = True
-            self._execute(host, host.agent.daemon_started(self.clock.now_ms))
-        host.agent_daemon = daemon
+        if daemon != host.agent_daemon:
+            host.agent_daemon = daemon
+            self._execute(host, host.agent.control(self.clock.now_ms, ctl.AgentDaemon(daemon)))
 
     # ================================================================================= faults
     def inject(self, fault: FaultKind, servers: Sequence[str]) -> int:
