@@ -14,6 +14,7 @@ from collections import deque
 from collections.abc import Mapping
 from typing import Literal
 
+from ovmref import control as ctl
 from ovmref import effects as fx
 from ovmref import events as ev
 from ovmref.cluster.node import ClusterNode, NodeOutput
@@ -131,12 +132,21 @@ class Agent:
             out.append(fx.Send(self.master_node, self._hello(started=True)))
         return out
 
-    def add_peer(self, node: int, name: str) -> None:
+    def control(self, now_ms: int, event: ctl.ControlEvent) -> list[fx.Effect]:
+        """What the pool's operator did to this server outside the cluster protocol (ovmref.control)."""
+        if isinstance(event, ctl.PeerAdded):
+            self._add_peer(event.node, event.name)
+            return []
+        if isinstance(event, ctl.ClusterServicesStopped):
+            return self._leave_cluster(now_ms)
+        return self._daemon_started(now_ms) if event.running else []
+
+    def _add_peer(self, node: int, name: str) -> None:
         """A server added to the pool: cluster.conf gained a node (propagated by the master)."""
         self.node_names[node] = name
         self.cluster.add_peer(node)
 
-    def leave_cluster(self, now_ms: int) -> list[fx.Effect]:
+    def _leave_cluster(self, now_ms: int) -> list[fx.Effect]:
         """The cluster services were stopped under the agent (o2cb/ocfs2 stop, ocfs2_hb_ctl -K):
         the guests lose their storage, the node leaves the cluster cleanly; the server stays up."""
         out: list[fx.Effect] = []
@@ -151,7 +161,7 @@ class Agent:
         self.halted = True
         return out
 
-    def daemon_started(self, now_ms: int) -> list[fx.Effect]:
+    def _daemon_started(self, now_ms: int) -> list[fx.Effect]:
         """`service ovs-agent start` after a stop: tell the master what runs here."""
         if self.fenced or self.halted or not self.joined:
             return []

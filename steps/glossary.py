@@ -20,6 +20,9 @@ from pytest_bdd.parser import ScenarioTemplate
 from pytest_bdd.steps import StepFunctionContext, step_function_context_registry
 
 import steps
+from ovmref.states.guest import GUEST_STATES
+from ovmref.states.markdown import markdown
+from ovmref.states.power import POWER_STATES, SHOWN_AS
 
 REPO = Path(__file__).resolve().parent.parent
 FEATURES_DIR = REPO / "features"
@@ -117,7 +120,31 @@ def render(definitions: list[StepDoc], used: list[UsedStep]) -> str:
         else:
             out.append("Example: not used by any feature yet.")
         out.append("")
+    out += states_chapter()
     return "\n".join(out).rstrip() + "\n"
+
+
+def states_chapter() -> list[str]:
+    """The two state machines whose names the steps' messages use ("server3 is fenced", "vm1 is
+    powered_off"), drawn from their tables in ovmref/states/."""
+    return [
+        "## States",
+        "",
+        "What the state names in the steps' messages mean, and how one leads to another: drawn from the",
+        "transition tables in `ovmref/states/`, which every environment's driver and the master's HA logic",
+        "move their states through (an event the table does not allow raises, and changes nothing).",
+        "",
+        "### A server's power",
+        "",
+        markdown(POWER_STATES, SHOWN_AS),
+        "### A guest's record in the server pool database",
+        "",
+        "The Manager's view shows a guest by where its domain really is: `running` on the server that",
+        "runs it (`starting` while it boots there); else `powered_off` as the record has it, `starting`",
+        "while a master has its start in flight, or `stopped`.",
+        "",
+        markdown(GUEST_STATES),
+    ]
 
 
 _LITERAL = re.compile(r"[\w ,.-]+")

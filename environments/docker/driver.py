@@ -69,6 +69,7 @@ from ovmref.host.installed_pool import PoolHostFS, ServerInfo
 from ovmref.host.sysconfig import ovs_release_text
 from ovmref.host.trees import Tree
 from ovmref.release import Release
+from ovmref.states.power import PowerEvent
 from ovmref.storage.fstab import PROC_MOUNTS, parse_fstab
 from ovmref.storage.repositories import normalize_source
 from ovmref.timing import O2CBTimings
@@ -331,7 +332,7 @@ class DockerDriver(LocalDriver):
         """A killed or frozen container wrote its last heartbeat just before the fault: had it still
         run an iteration (and its timers' measured lateness) after that, it would have written
         another. So the fault took effect by then, often long before the Docker API answered."""
-        if host.state not in ("crashed", "hung"):
+        if host.power.state not in ("crashed", "hung"):
             return after
         self._read_events(host)
         writes = [e.t_ms for e in self._timeline if e.kind == "heartbeat" and e.server == host.name]
@@ -353,9 +354,9 @@ class DockerDriver(LocalDriver):
                 self.lent.kill(host.name)
         self.ssh(host.name).close()
 
-    def _went_down(self, host: LocalHost, state: Any) -> None:
+    def _went_down(self, host: LocalHost, event: PowerEvent) -> None:
         """The server is off: its container is killed (a shut-down one stays off until booted)."""
-        super()._went_down(host, state)
+        super()._went_down(host, event)
         if not self._closed:
             self._power_off_container(host)
 
@@ -386,7 +387,7 @@ class DockerDriver(LocalDriver):
 
     def _boot(self, host: LocalHost) -> None:
         """Power on: the container runs (started if it was off), then services and the agent."""
-        if host.state != "running":
+        if not host.up:  # off (or, after a fault, killed): its container runs again first
             self._join_power_on(host)
             if not self.lent.running(host.name):
                 self.lent.power_on(host.name)  # a PoolError names the container: an environment error

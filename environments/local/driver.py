@@ -77,17 +77,28 @@ from environments.model import (
     PoolSpec,
     PoolState,
     ServerSpec,
-    ServerStateName,
     TimelineEvent,
     event_kind,
 )
 from environments.ocfs2file import MIN_SIZE_BYTES, format_heartbeat_file, heartbeat_region_offset
+from ovmref import control as ctl
 from ovmref.failover import requests as rq
 from ovmref.failover.pooldb import PoolDB
 from ovmref.host.installed_pool import PoolHostFS, ServerInfo
 from ovmref.host.trees import Tree
 from ovmref.hostfs import HostFS
 from ovmref.release import Release
+from ovmref.states.power import (
+    AWAITING_STORAGE,
+    OFF,
+    REBOOTING,
+    SHOWN_AS,
+    PowerEvent,
+    PowerState,
+    ShownState,
+    server_power,
+)
+from ovmref.states.table import StateMachine
 from ovmref.storage.layout import HEARTBEAT_FILE_NAME
 from ovmref.timing import O2CBTimings
 
@@ -164,12 +175,14 @@ class LocalHost:
     fs: DirectoryHostFS
     dir: Path
     ip: str
-    state: ServerStateName = "running"
+    #: moved only through ovmref.states.power's table
+    power: StateMachine[PowerState, PowerEvent] = field(default_factory=server_power)
     process: ServerProc | None = None
     incarnation: int = 0
     agent_daemon: bool = True
-    boot_when_storage_returns: bool = False
-    reboot_at_ms: int | None = None
+    #: when the pending reboot is due, while the power state is one of REBOOTING (an instant, which
+    #: a state cannot carry: the state says whether a reboot is pending, this says when)
+    reboot_at_ms: int = 0
     status: dict[str, Any] | None = None
     events_read: int = 0  # bytes of events.jsonl already read
     running: dict[str, int] = field(default_factory=dict)  # guest -> pid, per the events (this incarnation)
@@ -200,8 +213,18 @@ class LocalHost:
         return self.process is not None
 
     @property
+    def state(self) -> ShownState:
+        """Its power state as Oracle VM Manager names it."""
+        return SHOWN_AS[self.power.state]
+
+    @property
+    def up(self) -> bool:
+        """Powered on and not frozen."""
+        return self.power.state == "running"
+
+    @property
     def executing(self) -> bool:
-        return self.state in ("running", "maintenance") and self.process is not None
+        return self.up and self.process is not None
 
 
 class LocalDriver(ManagedPoolDriver):
@@ -456,10 +479,7 @@ class LocalDriver(ManagedPoolDriver):
             return joined
         for other in self.hosts.values():
             if other.executing and other is not host:
-                self._rpc(
-                    other,
-                    {"op": "add_peer", "node": node, "name": spec.name, "ip": host.ip, "port": O2NET_PORT},
-                )
+                self._control(other, ctl.PeerAdded(node, spec.name, (host.ip, O2NET_PORT)))
         self._boot(host)
         self._await_processes([host])
         ok = self.wait_until(
@@ -529,7 +549,7 @@ class LocalDriver(ManagedPoolDriver):
     def run(self, server: str, argv: Sequence[str]) -> CommandResult:
         host = self._host(server)
         assert self.setup is not None
-        if host.state not in ("running", "maintenance", "hung"):
+        if host.power.state not in ("running", "hung"):
             raise EnvironmentLimitation(f"{server} is {host.state}: cannot run {' '.join(argv)}")
         result = self.setup.run_tool(host, list(argv))
         self._mark("command", server, detail=f"{' '.join(argv)} -> rc {result.rc}")
@@ -552,7 +572,7 @@ class LocalDriver(ManagedPoolDriver):
     def _reconcile_services(self, host: LocalHost) -> None:
         """The cluster stack runs while o2cb has a heartbeat region; the agent daemon while ovs-agent runs."""
         assert self.setup is not None
-        if host.state not in ("running", "maintenance") or self.spec is None or self.store is None:
+        if not host.up or self.spec is None or self.store is None:
             return
         heartbeat = self.setup.heartbeat_active(host)
         daemon = self.setup.agent_service_running(host)
@@ -562,11 +582,11 @@ class LocalDriver(ManagedPoolDriver):
                 self._start_agent(host)
             return
         if not heartbeat:
-            self._rpc(host, {"op": "leave"})
+            self._control(host, ctl.ClusterServicesStopped())
             self._reap(host, wait=True)
             return
         if daemon != host.agent_daemon:
-            self._rpc(host, {"op": "daemon", "running": daemon})
+            self._control(host, ctl.AgentDaemon(daemon))
         host.agent_daemon = daemon
 
     # ============================================================================= faults
@@ -611,7 +631,7 @@ class LocalDriver(ManagedPoolDriver):
         for s in servers:
             host = self._host(s)
             if fault in ("crash", "master"):
-                self._power_off(host, "crashed", "crashed", fault=injected)
+                self._power_off(host, "crash", "crashed", fault=injected)
             elif fault == "hang":
                 self._freeze(host, injected)
             else:
@@ -627,14 +647,13 @@ class LocalDriver(ManagedPoolDriver):
         link = host.dir / STORAGE_LINK
         if link.is_symlink() and os.readlink(link) == _LOST:
             self._link_storage(host)
-            if host.boot_when_storage_returns:
-                host.boot_when_storage_returns = False
+            if host.power.state in AWAITING_STORAGE:
                 self._boot(host)
-        if host.state == "hung":
-            host.state = "running"
+        if host.power.state == "hung":
+            host.power.fire("thaw")
             self._signal(host, signal.SIGCONT)
             self.ledger.include(host.name, self.now_ms())
-        elif host.state == "crashed":
+        elif host.power.state == "crashed":
             self._boot(host)
 
     def heal_network(self) -> None:
@@ -694,8 +713,8 @@ class LocalDriver(ManagedPoolDriver):
     def _freeze(self, host: LocalHost, fault: InjectedFault) -> None:
         """SIGSTOP the server's process group; the fault and the frozen guests are marked at that instant."""
         before = self.now_ms()
-        if host.state in ("running", "maintenance"):
-            host.state = "hung"
+        if host.power.allows("freeze"):  # a server that is off does not hang
+            host.power.fire("freeze")
             self._signal(host, signal.SIGSTOP)
         at = self._last_fault_ms = self._took_effect(host, before)
         self.ledger.exclude(host.name, LAG, at)
@@ -705,9 +724,10 @@ class LocalDriver(ManagedPoolDriver):
             self._mark("guest_stop", host.name, guest, "frozen with its hung server", at=at)
 
     def _power_off(
-        self, host: LocalHost, state: ServerStateName, why: str, fault: InjectedFault | None = None
+        self, host: LocalHost, event: PowerEvent, why: str, fault: InjectedFault | None = None
     ) -> None:
         """Pull the plug and mark what died, at that instant."""
+        host.power.fire(event)  # an illegal one raises before anything is done
         before = self.now_ms()
         self._cut_power(host)
         at = self._last_fault_ms = self._took_effect(host, before)
@@ -718,9 +738,7 @@ class LocalDriver(ManagedPoolDriver):
         for guest in sorted(host.running):
             self._mark("guest_stop", host.name, guest, why, at=at)
         host.running.clear()
-        host.state = state
         host.status = None
-        host.reboot_at_ms = None
         host.incarnation += 1
 
     def _signal(self, host: LocalHost, sig: signal.Signals) -> None:
@@ -734,13 +752,12 @@ class LocalDriver(ManagedPoolDriver):
     def _boot(self, host: LocalHost) -> None:
         """Power on: services start in the documented order, then the agent joins the cluster."""
         assert self.setup is not None
-        host.reboot_at_ms = None
         if self._storage_lost(host):
-            host.boot_when_storage_returns = True
+            host.power.fire("cluster_root_missing")
             self._mark("reboot", host.name, detail="cannot mount the cluster root: waits for storage")
             return
-        rejoin = host.state in ("fenced", "shutdown", "crashed")
-        host.state = "running"
+        rejoin = host.power.state in OFF
+        host.power.fire("boot")
         host.incarnation += 1
         self.setup.boot_services(host)
         if rejoin:
@@ -796,9 +813,11 @@ class LocalDriver(ManagedPoolDriver):
             {h.name: h.spec for h in self.hosts.values()},
             self._master_host(started_only=self.agents_start_together) is not None,
         )
-        names = {h.node: h.name for h in self.hosts.values() if h.state != "deleted"}
+        names = {h.node: h.name for h in self.hosts.values() if h.power.state != "deleted"}
         peers = {
-            h.node: (h.ip, O2NET_PORT) for h in self.hosts.values() if h.state != "deleted" and h is not host
+            h.node: (h.ip, O2NET_PORT)
+            for h in self.hosts.values()
+            if h.power.state != "deleted" and h is not host
         }
         hb_file, hb_offset = self._heartbeat_location()
         return ServerConfig(
@@ -882,20 +901,21 @@ class LocalDriver(ManagedPoolDriver):
             host.incarnation += 1
             host.running.clear()
         elif rc == EXIT_FENCED:
-            self._went_down(host, "fenced")
+            self._went_down(host, "fence")
             host.reboot_at_ms = self.now_ms() + self.timings.reboot_ms
             self._rebooting(host)
         elif rc in (EXIT_HALTED, EXIT_REBOOT):
             db = self._db()
             deleted = bool(db and host.name in db.servers and db.servers[host.name].state == "deleted")
-            self._went_down(host, "deleted" if deleted else "shutdown")
-            if rc == EXIT_REBOOT and not deleted:
+            restart = rc == EXIT_REBOOT and not deleted
+            self._went_down(host, "delete" if deleted else "restart" if restart else "halt")
+            if restart:
                 self._mark("reboot", host.name)
                 host.reboot_at_ms = self.now_ms() + self.timings.reboot_ms
                 self._rebooting(host)
         else:
             tail = self._server_log_tail(host)
-            self._went_down(host, "crashed")
+            self._went_down(host, "crash")
             self._mark("error", host.name, detail=f"server process exited with status {rc}")
             raise EnvironmentBroken(
                 f"{host.name}: the server process died unexpectedly (status {rc}):\n{tail}"
@@ -905,8 +925,8 @@ class LocalDriver(ManagedPoolDriver):
     def _rebooting(self, host: LocalHost) -> None:
         """The server went down and boots again after the reboot delay (the supervisor boots it)."""
 
-    def _went_down(self, host: LocalHost, state: ServerStateName) -> None:
-        host.state = state
+    def _went_down(self, host: LocalHost, event: PowerEvent) -> None:
+        host.power.fire(event)
         host.incarnation += 1
         host.running.clear()
 
@@ -935,11 +955,7 @@ class LocalDriver(ManagedPoolDriver):
         for host in list(self.hosts.values()):
             if host.process is not None and host.process.poll() is not None:
                 self._reap(host)
-            if (
-                host.reboot_at_ms is not None
-                and now >= host.reboot_at_ms
-                and host.state in ("fenced", "shutdown")
-            ):
+            if host.power.state in REBOOTING and now >= host.reboot_at_ms:
                 self._boot(host)
             self._read_events(host)
 
@@ -992,7 +1008,7 @@ class LocalDriver(ManagedPoolDriver):
     def _propagate(self, source: LocalHost, node: int, at: int) -> None:
         assert self.setup is not None
         target = next((h for h in self.hosts.values() if h.node == node), None)
-        if target is None or target.state not in ("running", "maintenance"):
+        if target is None or not target.up:
             return
         if self.network is not None and not self.network.reachable(source.name, target.name):
             return
@@ -1005,9 +1021,13 @@ class LocalDriver(ManagedPoolDriver):
         )
 
     # ============================================================================= control
+    def _control(self, host: LocalHost, event: ctl.ControlEvent) -> None:
+        """Deliver one of ovmref.control's events to the server's agent, as the simulator does."""
+        self._rpc(host, {"op": "control", "event": event})
+
     def _rpc(self, host: LocalHost, request: dict[str, Any], timeout_s: float = RPC_TIMEOUT_S) -> Any:
         """One request on the server's control socket; None when it cannot be reached in time."""
-        if host.process is None or host.state == "hung":
+        if host.process is None or host.power.state == "hung":
             return None
         started = time.monotonic()
         try:

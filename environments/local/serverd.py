@@ -47,6 +47,7 @@ from environments.local.serverconfig import (
 )
 from environments.local.sharedstore import SharedStore
 from environments.local.transport import Transport
+from ovmref import control as ctl
 from ovmref import effects as fx
 from ovmref import events as ev
 from ovmref.agent import Agent
@@ -402,24 +403,28 @@ class ServerProcess:
         if op == "local_shutdown":
             self.deliver(ev.LocalShutdown(bool(request["restart"])))
             return {"ok": True}
-        if op == "leave":
-            self.record("leave", detail="cluster services stopped: the server leaves the cluster")
-            self.execute(self.agent.leave_cluster(self.now_ms()))
-            self._kill_all_guests("cluster services stopped")
-            self.loop.call_soon(self._finish, EXIT_LEFT)
-            return {"ok": True}
-        if op == "daemon":
-            running = bool(request["running"])
-            was, self.daemon = self.daemon, running
-            if running and not was:
-                self.execute(self.agent.daemon_started(self.now_ms()))
-            return {"ok": True}
-        if op == "add_peer":
-            node, name = int(request["node"]), str(request["name"])
-            self.agent.add_peer(node, name)
-            self.transport.add_peer(node, (str(request["ip"]), int(request["port"])))
+        if op == "control":
+            self._operator_event(request["event"])
             return {"ok": True}
         raise ValueError(f"unknown operation {op!r}")
+
+    def _operator_event(self, event: object) -> None:
+        """One of ovmref.control's events: the agent takes it as the simulator's does, and this
+        process does its own part (the leaving server exits, a new peer gets a connection)."""
+        if isinstance(event, ctl.ClusterServicesStopped):
+            self.record("leave", detail="cluster services stopped: the server leaves the cluster")
+            self.execute(self.agent.control(self.now_ms(), event))
+            self._kill_all_guests("cluster services stopped")
+            self.loop.call_soon(self._finish, EXIT_LEFT)
+        elif isinstance(event, ctl.AgentDaemon):
+            was, self.daemon = self.daemon, event.running
+            if event.running != was:
+                self.execute(self.agent.control(self.now_ms(), event))
+        elif isinstance(event, ctl.PeerAdded) and event.address is not None:
+            self.execute(self.agent.control(self.now_ms(), event))
+            self.transport.add_peer(event.node, event.address)
+        else:
+            raise ValueError(f"not a control event: {event!r}")
 
     def status(self) -> dict[str, Any]:
         return {

@@ -23,11 +23,12 @@ import enum
 import json
 from types import ModuleType
 
+from ovmref import control
 from ovmref.failover import messages, pooldb, requests
 from ovmref.heartbeat import network
 from ovmref.release import Release
 
-_DATACLASS_MODULES: tuple[ModuleType, ...] = (messages, requests, network, pooldb)
+_DATACLASS_MODULES: tuple[ModuleType, ...] = (messages, requests, network, pooldb, control)
 _ENUM_CLASSES: tuple[type[enum.Enum], ...] = (Release,)
 _EXCERPT_CHARS = 120
 

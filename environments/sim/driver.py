@@ -34,12 +34,14 @@ from environments.sim.host import SimHost
 from environments.sim.network import SimNetwork
 from environments.sim.scheduler import Scheduler
 from environments.sim.storage import SimSharedStorage
+from ovmref import control as ctl
 from ovmref import effects as fx
 from ovmref import events as ev
 from ovmref.agent import Agent
 from ovmref.failover import requests as rq
 from ovmref.heartbeat.network import Keepalive
 from ovmref.release import Release
+from ovmref.states.power import AWAITING_STORAGE, OFF, PowerEvent
 from ovmref.timing import O2CBTimings
 
 IO_MS = 1  # latency of a storage operation
@@ -187,7 +189,8 @@ class SimDriver(ManagedPoolDriver):
             return joined
         for other in self.hosts.values():
             if other.agent is not None and other is not host:
-                other.agent.add_peer(node, spec.name)
+                added = ctl.PeerAdded(node, spec.name)
+                self._execute(other, other.agent.control(self.clock.now_ms, added))
         self._boot(host)
         ok = self.wait_until(
             lambda s: s.servers.get(spec.name) is not None and self._is_active(spec.name),
@@ -233,7 +236,7 @@ class SimDriver(ManagedPoolDriver):
     def run(self, server: str, argv: Sequence[str]) -> CommandResult:
         host = self._host(server)
         assert self.setup is not None
-        if host.state not in ("running", "maintenance", "hung"):
+        if host.power.state not in ("running", "hung"):
             raise EnvironmentLimitation(f"{server} is {host.state}: cannot run {' '.join(argv)}")
         result = self.setup.run_tool(host, list(argv))
         self._mark("command", server, detail=f"{' '.join(argv)} -> rc {result.rc}")
@@ -251,7 +254,7 @@ class SimDriver(ManagedPoolDriver):
     def _reconcile_services(self, host: SimHost) -> None:
         """The cluster stack runs while o2cb has a heartbeat region; the agent daemon while ovs-agent runs."""
         assert self.setup is not None
-        if host.state not in ("running", "maintenance") or self.spec is None:
+        if not host.up or self.spec is None:
             return
         if self.storage.peek_pooldb() is None:
             return  # the pool is still being configured; agents start at the end of build_pool
@@ -265,15 +268,14 @@ class SimDriver(ManagedPoolDriver):
         if not heartbeat:
             self._mark("leave", host.name, detail="cluster services stopped: the server leaves the cluster")
             agent = host.agent
-            self._execute(host, agent.leave_cluster(self.clock.now_ms))
+            self._execute(host, agent.control(self.clock.now_ms, ctl.ClusterServicesStopped()))
             host.agent = None
             host.timers.clear()
             host.incarnation += 1
             return
-        if daemon and not host.agent_daemon:
-            host.agent_daemon = True
-            self._execute(host, host.agent.daemon_started(self.clock.now_ms))
-        host.agent_daemon = daemon
+        if daemon != host.agent_daemon:
+            host.agent_daemon = daemon
+            self._execute(host, host.agent.control(self.clock.now_ms, ctl.AgentDaemon(daemon)))
 
     # ================================================================================= faults
     def inject(self, fault: FaultKind, servers: Sequence[str]) -> int:
@@ -291,7 +293,7 @@ class SimDriver(ManagedPoolDriver):
             host = self._host(s)
             self._mark("fault", s, detail=fault, fault=injected)
             if fault in ("crash", "master"):
-                self._power_off(host, "crashed", "crashed")
+                self._power_off(host, "crash", "crashed")
             elif fault == "hang":
                 self._freeze(host)
             elif fault == "storage":
@@ -305,12 +307,11 @@ class SimDriver(ManagedPoolDriver):
         self._mark("recover", server)
         if host.name in self.storage.lost:
             self.storage.lost.discard(host.name)
-            if host.boot_when_storage_returns:
-                host.boot_when_storage_returns = False
+            if host.power.state in AWAITING_STORAGE:
                 self._boot(host)
-        if host.state == "hung":
+        if host.power.state == "hung":
             self._thaw(host)
-        elif host.state == "crashed":
+        elif host.power.state == "crashed":
             self._boot(host)
 
     def second_pool_on_the_storage(self, servers: int) -> int:
@@ -361,25 +362,25 @@ class SimDriver(ManagedPoolDriver):
                 f"no server named {server!r} in the pool (servers: {', '.join(self.hosts)})"
             ) from None
 
-    def _power_off(self, host: SimHost, state: Any, why: str) -> None:
+    def _power_off(self, host: SimHost, event: PowerEvent, why: str) -> None:
+        host.power.fire(event)
         for guest in sorted(host.guests):
             self._mark("guest_stop", host.name, guest, why)
         host.guests.clear()
         host.agent = None
-        host.state = state
         host.incarnation += 1
         host.timers.clear()
         host.deferred.clear()
 
     def _freeze(self, host: SimHost) -> None:
-        if host.state not in ("running", "maintenance"):
-            return
-        host.state = "hung"
+        if not host.power.allows("freeze"):
+            return  # a server that is off does not hang
+        host.power.fire("freeze")
         for guest in host.running_guests():
             self._mark("guest_stop", host.name, guest, "frozen with its hung server")
 
     def _thaw(self, host: SimHost) -> None:
-        host.state = "running"
+        host.power.fire("thaw")
         pending, host.deferred = host.deferred, []
         self._deliver_now(host, ev.Resumed())  # an overdue self-fence fires before anything else
         if not host.executing:
@@ -393,11 +394,11 @@ class SimDriver(ManagedPoolDriver):
         """Power on: services start in the documented order, then the agent joins the cluster."""
         assert self.setup is not None
         if host.name in self.storage.lost:
-            host.boot_when_storage_returns = True
+            host.power.fire("cluster_root_missing")
             self._mark("reboot", host.name, detail="cannot mount the cluster root: waits for storage")
             return
-        rejoin = host.state in ("fenced", "shutdown", "crashed")
-        host.state = "running"
+        rejoin = host.power.state in OFF
+        host.power.fire("boot")
         host.incarnation += 1
         host.timers.clear()
         self.setup.boot_services(host)
@@ -414,7 +415,7 @@ class SimDriver(ManagedPoolDriver):
             {h.name: h.spec for h in self.hosts.values()},
             any(h.agent and h.agent.is_master for h in self.hosts.values()),
         )
-        names = {h.node: h.name for h in self.hosts.values() if h.state != "deleted"}
+        names = {h.node: h.name for h in self.hosts.values() if h.power.state != "deleted"}
         host.agent = Agent(
             name=host.name,
             node=host.node,
@@ -430,7 +431,7 @@ class SimDriver(ManagedPoolDriver):
     def _deliver_now(self, host: SimHost, event: ev.Event) -> None:
         if host.agent is None:
             return
-        if host.state == "hung":
+        if host.power.state == "hung":
             if not isinstance(event, ev.Received | ev.ManagerRequest):
                 host.deferred.append(event)
             return
@@ -484,7 +485,7 @@ class SimDriver(ManagedPoolDriver):
         if host.name in self.storage.lost:
             self._deliver_later(host, IO_MS, ev.RegionReadFailed("EIO: storage path lost"))
             return
-        nodes = sorted(h.node for h in self.hosts.values() if h.state != "deleted")
+        nodes = sorted(h.node for h in self.hosts.values() if h.power.state != "deleted")
         self._deliver_later(host, IO_MS, ev.RegionRead(self.storage.read_region(nodes)))
 
     def _fx_send(self, host: SimHost, e: fx.Send) -> None:
@@ -511,12 +512,12 @@ class SimDriver(ManagedPoolDriver):
 
     def _fx_fence(self, host: SimHost, e: fx.Fence) -> None:
         self._mark("fence", host.name, detail=e.reason)
-        self._power_off(host, "fenced", "killed: its server fenced itself")
+        self._power_off(host, "fence", "killed: its server fenced itself")
         self._mark("reboot", host.name, detail=f"rebooting; rejoins in {self.timings.reboot_ms // 1000} s")
         incarnation = host.incarnation
 
         def reboot() -> None:
-            if host.incarnation == incarnation and host.state == "fenced":
+            if host.incarnation == incarnation and host.power.state == "fenced":
                 self._boot(host)
 
         self.clock.after(self.timings.reboot_ms, reboot)
@@ -529,7 +530,7 @@ class SimDriver(ManagedPoolDriver):
         def booted() -> None:
             if host.incarnation != incarnation or host.guests.get(e.guest) != "booting":
                 return
-            if host.state == "hung":
+            if host.power.state == "hung":
                 self.clock.after(self.timings.iteration_ms, booted)
                 return
             host.guests[e.guest] = "running"
@@ -574,7 +575,7 @@ class SimDriver(ManagedPoolDriver):
         db = self.storage.peek_pooldb()
         deleted = bool(db and host.name in db.servers and db.servers[host.name].state == "deleted")
         self._mark("halt", host.name, detail=e.reason)
-        self._power_off(host, "deleted" if deleted else "shutdown", "server shut down")
+        self._power_off(host, "delete" if deleted else "restart" if e.restart else "halt", "server shut down")
         if e.restart and not deleted:
             self._mark("reboot", host.name)
             incarnation = host.incarnation
@@ -588,7 +589,7 @@ class SimDriver(ManagedPoolDriver):
     def _fx_propagate(self, host: SimHost, e: fx.Propagate) -> None:
         assert self.setup is not None
         target = self._host_of_node(e.node)
-        if target is not None and target.state in ("running", "maintenance") and \
+        if target is not None and target.up and \
                 self.net.reachable(host.name, target.name):
             self.setup.propagate(host.name, target.name)
             self._mark("propagate", host.name, detail=f"cluster.conf and repositories to {target.name}")
@@ -656,7 +657,7 @@ class SimDriver(ManagedPoolDriver):
         master_host = self._master_host()
         where: dict[str, tuple[str, str]] = {}
         for host in self.hosts.values():
-            if host.state == "hung":
+            if host.power.state == "hung":
                 continue  # its domains are frozen, running or booting: none of them is up
             for guest, phase in host.guests.items():
                 where[guest] = (host.name, phase)
@@ -665,7 +666,7 @@ class SimDriver(ManagedPoolDriver):
                 host.spec,
                 host.node,
                 host.state,
-                tuple(host.agent.live_servers()) if host.agent and host.state != "hung" else (),
+                tuple(host.agent.live_servers()) if host.agent and host.power.state != "hung" else (),
             )
             for host in self.hosts.values()
         ]

@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from environments.model import ServerSpec, ServerStateName
+from environments.model import ServerSpec
 from ovmref import events as ev
 from ovmref.agent import Agent
+from ovmref.states.power import SHOWN_AS, PowerEvent, PowerState, ShownState, server_power
+from ovmref.states.table import StateMachine
 
 if TYPE_CHECKING:
     from environments.sim.scheduler import _Entry
@@ -19,7 +21,8 @@ class SimHost:
     spec: ServerSpec
     node: int
     fs: PoolHostFS
-    state: ServerStateName = "running"
+    #: moved only through ovmref.states.power's table
+    power: StateMachine[PowerState, PowerEvent] = field(default_factory=server_power)
     agent: Agent | None = None
     #: guest domains really present on this server: guest -> "booting" | "running"
     guests: dict[str, str] = field(default_factory=dict)
@@ -28,7 +31,6 @@ class SimHost:
     timers: dict[str, _Entry] = field(default_factory=dict)
     #: events that arrived while the server was hung, delivered when it resumes
     deferred: list[ev.Event] = field(default_factory=list)
-    boot_when_storage_returns: bool = False
     #: the ovs-agent daemon runs (the o2cb heartbeat can run without it)
     agent_daemon: bool = True
 
@@ -37,9 +39,19 @@ class SimHost:
         return self.spec.name
 
     @property
+    def state(self) -> ShownState:
+        """Its power state as Oracle VM Manager names it."""
+        return SHOWN_AS[self.power.state]
+
+    @property
+    def up(self) -> bool:
+        """Powered on and not frozen."""
+        return self.power.state == "running"
+
+    @property
     def executing(self) -> bool:
         """Up and not frozen: it can run guests and act."""
-        return self.state in ("running", "maintenance") and self.agent is not None
+        return self.up and self.agent is not None
 
     @property
     def answers_rpc(self) -> bool:

@@ -26,6 +26,7 @@ from ovmref.failover.placement import choose_server
 from ovmref.failover.pooldb import GuestRecord, PoolDB, ServerRecord
 from ovmref.lease import Incarnation
 from ovmref.release import Release
+from ovmref.states.guest import move
 
 _ACTIVE_GUEST = ("running", "starting", "migrating")
 
@@ -255,11 +256,10 @@ class Coordinator:
         """Restart an HA guest elsewhere, or power it off until a server is available."""
         old = g.server
         g.server = None
-        g.state = "stopped"
         target = self._place(g, exclude=old)
         self._dirty = True
         if target is None:
-            g.state = "powered_off"
+            move(g, "power_off")
             self._record(
                 "guest_powered_off",
                 "no preferred or available server with enough resources: powered off until one is",
@@ -267,17 +267,18 @@ class Coordinator:
             )
             return
         g.restarts += 1
+        move(g, "restart")
         self._start_on(g, target)
         self._record(
             "restart", f"restarting {g.name} on {target} (was on {old})", guest=g.name, server=target
         )
 
     def _start_on(self, g: GuestRecord, target: str) -> None:
-        """Send the start; the target may take the lease from here on, so it joins the possible holders."""
+        """Send the start (the caller moved the record to starting); the target may take the lease
+        from here on, so it joins the possible holders."""
         rec = self.db.servers[target]
         g.lease_holders = g.lease_holders | {(rec.node, rec.generation)}
         g.server = target
-        g.state = "starting"
         self._send(target, msg.StartGuestCmd(g.name, g.memory_mb, g.vcpus, self._takeover(g)))
 
     def _retry_powered_off(self) -> None:
@@ -290,6 +291,7 @@ class Coordinator:
             target = self._place(g)
             if target is not None:
                 g.restarts += 1
+                move(g, "start")
                 self._start_on(g, target)
                 self._record(
                     "restart",
@@ -301,7 +303,7 @@ class Coordinator:
 
     def _set_stopped(self, g: GuestRecord, why: str) -> None:
         g.server = None
-        g.state = "stopped"
+        move(g, "stop")
         g.restart_elsewhere = False
         self._dirty = True
         self._record("guest_not_restarted", why, guest=g.name)
@@ -325,7 +327,8 @@ class Coordinator:
             if g is not None:
                 self._holds(g, rec)
                 if g.server != rec.name or g.state != "running":
-                    g.server, g.state = rec.name, "running"
+                    g.server = rec.name
+                    move(g, "report_running")
         for g in self.db.guests_on(rec.name):
             if g.state == "running" and g.name not in reported:
                 # the server came back without it (rebooted): it is not running anywhere
@@ -342,7 +345,8 @@ class Coordinator:
         if g is None or rec is None:
             return
         source = g.server if g.state == "migrating" else None
-        g.server, g.state = rec.name, "running"
+        g.server = rec.name
+        move(g, "report_running")
         self._holds(g, rec)
         self._dirty = True
         if source is not None and source != rec.name:
@@ -359,7 +363,8 @@ class Coordinator:
             g.restart_elsewhere = False
             self._restart(g)
         else:
-            g.server, g.state, g.restart_elsewhere = None, "stopped", False
+            g.server, g.restart_elsewhere = None, False
+            move(g, "stop")
             self._dirty = True
         self._check_drained(rec)
         self._retry_powered_off()
@@ -371,15 +376,15 @@ class Coordinator:
             return
         if self.db.ha_protected(g):
             g.server = None
-            g.state = "stopped"
             # the white paper: "Auto-restart unexpectedly failed individual VMs on other servers";
             # its own server, still up, only when no other server has room for it
             target = self._place(g, exclude=rec.name) or self._place(g)
             if target is None:
-                g.state = "powered_off"
+                move(g, "power_off")
                 self._record("guest_powered_off", "no server available", guest=g.name)
             else:
                 g.restarts += 1
+                move(g, "restart")
                 self._start_on(g, target)
                 self._record(
                     "restart",
@@ -399,8 +404,9 @@ class Coordinator:
             return
         self._record("start_failed", f"{g.name} could not start on {rec.name}: {m.reason}", guest=g.name)
         starting = g.state == "starting"
+        waits = self.db.ha_protected(g)  # an HA guest waits, powered off, for a server that can start it
         g.server = None
-        g.state = "powered_off" if self.db.ha_protected(g) else "stopped"
+        move(g, "power_off" if waits else "stop")
         self._dirty = True
         if starting:
             g.lease_holders -= {(rec.node, rec.generation)}  # it answered without taking the lease
@@ -409,7 +415,7 @@ class Coordinator:
         learned = m.holder is not None and m.holder not in g.lease_holders and self._gone(m.holder)
         if learned and m.holder is not None:
             g.lease_holders |= {m.holder}
-            if g.state == "powered_off":
+            if waits:
                 self._retry_powered_off()
         self._check_drained(rec)
 
@@ -436,7 +442,7 @@ class Coordinator:
                 continue
             target = self._place(g, exclude=rec.name) if migrate else None
             if target is not None:
-                g.state = "migrating"
+                move(g, "migrate")
                 self._send(
                     rec.name, msg.MigrateGuestCmd(g.name, self.db.servers[target].node, g.memory_mb, g.vcpus)
                 )
@@ -514,11 +520,12 @@ class Coordinator:
                     False,
                     f"no {'preferred ' if g.preferred else ''}server available with {g.memory_mb} MB free",
                 )
+            move(g, "start")
             self._start_on(g, target)
             return True, f"starting {g.name} on {target}"
         if isinstance(op, rq.StopGuest):
             if g.state == "powered_off":
-                g.state = "stopped"
+                move(g, "stop")
                 return True, f"{g.name} will not be restarted"
             if g.state not in ("running", "starting") or g.server is None:
                 return False, f"{g.name} is not running"
@@ -539,7 +546,7 @@ class Coordinator:
             return False, f"{op.target} is in maintenance mode"
         if self._free_memory()[dest.name] < g.memory_mb:
             return False, f"{op.target} lacks {g.memory_mb} MB of free memory"
-        g.state = "migrating"
+        move(g, "migrate")
         self._send(g.server, msg.MigrateGuestCmd(g.name, dest.node, g.memory_mb, g.vcpus))
         self._record(
             "migrate", f"migrating {g.name} from {g.server} to {dest.name}", guest=g.name, server=g.server

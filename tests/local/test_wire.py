@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from environments.local.wire import WireError, decode, encode
+from ovmref import control as ctl
 from ovmref.failover import messages as m
 from ovmref.failover import requests as r
 from ovmref.failover.pooldb import GuestRecord, PoolDB, ServerRecord
@@ -56,9 +57,13 @@ EXAMPLES: list[object] = [
     GuestRecord("vm-a", 1024, 1, ha=True, preferred=("ovs1",), server="ovs1", state="running",
                 lease_holders=frozenset({(2, 0), (1, 7)})),
     Release.R2_2,
+    ctl.PeerAdded(3, "ovs4", ("10.0.0.14", 7777)),
+    ctl.ClusterServicesStopped(),
+    ctl.AgentDaemon(running=False),
 ]
 MESSAGE_CLASSES = [c for c in vars(m).values() if isinstance(c, type) and dataclasses.is_dataclass(c)]
 REQUEST_CLASSES = [c for c in vars(r).values() if isinstance(c, type) and dataclasses.is_dataclass(c)]
+CONTROL_CLASSES = [c for c in vars(ctl).values() if isinstance(c, type) and dataclasses.is_dataclass(c)]
 
 
 def same(a: Any, b: Any) -> bool:
@@ -99,7 +104,8 @@ def test_examples_cover_every_message_and_request_class() -> None:
     covered = {type(e) for e in EXAMPLES}
     assert set(MESSAGE_CLASSES) <= covered
     assert set(REQUEST_CLASSES) <= covered
-    assert len(MESSAGE_CLASSES) == 13 and len(REQUEST_CLASSES) == 11
+    assert set(CONTROL_CLASSES) <= covered
+    assert len(MESSAGE_CLASSES) == 13 and len(REQUEST_CLASSES) == 11 and len(CONTROL_CLASSES) == 3
 
 
 @pytest.mark.parametrize("value", EXAMPLES, ids=lambda v: type(v).__name__)
@@ -109,7 +115,7 @@ def test_realistic_values_round_trip(value: object) -> None:
 
 @pytest.mark.parametrize(
     "cls",
-    [*MESSAGE_CLASSES, *REQUEST_CLASSES, Keepalive, ServerRecord, GuestRecord, PoolDB],
+    [*MESSAGE_CLASSES, *REQUEST_CLASSES, *CONTROL_CLASSES, Keepalive, ServerRecord, GuestRecord, PoolDB],
     ids=lambda c: c.__name__,
 )
 @settings(max_examples=40, deadline=None)
