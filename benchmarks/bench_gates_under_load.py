@@ -100,4 +100,8 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:  # the busy loops and pools are stopped by their context managers
+        print("interrupted: the runs printed above are complete, the one under way is not", file=sys.stderr)
+        sys.exit(130)
