@@ -80,6 +80,10 @@ class Agent:
         self.halted = False
         self._leaving = False
         self._pending: dict[str, tuple[int, int]] = {}  # guest -> (memory, vcpus) awaiting a lease
+        # guest leases released since the last heartbeat write that succeeded, and whether a write
+        # has failed since: a release written while the storage was lost never reached it
+        self._unconfirmed_releases: set[str] = set()
+        self._storage_suspect = False
         self._started_ms = 0
         self.joined = False  # joined the cluster's lock domain: may take the master role and run guests
         self._peer_gen: dict[int, int] = {}  # generation of each peer's incarnation while it was live
@@ -152,7 +156,7 @@ class Agent:
         out: list[fx.Effect] = []
         for guest in sorted(self.guests):
             out += [fx.KillGuest(guest, "cluster storage went away"),
-                    fx.ReleaseLease(guest_lease(guest), self.node, self.generation)]
+                    self._release_guest_lease(guest)]
         self.guests.clear()
         if self.coordinator is not None:
             out.append(fx.ReleaseLease(MASTER_LEASE, self.node, self.generation))
@@ -182,7 +186,9 @@ class Agent:
             if event.name == "agent.leave-timeout" and self._leaving:
                 return self._halt(now, restart=self._leave_restart, reason="command-line shutdown")
             return []
-        if isinstance(event, ev.RegionRead | ev.RegionReadFailed | ev.SlotWritten):
+        if isinstance(event, ev.SlotWritten):
+            return self._confirm_releases(event) + self._cluster(self.cluster.handle(now, event), now)
+        if isinstance(event, ev.RegionRead | ev.RegionReadFailed):
             return self._cluster(self.cluster.handle(now, event), now)
         if isinstance(event, ev.Received):
             if isinstance(event.message, Keepalive):
@@ -200,7 +206,7 @@ class Agent:
         if isinstance(event, ev.GuestExited):
             if self.guests.pop(event.guest, None) is None:
                 return []
-            out: list[fx.Effect] = [fx.ReleaseLease(guest_lease(event.guest), self.node, self.generation)]
+            out: list[fx.Effect] = [self._release_guest_lease(event.guest)]
             report = (
                 msg.GuestCrashed(event.guest, self.node)
                 if event.crashed
@@ -339,6 +345,7 @@ class Agent:
         self.guests.clear()
         self._pending.clear()
         self._waiting_locks.clear()
+        self._unconfirmed_releases.clear()
 
     # ---- master role ---------------------------------------------------------------------
     def _become_master(self, now: int, db: PoolDB) -> list[fx.Effect]:
@@ -423,6 +430,32 @@ class Agent:
         why = f"{self.name} steps down: the master lease is held by node {r.holder[0]}"
         return [fx.Record("master", why), *self._to_master(self._hello())]
 
+    def _release_guest_lease(self, guest: str) -> fx.ReleaseLease:
+        self._unconfirmed_releases.add(guest)
+        return fx.ReleaseLease(guest_lease(guest), self.node, self.generation)
+
+    def _confirm_releases(self, written: ev.SlotWritten) -> list[fx.Effect]:
+        """Write again the guest-lease releases that a loss of the storage may have swallowed.
+
+        A release is written once and answers nothing. Written while the server had lost its
+        storage (its heartbeat write failed since the last one that succeeded), it never reached
+        the lease, and the guest's lease stays held by this live server: every restart of that
+        guest elsewhere then fails on it, and an HA guest stays powered off for good. Once a
+        heartbeat write succeeds again, those releases are written again (a release frees a lease
+        only if this incarnation still holds it, so writing one twice is harmless).
+        """
+        if not written.ok:
+            self._storage_suspect = True
+            return []
+        again = [] if not self._storage_suspect else [
+            fx.ReleaseLease(guest_lease(g), self.node, self.generation)
+            for g in sorted(self._unconfirmed_releases)
+            if g not in self.guests and g not in self._pending
+        ]
+        self._unconfirmed_releases.clear()
+        self._storage_suspect = False
+        return list(again)
+
     def _to_master(self, message: object) -> list[fx.Effect]:
         if self.master_node is None:
             return [fx.Record("lost_report", f"no server pool master to tell: {message!r}")]
@@ -445,7 +478,7 @@ class Agent:
                 return self._to_master(msg.GuestStopped(m.guest, self.node, "was not running"))
             return [
                 fx.KillGuest(m.guest, m.reason),
-                fx.ReleaseLease(guest_lease(m.guest), self.node, self.generation),
+                self._release_guest_lease(m.guest),
                 *self._to_master(msg.GuestStopped(m.guest, self.node, m.reason)),
             ]
         if isinstance(m, msg.MigrateGuestCmd):
@@ -542,7 +575,7 @@ class Agent:
         for guest in sorted(self.guests):
             out += [
                 fx.KillGuest(guest, reason),
-                fx.ReleaseLease(guest_lease(guest), self.node, self.generation),
+                self._release_guest_lease(guest),
             ]
         self.guests.clear()
         if self.coordinator is not None:
