@@ -36,20 +36,7 @@ ROOTS = {"2.2": "example.com:/OVS", "3.x": "nfs.example.com:/poolfs"}
 
 
 def inventory(pool: ContainerPool, release: str, path: Path, guests: list[str] | None = None) -> Path:
-    lines = [
-        "pool: bench",
-        "storage: nfs",
-        f"cluster_root: {ROOTS[release]}",
-        "node_slots: 16",
-        "ssh:",
-        "  user: root",
-        f"  key_file: {pool.key_path}",
-        f"  known_hosts: {pool.known_hosts_path}",
-        "  connect_timeout_s: 10",
-        "  command_timeout_s: 30",
-        "servers:",
-        *[f"  - {{name: {s.name}, host: {s.ip}, fqdn: {s.fqdn}, ip: {s.ip}}}" for s in pool.servers.values()],
-    ]
+    lines = pool.inventory_lines("bench", ROOTS[release])
     if guests is not None:  # what the Manager would show: HA on, Auto placement
         lines += [
             "ha:",

@@ -52,18 +52,7 @@ GUESTS: dict[str, list[tuple[str, int, bool]]] = {
 
 def inventory_lines(pool: ContainerPool, release: str) -> list[str]:
     return [
-        f"pool: {POOL}",
-        "storage: nfs",
-        f"cluster_root: {ROOTS[release]}",
-        "node_slots: 16",
-        "ssh:",
-        "  user: root",
-        f"  key_file: {pool.key_path}",
-        f"  known_hosts: {pool.known_hosts_path}",
-        "  connect_timeout_s: 10",
-        "  command_timeout_s: 30",
-        "servers:",
-        *[f"  - {{name: {s.name}, host: {s.ip}, fqdn: {s.fqdn}, ip: {s.ip}}}" for s in pool.servers.values()],
+        *pool.inventory_lines(POOL, ROOTS[release]),
         "ha:",
         "  pool: true",
         "  guests:",
@@ -74,20 +63,13 @@ def inventory_lines(pool: ContainerPool, release: str) -> list[str]:
 @contextmanager
 def lookalike_manager(directory: Path, pool: ContainerPool) -> Iterator[list[str]]:
     """The tests' lookalike Manager describing this pool; yields the inventory's manager lines."""
-    from tests.manager.lookalike import PASSWORD, PASSWORD_ENV, USER, describe_pool, serving
+    from tests.manager.lookalike import PASSWORD, PASSWORD_ENV, describe_pool, serving
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # not a line per GET on the console
     objects = describe_pool(POOL, list(pool.servers), "vmserver1", GUESTS)
     with serving(directory, objects) as look:
         os.environ[PASSWORD_ENV] = PASSWORD
-        yield [
-            "manager:",
-            f"  host: {look.host}",
-            f"  port: {look.port}",
-            f"  user: {USER}",
-            f"  password_env: {PASSWORD_ENV}",
-            f"  ca_file: {look.ca_file}",
-        ]
+        yield look.inventory_lines()
 
 
 def count(report: Mapping[str, Any], release: str) -> tuple[collections.Counter[str], dict[str, int]]:

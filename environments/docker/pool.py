@@ -321,6 +321,29 @@ class ContainerPool:
         if self.known_hosts_path is not None:
             write_known_hosts(self.known_hosts_path, self._host_keys, SSH_PORT)
 
+    def inventory_lines(
+        self, pool: str, cluster_root: str, *, connect_timeout_s: int = 10, command_timeout_s: int = 30
+    ) -> list[str]:
+        """The head of an inventory (docs/inventory.md) that lets --env ssh and validate reach these
+        containers: the pool, its storage, this pool's key and known_hosts, and every server."""
+        return [
+            f"pool: {pool}",
+            "storage: nfs",
+            f"cluster_root: {cluster_root}",
+            "node_slots: 16",
+            "ssh:",
+            "  user: root",
+            f"  key_file: {self.key_path}",
+            f"  known_hosts: {self.known_hosts_path}",
+            f"  connect_timeout_s: {connect_timeout_s}",
+            f"  command_timeout_s: {command_timeout_s}",
+            "servers:",
+            *[
+                f"  - {{name: {s.name}, host: {s.ip}, fqdn: {s.fqdn}, ip: {s.ip}}}"
+                for s in self.servers.values()
+            ],
+        ]
+
     def status(self, server: str) -> str | None:
         """The container's state (running, paused, exited, ...), None if it cannot be read."""
         try:

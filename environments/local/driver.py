@@ -92,10 +92,9 @@ from ovmref.states.power import (
     AWAITING_STORAGE,
     OFF,
     REBOOTING,
-    SHOWN_AS,
+    PoweredServer,
     PowerEvent,
     PowerState,
-    ShownState,
     server_power,
 )
 from ovmref.states.table import StateMachine
@@ -169,7 +168,7 @@ def _safe(name: str) -> str:
 
 
 @dataclass
-class LocalHost:
+class LocalHost(PoweredServer):
     spec: ServerSpec
     node: int
     fs: DirectoryHostFS
@@ -211,16 +210,6 @@ class LocalHost:
     @property
     def has_agent(self) -> bool:
         return self.process is not None
-
-    @property
-    def state(self) -> ShownState:
-        """Its power state as Oracle VM Manager names it."""
-        return SHOWN_AS[self.power.state]
-
-    @property
-    def up(self) -> bool:
-        """Powered on and not frozen."""
-        return self.power.state == "running"
 
     @property
     def executing(self) -> bool:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from environments.model import ServerSpec
 from ovmref import events as ev
 from ovmref.agent import Agent
-from ovmref.states.power import SHOWN_AS, PowerEvent, PowerState, ShownState, server_power
+from ovmref.states.power import PoweredServer, PowerEvent, PowerState, server_power
 from ovmref.states.table import StateMachine
 
 if TYPE_CHECKING:
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 
 @dataclass
-class SimHost:
+class SimHost(PoweredServer):
     spec: ServerSpec
     node: int
     fs: PoolHostFS
@@ -37,16 +37,6 @@ class SimHost:
     @property
     def name(self) -> str:
         return self.spec.name
-
-    @property
-    def state(self) -> ShownState:
-        """Its power state as Oracle VM Manager names it."""
-        return SHOWN_AS[self.power.state]
-
-    @property
-    def up(self) -> bool:
-        """Powered on and not frozen."""
-        return self.power.state == "running"
 
     @property
     def executing(self) -> bool:

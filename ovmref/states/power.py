@@ -173,3 +173,19 @@ OFF: frozenset[PowerState] = frozenset({"crashed", "shutdown", *REBOOTING, *AWAI
 def server_power() -> StateMachine[PowerState, PowerEvent]:
     """A server's power as it is installed: up, its pool not built on it yet."""
     return StateMachine(POWER_STATES, "running")
+
+
+class PoweredServer:
+    """What a driver's host derives from its power machine, written once for sim and local hosts."""
+
+    power: StateMachine[PowerState, PowerEvent]
+
+    @property
+    def state(self) -> ShownState:
+        """Its power state as Oracle VM Manager names it."""
+        return SHOWN_AS[self.power.state]
+
+    @property
+    def up(self) -> bool:
+        """Powered on and not frozen."""
+        return self.power.state == "running"

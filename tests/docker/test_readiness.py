@@ -186,7 +186,7 @@ def test_the_lookalike_manager_beside_a_container_pool_gives_master_ha_and_misma
     from environments.model import PoolSpec, ServerSpec
     from environments.ssh.driver import SSHDriver
     from ovmref.release import Release
-    from tests.manager.lookalike import PASSWORD, PASSWORD_ENV, USER, describe_pool, serving, vm
+    from tests.manager.lookalike import PASSWORD, PASSWORD_ENV, describe_pool, serving, vm
 
     pool = guests_given
     xm = {s: [(n, mb) for n, mb, _ in g] for s, g in BESIDE.items()}
@@ -195,15 +195,7 @@ def test_the_lookalike_manager_beside_a_container_pool_gives_master_ha_and_misma
     objects["Vm"].append(vm("ghost", "vmserver3", True, vm_id_value=NOT_RUNNING))
     monkeypatch.setenv(PASSWORD_ENV, PASSWORD)
     with serving(tmp_path, objects) as look:
-        manager = [
-            "manager:",
-            f"  host: {look.host}",
-            f"  port: {look.port}",
-            f"  user: {USER}",
-            f"  password_env: {PASSWORD_ENV}",
-            f"  ca_file: {look.ca_file}",
-        ]
-        code, report = _validate(pool, tmp_path, [*_ha_section(True, [], None), *manager])
+        code, report = _validate(pool, tmp_path, [*_ha_section(True, [], None), *look.inventory_lines()])
         inventory = tmp_path / "pool.yaml"  # the one _validate wrote
         driver = SSHDriver(Release.R3, seed=1, inventory=inventory)
         try:

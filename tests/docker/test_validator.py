@@ -57,20 +57,9 @@ def healthy_pool(
 
 
 def _inventory(pool: Any, tmp_path: Path, *, dns: bool = False) -> Path:
-    lines = [
-        "pool: lookalike",
-        "storage: nfs",
-        f"cluster_root: {ROOTS[pool.release.value]}",
-        "node_slots: 16",
-        "ssh:",
-        "  user: root",
-        f"  key_file: {pool.key_path}",
-        f"  known_hosts: {pool.known_hosts_path}",
-        "  connect_timeout_s: 5",
-        "  command_timeout_s: 20",
-        "servers:",
-        *[f"  - {{name: {s.name}, host: {s.ip}, fqdn: {s.fqdn}, ip: {s.ip}}}" for s in pool.servers.values()],
-    ]
+    lines = pool.inventory_lines(
+        "lookalike", ROOTS[pool.release.value], connect_timeout_s=5, command_timeout_s=20
+    )
     if dns:
         lines += ["dns:", *[f"  {s.fqdn}: {s.ip}" for s in pool.servers.values()]]
     path = tmp_path / "pool.yaml"

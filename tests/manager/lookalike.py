@@ -151,6 +151,17 @@ class Lookalike:
     def host(self) -> str:
         return "127.0.0.1"
 
+    def inventory_lines(self) -> list[str]:
+        """The inventory's `manager:` section that points at this lookalike (password in PASSWORD_ENV)."""
+        return [
+            "manager:",
+            f"  host: {self.host}",
+            f"  port: {self.port}",
+            f"  user: {USER}",
+            f"  password_env: {PASSWORD_ENV}",
+            f"  ca_file: {self.ca_file}",
+        ]
+
     def app(self, environ: dict[str, Any], start_response: Any) -> Any:
         request = Request(environ)
         self.seen.append((request.method, request.path, request.headers.get("Accept", "")))
@@ -255,7 +266,7 @@ def loopback_inventory(path: Path, sshd: Any, look: Lookalike) -> Path:
         f"ssh: {{user: {sshd.user}, known_hosts: {sshd.known_hosts}, key_file: {sshd.key_file}, "
         f"port: {sshd.port}, connect_timeout_s: 5}}\n"
         "servers:\n  - {name: vmserver1, host: 127.0.0.1, fqdn: vmserver1.example.com, ip: 127.0.0.1}\n"
-        f"manager:\n  host: {look.host}\n  port: {look.port}\n  user: {USER}\n"
-        f"  password_env: {PASSWORD_ENV}\n  ca_file: {look.ca_file}\n"
+        + "\n".join(look.inventory_lines())
+        + "\n"
     )
     return path
